@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck schemas bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[cli,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf runs/demo
+	$(BIN)/python -m eventlog.demo --out runs/demo
+	@echo; echo '$$ eventlog phases runs/demo'; $(BIN)/eventlog phases runs/demo
+	@echo; echo '$$ eventlog table --last 10 runs/demo'; $(BIN)/eventlog table --last 10 runs/demo
+	@echo; echo '$$ eventlog trend accuracy runs/demo'; $(BIN)/eventlog trend accuracy runs/demo
+
+test: $(STAMP)
+	EVENTLOG_STRICT=1 $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check eventlog cli tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+schemas: $(STAMP)
+	$(BIN)/python -m eventlog._schema schemas
+
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[cli,dev,bench]"
+	command -v jq >/dev/null || (apt-get update -qq && apt-get install -y -qq jq) || echo "jq unavailable: its rows are skipped"
+
+bench: bench-deps
+	$(BIN)/python bench/run.py --full
+
+bench-quick: bench-deps
+	$(BIN)/python bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

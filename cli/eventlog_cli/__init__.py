@@ -1,0 +1,23 @@
+"""The ``eventlog`` command: analysis of eventlog JSONL runs (needs the ``cli`` extra)."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+_HINT = 'eventlog: the command needs the cli extra; install it with: pip install "eventlog[cli]"'
+
+
+def main() -> None:
+    """Entry point of the ``eventlog`` script."""
+    try:
+        import polars  # noqa: F401
+        import rich  # noqa: F401
+        import typer  # noqa: F401
+    except ImportError:
+        sys.stderr.write(_HINT + "\n")
+        raise SystemExit(1) from None
+    from eventlog_cli._app import run
+
+    run()

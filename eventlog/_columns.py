@@ -1,0 +1,144 @@
+"""The per-step table: columns as data, one formatter, shared by console and CLI."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventlog._text import fmt_duration, sanitize
+
+__all__ = ["DEFAULT_COLUMNS", "Column", "StepTable", "column_for", "lookup"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the step table.
+
+    Args:
+        key: ``step``, ``epoch``, a metric name, ``timing.NAME`` or ``metrics.NAME``.
+        width: characters, right-aligned.
+        header: the column title.
+        fmt: ``d`` (int), ``fN`` (N decimals), ``eN`` (scientific), ``gN``
+            (N significant digits), ``pct`` (0.5 → 50.0%), ``s`` (seconds as
+            42s / 3.1m), or ``frac`` (value/denominator, e.g. 12/35).
+        description: the legend text.
+        denom: for ``frac``, the key of the denominator.
+    """
+
+    key: str
+    width: int
+    header: str
+    fmt: str = "g4"
+    description: str = ""
+    denom: str | None = None
+
+    def format(self, row: Mapping[str, Any]) -> str:
+        """The cell text for one step_metrics event (or flattened row)."""
+        v = lookup(row, self.key)
+        if self.fmt == "frac":
+            d = lookup(row, self.denom) if self.denom else None
+            text = _plain(v, "d") if d is None else f"{_plain(v, 'd')}/{_plain(d, 'd')}"
+        else:
+            text = _plain(v, self.fmt)
+        return text.rjust(self.width) if len(text) <= self.width else text[: self.width - 1] + "…"
+
+
+def _plain(v: Any, fmt: str) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        v = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v, v)
+        if isinstance(v, str):
+            return sanitize(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return sanitize(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if fmt == "d":
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    if fmt == "pct":
+        return f"{100 * v:.1f}%"
+    if fmt == "s":
+        return fmt_duration(v)
+    kind, digits = fmt[:1], fmt[1:] or "4"
+    if kind == "f":
+        return f"{v:.{int(digits)}f}"
+    if kind == "e":
+        return f"{v:.{int(digits)}e}"
+    return f"{v:.{int(digits)}g}"
+
+
+def lookup(row: Mapping[str, Any], key: str | None) -> Any:
+    """Find ``key`` in a step_metrics event or a flattened row."""
+    if key is None:
+        return None
+    if key in row:
+        return row[key]
+    if "." in key:
+        head, _, tail = key.partition(".")
+        sub = row.get(head)
+        if isinstance(sub, Mapping):
+            return sub.get(tail)
+    metrics = row.get("metrics")
+    if isinstance(metrics, Mapping) and key in metrics:
+        return metrics[key]
+    return row.get(f"metrics.{key}")
+
+
+DEFAULT_COLUMNS: tuple[Column, ...] = (
+    Column("step", 7, "step", "frac", "training step / total steps", denom="total_steps"),
+    Column("epoch", 5, "ep", "frac", "epoch / total epochs", denom="total_epochs"),
+    Column("reward_mean", 8, "reward", "f4", "mean reward of the step's rollouts"),
+    Column("accuracy", 7, "acc", "f3", "share of correct rollouts"),
+    Column("loss", 9, "loss", "g4", "policy loss"),
+    Column("kl", 9, "kl", "g3", "KL divergence to the reference policy"),
+    Column("entropy", 7, "ent", "f3", "mean policy entropy"),
+    Column("grad_norm", 8, "gnorm", "g3", "gradient norm before clipping"),
+    Column("timing.step", 6, "time", "s", "wall time of the step"),
+)
+_BY_KEY = {c.key: c for c in DEFAULT_COLUMNS}
+
+
+def column_for(key: str) -> Column:
+    """The declared column for ``key``, or a generic one for any metric."""
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    if key.startswith("metrics.") and key[8:] in _BY_KEY:
+        return _BY_KEY[key[8:]]
+    header = key.split(".")[-1]
+    return Column(key, max(8, min(14, len(header))), header, "s" if key.startswith("timing.") else "g4", key)
+
+
+class StepTable:
+    """Render step rows as fixed-width text, the header repeated every ``header_every`` rows."""
+
+    def __init__(self, columns: Sequence[Column] | None = None, header_every: int = 20) -> None:
+        self.columns = tuple(columns or DEFAULT_COLUMNS)
+        self.header_every = header_every
+        self._rows = 0
+
+    def header(self) -> str:
+        return " ".join(c.header[: c.width].rjust(c.width) for c in self.columns)
+
+    def row(self, row: Mapping[str, Any]) -> str:
+        return " ".join(c.format(row) for c in self.columns)
+
+    def stream(self, row: Mapping[str, Any]) -> list[str]:
+        """The lines for the next row: the header first when due."""
+        lines = [self.header()] if self._rows % self.header_every == 0 else []
+        self._rows += 1
+        lines.append(self.row(row))
+        return lines
+
+    def legend(self) -> list[str]:
+        w = max(len(c.header) for c in self.columns)
+        return [f"{c.header.rjust(w)}  {c.description or c.key}" for c in self.columns]
+
+
+def columns_from_keys(keys: Iterable[str]) -> tuple[Column, ...]:
+    """Columns for a list of keys such as ``["step", "loss", "timing.gen"]``."""
+    return tuple(column_for(k) for k in keys)

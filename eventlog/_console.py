@@ -1,0 +1,85 @@
+"""The console sink: rendered lines to a stream, coloured only on a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import IO, Any
+
+from eventlog._render import Line, Renderer
+
+__all__ = ["Console", "use_colour"]
+
+_ANSI = {
+    "rule": "\x1b[2m",
+    "phase": "\x1b[1;36m",
+    "ok": "\x1b[32m",
+    "warn": "\x1b[33m",
+    "error": "\x1b[1;31m",
+    "dim": "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+
+
+def use_colour(stream: IO[str], env: dict[str, str] | None = None) -> bool:
+    """Colour when FORCE_COLOR is set, never when NO_COLOR is set, else only on a terminal."""
+    env = os.environ if env is None else env  # type: ignore[assignment]
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def paint(line: Line, colour: bool) -> str:
+    """The line's text, wrapped in ANSI colour codes when ``colour``."""
+    code = _ANSI.get(line.style) if colour else None
+    return f"{code}{line.text}{_RESET}" if code else line.text
+
+
+class Console:
+    """Print events on rank 0 through a :class:`Renderer`.
+
+    Writes go through ``tqdm.write`` while tqdm bars are active, so bars are
+    cleared and redrawn around our lines instead of being broken.
+    """
+
+    def __init__(self, renderer: Renderer, stream: IO[str] | None = None, *, colour: bool | None = None,
+                 events: frozenset[str] | None = None) -> None:
+        self.renderer = renderer
+        self._stream = stream
+        self._colour = colour
+        self._events = events
+        self._lock = threading.Lock()
+
+    @property
+    def stream(self) -> IO[str]:
+        return self._stream if self._stream is not None else sys.stdout
+
+    def show(self, ev: dict[str, Any]) -> None:
+        """Render and print one event; never raises."""
+        if self._events is not None and ev.get("event") not in self._events:
+            return
+        try:
+            with self._lock:
+                lines = self.renderer.render(ev)
+                if lines:
+                    self._write(lines)
+        except Exception:  # a broken stdout must not stop training
+            pass
+
+    def _write(self, lines: list[Line]) -> None:
+        stream = self.stream
+        colour = use_colour(stream) if self._colour is None else self._colour
+        text = "\n".join(paint(line, colour) for line in lines)
+        tqdm_mod = sys.modules.get("tqdm")
+        bar_cls = getattr(tqdm_mod, "tqdm", None)
+        if bar_cls is not None and getattr(bar_cls, "_instances", None):
+            bar_cls.write(text, file=stream)
+            return
+        stream.write(text + "\n")
+        stream.flush()

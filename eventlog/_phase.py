@@ -1,0 +1,250 @@
+"""Phases: nested, timed sections of a run, as context managers and decorators."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eventlog import _run
+
+__all__ = ["checkpoint", "close_open_phases", "current_phase", "current_step", "phase", "set_step"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_current: ContextVar[phase | None] = ContextVar("eventlog_phase", default=None)
+_RECENT = 10
+
+
+class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("validation"):``
+    """A timed section: ``phase_start`` on enter, ``phase_end`` on exit.
+
+    Use it as ``with eventlog.phase("validation", total_batches=28) as p:`` or
+    as a decorator ``@eventlog.phase("initialization")``. An exception marks
+    the phase ``failed`` (and propagates); KeyboardInterrupt marks it
+    ``interrupted``; a phase still open when the run finishes is closed as
+    ``interrupted``.
+
+    Args:
+        name: the phase name (``validation``, ``training``, ...).
+        label: banner text instead of the name.
+        step: the training step it belongs to (inherited by nested phases).
+        **info: numbers shown under the banner (``total_batches=28``...).
+    """
+
+    def __init__(self, name: str, /, *, label: str | None = None, step: int | None = None, **info: Any) -> None:
+        self.name = name
+        self.label = label
+        self.info = info
+        self._step = step
+        self.id: int | None = None
+        self.parent: phase | None = None
+        self.t0 = 0.0
+        self._summary: dict[str, Any] = {}
+        self._token: Any = None
+        self._recent: deque[float] = deque(maxlen=_RECENT)
+        self._closed = False
+
+    # --- context manager / decorator ------------------------------------------
+
+    def __enter__(self) -> phase:
+        st = _run.current_run()
+        self.parent = current_phase()
+        self.id = next(st.phase_ids) if st is not None else -1
+        self.t0 = time.monotonic()
+        fields: dict[str, Any] = {"phase": self.name, "id": self.id}
+        if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
+            fields["parent"] = self.parent.id
+        if self.step is not None:
+            fields["step"] = self.step
+        if self.label:
+            fields["label"] = self.label
+        fields.update(self.info)
+        if st is not None:
+            st.open_phases[self.id] = self
+        self._token = _current.set(self)
+        _run.emit("phase_start", **fields)
+        return self
+
+    def __exit__(self, tp: type[BaseException] | None, value: BaseException | None, tb: Any) -> None:
+        if tp is None:
+            status, error = "ok", None
+        elif issubclass(tp, (KeyboardInterrupt, GeneratorExit)):
+            status, error = "interrupted", None
+        else:
+            status, error = "failed", f"{tp.__name__}: {value}"[:2000]
+        try:
+            _current.reset(self._token)
+        except ValueError:  # exited in another context (a generator moved threads); fall back
+            _current.set(self.parent)
+        self._end(status, error)
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with phase(self.name, label=self.label, step=self._step, **self.info):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def _end(self, status: str, error: str | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        duration = time.monotonic() - self.t0
+        st = _run.current_run()
+        if st is not None:
+            st.open_phases.pop(self.id, None)
+        fields: dict[str, Any] = {"phase": self.name, "id": self.id, "status": status, "duration": round(duration, 6)}
+        if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
+            fields["parent"] = self.parent.id
+        if self.step is not None:
+            fields["step"] = self.step
+        if self.label:
+            fields["label"] = self.label
+        if error:
+            fields["error"] = error
+        fields.update(self._summary)
+        _run.emit("phase_end", **fields)
+        if self.parent is not None and self.name == "training_step" and status == "ok":
+            self.parent._recent.append(duration)
+
+    # --- state and helpers ----------------------------------------------------
+
+    @property
+    def step(self) -> int | None:
+        """The step of this phase or the nearest enclosing one that has one."""
+        if self._step is not None:
+            return self._step
+        return self.parent.step if self.parent is not None else None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the phase started."""
+        return time.monotonic() - self.t0
+
+    def summary(self, **numbers: Any) -> None:
+        """Add totals to the ``phase_end`` event (``questions=7405, avg_reward=0.51``)."""
+        self._summary.update(numbers)
+
+    def val_batch(self, batch: int, *, total_batches: int | None = None, **fields: Any) -> None:
+        """Emit ``val_batch`` with elapsed and ETA from this phase's clock.
+
+        Args:
+            batch: the 1-based batch just finished.
+            total_batches: defaults to this phase's ``total_batches``.
+            **fields: ``questions``, ``avg_reward`` and any metrics.
+        """
+        total = total_batches if total_batches is not None else self.info.get("total_batches")
+        elapsed = self.elapsed
+        out: dict[str, Any] = {"batch": batch, "total_batches": total}
+        if "total_questions" in self.info and "questions" in fields:
+            out["total_questions"] = self.info["total_questions"]
+        out.update(fields)
+        out["elapsed"] = round(elapsed, 3)
+        if isinstance(total, int) and batch > 0:
+            out["eta"] = round(elapsed / batch * max(0, total - batch), 3)
+        if self.step is not None and "step" not in out:
+            out["step"] = self.step
+        _run.emit("val_batch", **out)
+
+    def step_phase(self, step: int, *, epoch: int | None = None, **info: Any) -> phase:
+        """A ``training_step`` child phase with epoch, progress, elapsed and ETA.
+
+        ETA is the mean of the last ten step durations times the steps left;
+        before any step has finished it extrapolates from the elapsed time.
+        """
+        total = self.info.get("total_steps")
+        fields: dict[str, Any] = {}
+        if epoch is not None:
+            fields["epoch"] = epoch
+            if "total_epochs" in self.info:
+                fields["total_epochs"] = self.info["total_epochs"]
+        if total is not None:
+            fields["total_steps"] = total
+        elapsed = self.elapsed
+        fields["elapsed"] = round(elapsed, 3)
+        if isinstance(total, int):
+            if self._recent:
+                fields["eta"] = round(sum(self._recent) / len(self._recent) * max(0, total - step + 1), 3)
+            elif step > 0:
+                fields["eta"] = round(elapsed / step * max(0, total - step), 3)
+        fields.update(info)
+        return phase("training_step", step=step, **fields)
+
+
+def current_phase() -> phase | None:
+    """The innermost open phase of this context (or of the run, from other threads)."""
+    p = _current.get()
+    if p is not None:
+        return p
+    st = _run.current_run()
+    if st is not None and st.open_phases:
+        return next(reversed(st.open_phases.values()))
+    return None
+
+
+def current_step() -> int | None:
+    """The step of the innermost phase that has one, else the last :func:`set_step`."""
+    p = current_phase()
+    s = p.step if p is not None else None
+    if s is None:
+        st = _run.current_run()
+        s = st.last_step if st is not None else None
+    return s
+
+
+def set_step(step: int) -> None:
+    """Set the step that log events are stamped with outside step phases."""
+    st = _run.current_run()
+    if st is not None:
+        st.last_step = step
+
+
+def close_open_phases(st: _run.Run) -> None:
+    """Close every phase still open, innermost first, as ``interrupted``."""
+    for p in reversed(list(st.open_phases.values())):
+        p._end("interrupted", None)
+
+
+class checkpoint:  # noqa: N801
+    """Save a checkpoint inside a ``checkpoint`` phase; on success emit a ``checkpoint`` event.
+
+    ``with eventlog.checkpoint(step, "ckpt/step_10.npz"): np.savez(...)``; the
+    size is read from the path (a file, or every file under a directory).
+    """
+
+    def __init__(self, step: int, path: str | os.PathLike[str]) -> None:
+        self.step_no = step
+        self.path = os.fspath(path)
+        self._phase = phase("checkpoint", step=step, path=self.path)
+
+    def __enter__(self) -> checkpoint:
+        self._phase.__enter__()
+        return self
+
+    def __exit__(self, tp: type[BaseException] | None, value: BaseException | None, tb: Any) -> None:
+        if tp is None:
+            size = _size_of(Path(self.path))
+            duration = round(self._phase.elapsed, 6)
+            fields: dict[str, Any] = {"step": self.step_no, "path": self.path, "duration": duration}
+            if size is not None:
+                fields["size_bytes"] = size
+                self._phase.summary(size_bytes=size)
+            _run.emit("checkpoint", **fields)
+        self._phase.__exit__(tp, value, tb)
+
+
+def _size_of(p: Path) -> int | None:
+    try:
+        if p.is_file():
+            return p.stat().st_size
+        if p.is_dir():
+            return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    except OSError:
+        return None
+    return None

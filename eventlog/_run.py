@@ -1,0 +1,372 @@
+"""Module-level run state: init(), emit(), finish() and the process hooks.
+
+Files: rank 0 writes ``<dir>/events.jsonl``, rank N ``<dir>/events.rank<N>.jsonl``.
+A second process of the same rank (a forked or spawned worker) writes
+``events.rank<N>.pid<PID>.jsonl`` so that each file has one writer and one
+``seq`` sequence. A resumed run appends; nothing is ever truncated.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import itertools
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from eventlog._columns import columns_from_keys
+from eventlog._config import Config, load_config
+from eventlog._console import Console
+from eventlog._render import Renderer
+from eventlog._schema import check
+from eventlog._writer import Writer
+from eventlog.exceptions import ConfigError
+
+__all__ = ["Run", "current_run", "emit", "finish", "flush", "init", "reset"]
+
+_RANK_VARS = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
+
+
+class Run:
+    """The state of the run in this process (one per process)."""
+
+    def __init__(self, config: Config, console_stream: IO[str] | None = None) -> None:
+        self.config = config
+        self.rank = config.rank if config.rank is not None else _rank_from_env()
+        self.run = config.run or time.strftime("%Y%m%d-%H%M%S")
+        self.dir = Path(config.dir) if config.dir else Path("runs") / self.run
+        self.strict = config.strict
+        self.pid = os.getpid()
+        self.t0 = time.monotonic()
+        self.phase_ids = itertools.count()
+        self.open_phases: dict[int, Any] = {}
+        self.last_step: int | None = None
+        self.status: str | None = None
+        self.error: str | None = None
+        self.finished = False
+        self._warned: set[str] = set()
+        self._lock_fd: int | None = None
+        self.path = self._open_path()
+        self.writer = Writer(
+            str(self.path),
+            flush_interval=config.flush_interval,
+            fsync=config.fsync,  # type: ignore[arg-type]
+            queue_size=config.queue_size,
+            on_full=config.on_full,  # type: ignore[arg-type]
+        )
+        self.file_events = frozenset(config.file_events) if config.file_events else None
+        self.console = self._make_console(console_stream)
+
+    def _open_path(self) -> Path:
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"cannot create run directory {self.dir}: {exc.strerror}; pass a writable dir to init()"
+            raise ConfigError(msg) from None
+        base = "events.jsonl" if self.rank == 0 else f"events.rank{self.rank}.jsonl"
+        path = self.dir / base
+        if not self._lock(path):
+            path = self.dir / f"events.rank{self.rank}.pid{self.pid}.jsonl"
+            self._lock(path)
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            msg = f"cannot write {path}: {exc.strerror}; pass a writable dir to init()"
+            raise ConfigError(msg) from None
+        return path
+
+    def _lock(self, path: Path) -> bool:
+        """Take the file's advisory lock; False when another live process has it."""
+        try:
+            fd = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return True  # cannot lock (read-only dir is caught right after): write anyway
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def _make_console(self, stream: IO[str] | None) -> Console | None:
+        cfg = self.config
+        if self.rank != 0 or cfg.console == "off" or self.pid != _main_pid:
+            return None
+        columns = columns_from_keys(cfg.columns) if cfg.columns else None
+        renderer = Renderer(cfg.console, verbose=cfg.verbosity == "verbose", columns=columns,
+                            header_every=cfg.header_every)
+        events = frozenset(cfg.console_events) if cfg.console_events else None
+        return Console(renderer, stream, events=events)
+
+    def warn(self, key: str, message: str) -> None:
+        """Warn once per distinct problem (non-strict mode)."""
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        warnings.warn(f"eventlog: {message}", RuntimeWarning, stacklevel=4)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+
+_state: Run | None = None
+_main_pid = os.getpid()
+_hooks_installed = False
+_init_lock = threading.RLock()
+_no_run_warned = False
+
+
+def _rank_from_env() -> int:
+    for name in _RANK_VARS:
+        v = os.environ.get(name)
+        if v is None or v == "":
+            continue
+        try:
+            rank = int(v)
+        except ValueError:
+            msg = f"{name}={v!r}: expected a whole number >= 0 (the process rank)"
+            raise ConfigError(msg) from None
+        if rank < 0:
+            msg = f"{name}={v!r}: expected a whole number >= 0 (the process rank)"
+            raise ConfigError(msg)
+        return rank
+    return 0
+
+
+def init(dir: str | os.PathLike[str] | None = None, *, run: str | None = None, config: Mapping[str, Any] | None = None,
+         console_stream: IO[str] | None = None, **settings: Any) -> Run:
+    """Start logging this process's events into a run directory.
+
+    Args:
+        dir: the run directory (default ``runs/<run>``).
+        run: the run id (default: the start time).
+        config: the run's configuration, recorded in ``run_start``.
+        console_stream: where rank 0 prints (default ``sys.stdout``).
+        **settings: any :class:`Config` field (console, verbosity, flush_interval,
+            fsync, queue_size, on_full, strict, columns, rank...).
+
+    Returns:
+        The run.
+
+    Raises:
+        ConfigError: a setting is invalid or the directory is not writable.
+    """
+    global _state
+    with _init_lock:
+        if _state is not None and not _state.finished and _state.pid == os.getpid():
+            finish()
+        cfg = load_config({"dir": os.fspath(dir) if dir is not None else None, "run": run, **settings})
+        st = Run(cfg, console_stream)
+        _state = st
+        _install_hooks(st)
+        os.environ["EVENTLOG_DIR"] = str(st.dir)
+        os.environ["EVENTLOG_RUN"] = st.run
+        if cfg.capture_logging:
+            from eventlog._logging import capture_logging
+
+            capture_logging()
+    start: dict[str, Any] = {"host": socket.gethostname(), "pid": st.pid, "argv": [str(a) for a in sys.argv]}
+    ws = os.environ.get("WORLD_SIZE")
+    if ws and ws.isdigit():
+        start["world_size"] = int(ws)
+    if config is not None:
+        start["config"] = dict(config)
+    for key in ("total_steps", "total_epochs"):
+        if config is not None and isinstance(config.get(key), int):
+            start[key] = config[key]
+    emit("run_start", **start)
+    return st
+
+
+def current_run() -> Run | None:
+    """The active run of this process, or None."""
+    st = _state
+    return st if st is not None and st.pid == os.getpid() else _child_run()
+
+
+def _child_run() -> Run | None:
+    """Re-open the run in a forked or spawned child that inherited it (or its env)."""
+    global _state, _no_run_warned
+    with _init_lock:
+        st = _state
+        if st is not None and st.pid == os.getpid():
+            return st
+        if st is not None:
+            cfg = st.config
+            d, run = str(st.dir), st.run
+        else:
+            d, run = os.environ.get("EVENTLOG_DIR", ""), os.environ.get("EVENTLOG_RUN", "")
+            if not d or not run:
+                if not _no_run_warned:
+                    _no_run_warned = True
+                    warnings.warn("eventlog: emit() before init(); events are not recorded. Call eventlog.init() first.",
+                                  RuntimeWarning, stacklevel=4)
+                return None
+            cfg = load_config({"dir": d, "run": run})
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, dir=d, run=run, console="off")
+        try:
+            child = Run(cfg)
+        except ConfigError as exc:
+            sys.stderr.write(f"eventlog: {exc}\n")
+            return None
+        _state = child
+        _install_hooks(child)
+        _register_mp_finalizer()
+        emit("run_start", pid=child.pid, host=socket.gethostname())
+        return child
+
+
+def emit(event: str, /, **payload: Any) -> None:
+    """Record one event: validate, stamp the envelope, hand it to the writer.
+
+    Raises:
+        ValidationError: in strict mode, when the payload does not match the
+            schema of a built-in or registered type (never for I/O trouble).
+    """
+    st = _state
+    if st is None or st.pid != os.getpid():
+        st = current_run()
+        if st is None:
+            return
+    body = check(event, payload, st.strict, st.warn)
+    if st.finished:
+        st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
+        return
+    ev: dict[str, Any] = {"v": 1, "ts": round(time.time(), 6), "event": event, "run": st.run, "rank": st.rank,
+                          "seq": None}
+    ev.update(body)
+    if st.file_events is None or event in st.file_events:
+        st.writer.put(ev)
+    if st.console is not None:
+        st.console.show(ev)
+
+
+def flush() -> None:
+    """Write everything emitted so far to the file before returning."""
+    st = current_run()
+    if st is not None and not st.finished:
+        st.writer.flush()
+
+
+def finish(status: str | None = None, *, error: str | None = None, mode: str | None = None) -> None:
+    """End the run: close open phases as interrupted, emit ``run_end``, flush, close.
+
+    Args:
+        status: completed / failed / interrupted (default: what the process
+            hooks saw, else completed).
+        error: the error text for a failed run.
+        mode: e.g. ``validation_only``.
+    """
+    st = _state
+    if st is None or st.finished or st.pid != os.getpid():
+        return
+    from eventlog._phase import close_open_phases
+
+    close_open_phases(st)
+    end: dict[str, Any] = {"status": status or st.status or "completed", "duration": round(st.elapsed(), 6),
+                           "events_dropped": 0}
+    if error or st.error:
+        end["error"] = error or st.error
+    if mode:
+        end["mode"] = mode
+    emit("run_end", **end)
+    st.finished = True
+    st.writer.close()
+    if st._lock_fd is not None:
+        try:
+            os.close(st._lock_fd)
+        except OSError:
+            pass
+
+
+def reset() -> None:
+    """Forget the current run without writing anything more (for tests)."""
+    global _state, _no_run_warned
+    st = _state
+    _state = None
+    _no_run_warned = False
+    if st is not None and st.pid == os.getpid() and not st.finished:
+        st.finished = True
+        st.writer.close()
+
+
+# --- process hooks ----------------------------------------------------------------
+
+def _install_hooks(st: Run) -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        _hooks_installed = True
+        atexit.register(_at_exit)
+        _wrap_excepthook()
+        os.register_at_fork(after_in_child=_after_fork_child)
+    if st.config.signals and threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):
+            pass
+
+
+def _at_exit() -> None:
+    try:
+        finish()
+    except Exception:
+        traceback.print_exc()
+
+
+def _wrap_excepthook() -> None:
+    previous = sys.excepthook
+
+    def hook(tp: type[BaseException], value: BaseException, tb: Any) -> None:
+        st = _state
+        if st is not None and st.pid == os.getpid() and not st.finished:
+            if issubclass(tp, KeyboardInterrupt):
+                st.status = "interrupted"
+            else:
+                st.status = "failed"
+                st.error = f"{tp.__name__}: {value}"[:2000]
+        previous(tp, value, tb)
+
+    sys.excepthook = hook
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    try:
+        finish("interrupted", error="SIGTERM")
+    finally:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _after_fork_child() -> None:
+    st = _state
+    if st is not None:
+        st.writer.abandon()
+        st.console = None
+
+
+def _register_mp_finalizer() -> None:
+    """multiprocessing children leave through os._exit: flush in its finalizers."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return
+    try:
+        from multiprocessing import util
+
+        if mp.current_process().name != "MainProcess":
+            util.Finalize(None, _at_exit, exitpriority=100)
+    except Exception:
+        pass

@@ -1,0 +1,157 @@
+"""Turn caller values into plain JSON-ready values at emit() time.
+
+Everything that could make the writer thread fail is decided here, on the
+caller's thread, so an error names the field it came from. The result is a
+snapshot: containers are copied, arrays converted, so a caller mutating its
+objects after emit() cannot change what is written.
+
+Non-finite floats are stored as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` (the Protobuf JSON mapping's spelling); readers turn them back
+into floats wherever the schema says "number". orjson alone would write
+``null``, indistinguishable from a missing value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import enum
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from eventlog.exceptions import EncodeError
+
+__all__ = ["NONFINITE", "to_any", "to_number", "to_number_map", "to_str", "to_float"]
+
+NONFINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+_MAX_DEPTH = 64
+
+
+def _nonfinite(v: float) -> str:
+    if v != v:
+        return "NaN"
+    return "Infinity" if v > 0 else "-Infinity"
+
+
+def to_float(v: Any) -> float:
+    """Inverse of the encoding for one number: ``"NaN"`` → nan, numbers unchanged."""
+    if isinstance(v, str):
+        return NONFINITE[v]
+    return float(v)
+
+
+def to_str(v: str, where: str) -> str:
+    """Check a str can be encoded as UTF-8 (no lone surrogates)."""
+    if not v.isascii():
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            msg = f"{where}: string holds a lone surrogate at index {exc.start}; it cannot be stored as UTF-8"
+            raise EncodeError(msg) from None
+    return v
+
+
+def _unwrap_scalar(v: Any) -> Any:
+    """numpy / torch scalars and 0-d arrays → Python scalars (duck-typed)."""
+    item = getattr(v, "item", None)
+    if item is None:
+        return v
+    shape = getattr(v, "shape", ())
+    if shape not in ((), None) and getattr(v, "size", getattr(v, "numel", lambda: 2)) not in (1,):
+        return v
+    try:
+        return item()
+    except (TypeError, ValueError, RuntimeError):
+        return v
+
+
+def to_number(v: Any, where: str) -> int | float | str:
+    """A number (bool, int, float, numpy or torch scalar) ready for JSON."""
+    t = type(v)
+    if t is float:
+        return v if v - v == 0.0 else _nonfinite(v)
+    if t is int:
+        if _INT_MIN <= v <= _INT_MAX:
+            return v
+        msg = f"{where}: integer {v} does not fit in 64 bits; convert it to float or str"
+        raise EncodeError(msg)
+    if t is bool:
+        return int(v)
+    if isinstance(v, (int, float)) and not isinstance(v, enum.Enum):
+        return to_number(float(v) if isinstance(v, float) else int(v), where)
+    u = _unwrap_scalar(v)
+    if u is not v and isinstance(u, (int, float)):
+        return to_number(u, where)
+    msg = f"{where}: expected a number, got {type(v).__name__}"
+    raise EncodeError(msg)
+
+
+def to_number_map(d: Any, where: str) -> dict[str, int | float | str]:
+    """A mapping of name → number, copied; the hot path for ``metrics``."""
+    if not isinstance(d, Mapping):
+        msg = f"{where}: expected an object of name → number, got {type(d).__name__}"
+        raise EncodeError(msg)
+    out: dict[str, int | float | str] = {}
+    for k, v in d.items():
+        if type(k) is not str:
+            msg = f"{where}: key {k!r} is not a string"
+            raise EncodeError(msg)
+        if type(v) is float and v - v == 0.0:
+            out[k] = v
+        else:
+            out[k] = to_number(v, f"{where}.{k}")
+    return out
+
+
+def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
+    """Any JSON-able value, copied: containers, numpy, torch, dataclasses, datetimes."""
+    t = type(v)
+    if t is str:
+        return to_str(v, where)
+    if t is float or t is int or t is bool:
+        return v if t is bool else to_number(v, where)
+    if v is None:
+        return None
+    if _depth > _MAX_DEPTH:
+        msg = f"{where}: nested deeper than {_MAX_DEPTH} levels"
+        raise EncodeError(msg)
+    if isinstance(v, (dict, list, tuple, Mapping)) or dataclasses.is_dataclass(v):
+        if id(v) in _seen:
+            msg = f"{where}: value contains itself (a reference cycle)"
+            raise EncodeError(msg)
+        seen = _seen | {id(v)}
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            v = {f.name: getattr(v, f.name) for f in dataclasses.fields(v)}
+        if isinstance(v, Mapping):
+            out: dict[str, Any] = {}
+            for k, x in v.items():
+                if type(k) is not str:
+                    msg = f"{where}: key {k!r} is not a string; JSON object keys must be strings"
+                    raise EncodeError(msg)
+                out[to_str(k, where)] = to_any(x, f"{where}.{k}", _depth + 1, seen)
+            return out
+        return [to_any(x, f"{where}[{i}]", _depth + 1, seen) for i, x in enumerate(v)]
+    if isinstance(v, str):
+        return to_str(str(v), where)
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, enum.Enum):
+        return to_any(v.value, where, _depth + 1, _seen)
+    if isinstance(v, (int, float)):
+        return to_number(v, where)
+    u = _unwrap_scalar(v)
+    if u is not v:
+        return to_any(u, where, _depth + 1, _seen)
+    tolist = getattr(v, "tolist", None)
+    if tolist is not None:
+        return to_any(tolist(), where, _depth + 1, _seen)
+    msg = f"{where}: cannot store a {type(v).__name__} as JSON; pass a number, str, list or dict"
+    raise EncodeError(msg)
+
+
+def is_finite_number(v: Any) -> bool:
+    """True for an int or finite float (used by renderers)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
