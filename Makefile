@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 schemas: $(STAMP)
-	$(BIN)/python -m eventlog._schema schemas
+	$(BIN)/python -c "from eventlog._schema import write_schemas; write_schemas('schemas')"
 
 bench-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[cli,dev,bench]"

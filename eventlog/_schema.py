@@ -18,6 +18,7 @@ from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
     "ENVELOPE",
+    "validate_event",
     "EventType",
     "Field",
     "SCHEMA_VERSION",
@@ -336,7 +337,7 @@ def _check_shape(kind: Kind, out: Any, where: str) -> None:
 
 
 def _is_num(x: Any) -> bool:
-    return (isinstance(x, (int, float)) and type(x) is not bool) or x in NONFINITE
+    return (isinstance(x, (int, float)) and type(x) is not bool) or (isinstance(x, str) and x in NONFINITE)
 
 
 _KIND_TEXT = {
@@ -420,6 +421,68 @@ def _problem(msg: str, strict: bool, warn: Problem, key: str) -> None:
     if strict:
         raise ValidationError(msg)
     warn(key, msg)
+
+
+# --- checking decoded events (eventlog validate) ------------------------------------
+
+def validate_event(ev: dict[str, Any]) -> list[str]:
+    """Problems of one decoded event against the envelope and its type's schema.
+
+    Unknown event types are checked against the envelope only (readers pass
+    them through); the list is empty when the event is valid.
+    """
+    out = []
+    for k, ok in (("v", lambda x: x == SCHEMA_VERSION), ("ts", lambda x: _is_num(x) and not isinstance(x, str)),
+                  ("event", lambda x: isinstance(x, str) and x != ""), ("run", lambda x: isinstance(x, str)),
+                  ("rank", lambda x: type(x) is int and x >= 0), ("seq", lambda x: type(x) is int and x >= 0)):
+        if k not in ev:
+            out.append(f"envelope field {k!r} is missing")
+        elif not ok(ev[k]):
+            out.append(f"envelope field {k!r} has a bad value {ev[k]!r}")
+    et = _TYPES.get(ev.get("event")) if isinstance(ev.get("event"), str) else None
+    if et is None:
+        return out
+    for name in sorted(et.required - ev.keys()):
+        out.append(f"{et.name}: required field {name!r} is missing")
+    for k, v in ev.items():
+        if k in _RESERVED:
+            continue
+        f = et.by_name.get(k)
+        if f is None and et.extra is None:
+            out.append(f"{et.name}: unknown field {k!r}")
+            continue
+        kind = f.kind if f is not None else et.extra
+        if v is None and (f is None or not f.required):
+            continue
+        if not _decoded_ok(kind, v) or (f is not None and f.enum and v not in f.enum):
+            out.append(f"{et.name}: field {k!r} should be {_KIND_WORDS[kind]}, got {v!r}"[:200])
+    return out
+
+
+def _decoded_ok(kind: Any, v: Any) -> bool:
+    if kind == "int":
+        return type(v) is int
+    if kind == "number":
+        return _is_num(v)
+    if kind == "string":
+        return isinstance(v, str)
+    if kind == "bool":
+        return isinstance(v, bool)
+    if kind == "numbers":
+        return isinstance(v, dict) and all(_is_num(x) for x in v.values())
+    if kind == "any":
+        return True
+    try:
+        _check_shape(kind, v, "")
+    except EncodeError:
+        return False
+    return True
+
+
+_KIND_WORDS = {"int": "an integer", "number": "a number", "string": "a string", "bool": "true or false",
+               "numbers": "an object of numbers", "any": "anything", "object": "an object",
+               "scalar": "a number, string or bool", "ints": "a list of integers", "strings": "a list of strings",
+               "number_list": "a list of numbers", "number_lists": "a list of lists of numbers"}
 
 
 # --- JSON Schema -----------------------------------------------------------------

@@ -178,7 +178,6 @@ def _train_step(policy: Policy, ref: Policy, cfg: DemoConfig, train: list[tuple[
         "metrics": {
             "reward_mean": float(rewards_arr.mean()),
             "reward_std": float(rewards_arr.std()),
-            "accuracy": float(rewards_arr.mean()),
             "loss": loss,
             "kl": float(np.mean(kls)),
             "entropy": float(np.mean(ents)),

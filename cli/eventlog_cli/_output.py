@@ -1,0 +1,69 @@
+"""Rendering helpers: rich consoles, tables of sanitised text, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from eventlog._text import sanitize
+
+__all__ = ["console", "emit_csv", "emit_json", "jsonable", "new_table", "text"]
+
+
+def console() -> Console:
+    """stdout as a rich Console: colour on a terminal only, never markup from data.
+
+    Off a terminal the width is ``COLUMNS`` or 120, so piped tables are not squeezed to 80.
+    """
+    width = None
+    if not sys.stdout.isatty():
+        cols = os.environ.get("COLUMNS", "")
+        width = int(cols) if cols.isdigit() and int(cols) > 20 else 120
+    return Console(highlight=False, soft_wrap=False, emoji=False, markup=False, width=width)
+
+
+def text(v: Any, style: str = "") -> Text:
+    """Data as a rich Text: sanitised, never parsed as markup."""
+    return Text(sanitize(v) if not isinstance(v, str) else sanitize(v), style=style)
+
+
+def new_table(*columns: str, title: str | None = None, right: Sequence[str] = ()) -> Table:
+    t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for c in columns:
+        t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("message", "value"))
+    return t
+
+
+def jsonable(v: Any) -> Any:
+    """Non-finite floats as "NaN"/"Infinity"/"-Infinity", like the event files."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    return v
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def emit_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["nan" if isinstance(x := r.get(c), float) and x != x else ("" if x is None else x) for c in columns])
+    sys.stdout.write(buf.getvalue())
