@@ -24,10 +24,10 @@ from eventlog.exceptions import ConfigError, EncodeError, EventlogError, Validat
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_COLUMNS",
     "Column",
     "Config",
     "ConfigError",
+    "DEFAULT_COLUMNS",
     "EncodeError",
     "EventType",
     "EventlogError",

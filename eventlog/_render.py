@@ -328,6 +328,13 @@ class Renderer:
                         for k, v in _extras(ev, frozenset()))
         return [Line(f"{'•' if self.style == 'compact' else '[EVENT]'} {name} {body}".rstrip(), "dim")]
 
+    def oneline(self, ev: dict[str, Any]) -> str:
+        """One line of text for any event (``eventlog grep``): multi-line blocks become key=value."""
+        if ev.get("event") in ("step_metrics", "group_summary", "group_detail", "sample", "phase_start"):
+            return self._generic(ev)[0].text.lstrip("•[EVENT] ").strip()
+        lines = [ln.text for ln in self.render(ev) if ln.style != "rule"]
+        return " ".join(lines) if lines else self._generic(ev)[0].text
+
     def legend(self) -> list[Line]:
         """The step-table legend (compact style)."""
         return [Line(t, "dim") for t in self.table.legend()]

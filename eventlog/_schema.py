@@ -392,7 +392,9 @@ def check(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> di
         try:
             out[k] = _check_kind(kind, v, where, enum)
         except EncodeError as exc:
-            _problem(str(exc), strict, warn, f"{name}:type:{k}")
+            if strict:
+                raise
+            warn(f"{name}:type:{k}", str(exc))
             out[k] = _lenient(v, where, strict, warn)
     return out
 

@@ -60,12 +60,20 @@ def _unwrap_scalar(v: Any) -> Any:
     if item is None:
         return v
     shape = getattr(v, "shape", ())
-    if shape not in ((), None) and getattr(v, "size", getattr(v, "numel", lambda: 2)) not in (1,):
+    if shape not in ((), None) and _n_elements(v) != 1:
         return v
     try:
         return item()
     except (TypeError, ValueError, RuntimeError):
         return v
+
+
+def _n_elements(v: Any) -> int | None:
+    numel = getattr(v, "numel", None)  # torch: numel(); numpy: size is an int
+    if callable(numel):
+        return int(numel())
+    size = getattr(v, "size", None)
+    return size if isinstance(size, int) else None
 
 
 def to_number(v: Any, where: str) -> int | float | str:

@@ -14,6 +14,7 @@ after the thread is gone) without an event hand-off that could deadlock.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -210,7 +211,8 @@ class Writer:
         try:
             os.fsync(self._fd)
         except OSError as exc:
-            self._report("fsync", f"fsync of {self.path} failed: {exc}")
+            if exc.errno not in (errno.EINVAL, errno.EROFS):  # devices and pipes cannot be synced
+                self._report("fsync", f"fsync of {self.path} failed: {exc}")
 
     # --- trouble ------------------------------------------------------------
 

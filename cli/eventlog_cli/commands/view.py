@@ -139,7 +139,7 @@ def grep(
     loaded.report(strict)
     records = _select(loaded, split_names(event), rank, None)
     renderer = Renderer("compact", verbose=True)
-    texts = [" ".join(ln.text for ln in renderer.render(_public(r))) for r in records]
+    texts = [renderer.oneline(_public(r)) for r in records]
     hits = [i for i, r in enumerate(records)
             if rx.search(texts[i]) or rx.search(orjson.dumps(_public(r)).decode("utf-8"))]
     if json_output:
