@@ -46,6 +46,7 @@ class Run:
         self.dir = Path(config.dir) if config.dir else Path("runs") / self.run
         self.strict = config.strict
         self.pid = os.getpid()
+        self.host = socket.gethostname()
         self.t0 = time.monotonic()
         self.phase_ids = itertools.count()
         self.open_phases: dict[int, Any] = {}
@@ -176,7 +177,7 @@ def init(dir: str | os.PathLike[str] | None = None, *, run: str | None = None, c
             from eventlog._logging import capture_logging
 
             capture_logging()
-    start: dict[str, Any] = {"host": socket.gethostname(), "pid": st.pid, "argv": [str(a) for a in sys.argv]}
+    start: dict[str, Any] = {"host": st.host, "pid": st.pid, "argv": [str(a) for a in sys.argv]}
     ws = os.environ.get("WORLD_SIZE")
     if ws and ws.isdigit():
         start["world_size"] = int(ws)

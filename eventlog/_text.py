@@ -84,5 +84,5 @@ def title_of(name: str) -> str:
 
 def humanize_key(key: str) -> str:
     """``total_batches`` → ``Total batches``."""
-    s = sanitize(key).replace("_", " ").strip()
+    s = sanitize(key.removesuffix("_bytes")).replace("_", " ").strip()
     return s[:1].upper() + s[1:]

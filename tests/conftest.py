@@ -59,6 +59,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     c = FakeClock()
+    monkeypatch.setattr(_run.socket, "gethostname", lambda: "testhost")
     monkeypatch.setattr(_run, "time", c)
     monkeypatch.setattr(_phase, "time", c)
     return c
@@ -70,7 +71,7 @@ def golden(request: pytest.FixtureRequest) -> Any:
 
     def check(name: str, text: str) -> None:
         path = GOLDEN / f"{name}.txt"
-        if request.config.getoption("--update-golden") or not path.exists() and os.environ.get("EVENTLOG_NEW_GOLDEN"):
+        if request.config.getoption("--update-golden"):
             path.write_text(text, encoding="utf-8")
         assert path.exists(), f"no golden file {path}; run pytest --update-golden and review it"
         assert path.read_text(encoding="utf-8") == text
@@ -84,9 +85,10 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def build_fixture_run(directory: Path, *, finish: bool = True, run: str = "fx", rank: int = 0) -> Path:
+def build_fixture_run(directory: Path, *, finish: bool = True, run: str = "fx", rank: int = 0, **settings: Any) -> Path:
     """A small, deterministic GRPO-shaped run written through the library (use with ``clock``)."""
-    eventlog.init(directory, run=run, rank=rank, console="off", config={"total_steps": 4, "lr": 0.1})
+    settings.setdefault("console", "off")
+    eventlog.init(directory, run=run, rank=rank, config={"total_steps": 4, "lr": 0.1}, **settings)
     with eventlog.phase("initialization"):
         pass
     _validation("pre_training_validation", 0, 0.25)
@@ -109,8 +111,9 @@ def build_fixture_run(directory: Path, *, finish: bool = True, run: str = "fx", 
                               metrics=metrics, timing={"step": 2.0})
             if step == 2:
                 _validation("periodic_validation", 2, 0.5)
-        with eventlog.checkpoint(4, directory / "ckpt.bin"):
-            (directory / "ckpt.bin").write_bytes(b"x" * 2048)
+        ckpt = Path(os.path.relpath(directory / "ckpt.bin"))  # relative: golden output has no temp path
+        with eventlog.checkpoint(4, ckpt):
+            ckpt.write_bytes(b"x" * 2048)
     if not finish:
         _run.current_run().writer.flush()  # type: ignore[union-attr]
         return directory / ("events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl")

@@ -1,0 +1,101 @@
+"""The console: banner and compact styles pinned by golden files, sanitising, colour rules."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeClock, build_fixture_run, read_events
+from eventlog import Renderer, sanitize
+from eventlog._console import Console, use_colour
+
+PAYLOADS = [
+    "\x1b[31mred\x1b[0m",  # CSI
+    "\x1b]0;title\x07",  # OSC 0, BEL-terminated
+    "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",  # OSC 8, ST-terminated
+    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52 clipboard
+    "over\rwrite", "nul\x00byte", "rtl\u202eevil", "\x9b31m C1 CSI",
+    "[bold]markup[/bold] [link=http://x]l[/link] [/bold]",
+]
+
+
+def render_all(events: list[dict], style: str, verbose: bool = False) -> str:
+    r = Renderer(style, verbose=verbose)
+    return "\n".join(line.text for ev in events for line in r.render(ev)) + "\n"
+
+
+@pytest.fixture
+def fixture_events(tmp_path: Path, clock: FakeClock) -> list[dict]:
+    return read_events(build_fixture_run(tmp_path / "fx"))
+
+
+class TestGolden:
+    @pytest.mark.parametrize(("style", "verbose"), [("banner", False), ("banner", True), ("compact", False)])
+    def test_style_output(self, fixture_events: list[dict], style: str, verbose: bool, golden) -> None:
+        """Each style renders the fixture run exactly as pinned."""
+        golden(f"console_{style}{'_verbose' if verbose else ''}", render_all(fixture_events, style, verbose))
+
+    def test_live_console_equals_replay(self, tmp_path: Path, clock: FakeClock) -> None:
+        """What rank 0 printed during the run is what the renderer shows from the file."""
+        out = io.StringIO()
+        path = build_fixture_run(tmp_path / "fx", console="banner", console_stream=out)
+        assert render_all(read_events(path), "banner") == out.getvalue()
+
+    def test_banner_has_the_seed_markers_in_order(self, fixture_events: list[dict]) -> None:
+        """The META LOG flow: every phase banner carries [META] and the run ends with ALL PHASES COMPLETE."""
+        text = render_all(fixture_events, "banner")
+        marks = ["[META] PHASE: INITIALIZATION", "[META] PHASE: PRE-TRAINING VALIDATION", "[META] PHASE: VALIDATION",
+                 "📊 Validation [1/2] (50.0%) | Questions: 4/8", "[META] VALIDATION COMPLETE",
+                 "[META] PHASE: TRAINING", "[Epoch 1/2] Step 1/4 (25.0%)", "[META] PHASE: PERIODIC VALIDATION",
+                 "[META] CHECKPOINT SAVED SUCCESSFULLY", "[META] TRAINING COMPLETE",
+                 "[META] PHASE: POST-TRAINING VALIDATION",
+                 "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!"]
+        positions = [text.index(m) for m in marks]
+        assert sorted(positions) == positions
+        assert all(line == "=" * 80 for line in text.splitlines() if line.startswith("="))
+
+
+class TestSanitising:
+    @pytest.mark.parametrize("payload", PAYLOADS)
+    @pytest.mark.parametrize("style", ["banner", "compact"])
+    def test_no_control_character_reaches_the_output(self, payload: str, style: str) -> None:
+        """Strings from events are shown with visible escapes; no ESC, C1, BEL, CR or bidi override remains."""
+        events = [
+            {"event": "log", "level": "warning", "msg": payload, "logger": payload, payload: payload},
+            {"event": "sample", "output": payload, "prompt": payload, "golden": [payload], "extracted": payload},
+            {"event": "phase_start", "phase": payload, "id": 1, "label": payload},
+            {"event": "step_metrics", "step": 1, "metrics": {payload: 1.0}},
+            {"event": payload, "x": payload},
+        ]
+        text = render_all(events, style, verbose=True)
+        for bad in ("\x1b", "\x07", "\x9b", "\r", "\x00", "\u202e"):
+            assert bad not in text
+
+    def test_visible_escapes(self) -> None:
+        """ESC shows as \\x1b, a bidi override as \\u202e; tabs and newlines stay."""
+        assert "\\x1b[31mred\\u202e\tok\n" == sanitize("\x1b[31mred\u202e\tok\n")
+
+
+class TestColour:
+    def test_colour_rules(self) -> None:
+        """NO_COLOR wins, FORCE_COLOR forces, otherwise only a terminal gets colour."""
+        s = io.StringIO()
+        assert (False, True, False) == (use_colour(s, {}), use_colour(s, {"FORCE_COLOR": "1"}),
+                                        use_colour(s, {"NO_COLOR": "1", "FORCE_COLOR": "1"}))
+
+    def test_plain_text_off_a_terminal(self) -> None:
+        """Output to a file carries no ANSI codes."""
+        s = io.StringIO()
+        Console(Renderer("banner"), s).show({"event": "run_end", "status": "completed", "duration": 3})
+        assert "\x1b" not in s.getvalue()
+        assert "ALL PHASES COMPLETE" in s.getvalue()
+
+    def test_compact_table_header_repeats(self) -> None:
+        """The streamed step table repeats its header every N rows."""
+        r = Renderer("compact", header_every=2)
+        lines = [ln.text for s in range(1, 6) for ln in r.render({"event": "step_metrics", "step": s,
+                                                                  "metrics": {"loss": float("nan")}})]
+        assert 3 == sum(line.strip().startswith("step") for line in lines)
+        assert "nan" in lines[1]
