@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import orjson
+
 from eventlog._columns import Column, StepTable
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
 
@@ -263,8 +265,7 @@ class Renderer:
     def _log(self, ev: dict[str, Any]) -> list[Line]:
         level = str(ev.get("level", "info")).lower()
         skip = frozenset({"level", "msg", "logger", "phase_id", "step"})
-        fields = " ".join(f"{sanitize(k)}={fmt_num(v) if not isinstance(v, (dict, list)) else sanitize(v)}"
-                          for k, v in _extras(ev, skip))
+        fields = " ".join(f"{sanitize(k)}={_compact(v)}" for k, v in _extras(ev, skip))
         msg = sanitize(ev.get("msg", ""))
         text = msg + (f" | {fields}" if fields else "")
         if self.style == "compact":
@@ -324,8 +325,7 @@ class Renderer:
 
     def _generic(self, ev: dict[str, Any]) -> list[Line]:
         name = sanitize(ev.get("event", "?"))
-        body = " ".join(f"{sanitize(k)}={fmt_num(v) if not isinstance(v, (dict, list)) else sanitize(v)}"
-                        for k, v in _extras(ev, frozenset()))
+        body = " ".join(f"{sanitize(k)}={_compact(v)}" for k, v in _extras(ev, frozenset()))
         return [Line(f"{'•' if self.style == 'compact' else '[EVENT]'} {name} {body}".rstrip(), "dim")]
 
     def oneline(self, ev: dict[str, Any]) -> str:
@@ -338,6 +338,16 @@ class Renderer:
     def legend(self) -> list[Line]:
         """The step-table legend (compact style)."""
         return [Line(t, "dim") for t in self.table.legend()]
+
+
+def _compact(v: Any) -> str:
+    """A field value in one line: numbers for people, containers as compact JSON."""
+    if isinstance(v, (dict, list)):
+        try:
+            return sanitize(orjson.dumps(v).decode("utf-8"))
+        except TypeError:
+            return sanitize(repr(v))
+    return fmt_num(v)
 
 
 def _fixed(v: Any, digits: int) -> str:

@@ -85,7 +85,7 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def build_fixture_run(directory: Path, *, finish: bool = True, run: str = "fx", rank: int = 0, **settings: Any) -> Path:
+def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **settings: Any) -> Path:
     """A small, deterministic GRPO-shaped run written through the library (use with ``clock``)."""
     settings.setdefault("console", "off")
     eventlog.init(directory, run=run, rank=rank, config={"total_steps": 4, "lr": 0.1}, **settings)
@@ -114,9 +114,6 @@ def build_fixture_run(directory: Path, *, finish: bool = True, run: str = "fx", 
         ckpt = Path(os.path.relpath(directory / "ckpt.bin"))  # relative: golden output has no temp path
         with eventlog.checkpoint(4, ckpt):
             ckpt.write_bytes(b"x" * 2048)
-    if not finish:
-        _run.current_run().writer.flush()  # type: ignore[union-attr]
-        return directory / ("events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl")
     _validation("post_training_validation", 4, 0.75)
     eventlog.finish()
     return directory / ("events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl")

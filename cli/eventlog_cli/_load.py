@@ -295,26 +295,8 @@ def _raw(path: str) -> bytes | None:
     return None
 
 
-def _ends_with_newline(path: str, raw: bytes | None) -> bool:
-    if raw is not None:
-        return not raw or raw.endswith(b"\n")
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() == 0:
-            return True
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) == b"\n"
-
-
-def _scan(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.LazyFrame:
-    src: Any = raw if raw is not None else path
-    try:
-        pl.scan_lines(src, row_index_name="n").head(0).collect()
-        lf = pl.scan_lines(src, row_index_name="n")
-        lf.select(pl.len()).collect()  # cheap full check that the text is UTF-8
-        return lf
-    except pl.exceptions.ComputeError:
-        pass
+def _python_lines(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.LazyFrame:
+    """The slow path for files that are not valid UTF-8: bad lines become blank and are reported."""
     data = raw if raw is not None else Path(path).read_bytes()
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -327,6 +309,33 @@ def _scan(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.LazyFrame:
             skipped.append(Skipped(path, i + 1, f"invalid UTF-8 at byte {exc.start}"))
             text.append("")
     return pl.LazyFrame({"n": pl.Series(range(len(text)), dtype=pl.UInt32), "line": text})
+
+
+def _torn_tail(path: str, raw: bytes | None) -> tuple[int, str] | None:
+    """(0-based index, text) of an incomplete last line, or None when the file ends cleanly."""
+    if raw is not None:
+        data = raw
+    else:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            if size == 0:
+                return None
+            f.seek(max(0, size - (1 << 20)))
+            data = f.read()
+    if not data or data.endswith(b"\n"):
+        return None
+    tail = data.rsplit(b"\n", 1)[-1]
+    try:
+        orjson.loads(tail.strip().lstrip(b"\xef\xbb\xbf") or b"{}")
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    if raw is not None:
+        index = data.count(b"\n")
+    else:
+        index = pl.scan_lines(path).select(pl.len()).collect().item() - 1
+    return index, tail.decode("utf-8", "replace")
 
 
 def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
@@ -342,9 +351,17 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
     for idx, path in enumerate(files):
         try:
             raw = _raw(path)
-            torn_possible = not _ends_with_newline(path, raw)
-            lf = _scan(path, raw, skipped)
-            frames.append(_typed_lines(lf, idx, wanted, torn_possible, path, skipped))
+            torn = _torn_tail(path, raw)
+            if torn is not None:
+                skipped.append(Skipped(path, torn[0] + 1, _why(torn[1], True), True))
+            src: Any = raw if raw is not None else path
+            try:
+                df = _typed_lines(pl.scan_lines(src, row_index_name="n"), idx, wanted, path, skipped)
+            except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
+                df = _typed_lines(_python_lines(path, raw, skipped), idx, wanted, path, skipped)
+            if torn is not None:
+                df = df.filter(pl.col("n") != torn[0])
+            frames.append(df)
         except OSError as exc:
             msg = f"{path}: cannot read ({exc.strerror or exc})"
             raise CliError(msg) from None
@@ -355,11 +372,9 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
     return Loaded(lines, names, skipped)
 
 
-def _typed_lines(lf: pl.LazyFrame, idx: int, wanted: list[str] | None, torn_possible: bool, path: str,
+def _typed_lines(lf: pl.LazyFrame, idx: int, wanted: list[str] | None, path: str,
                  skipped: list[Skipped]) -> pl.DataFrame:
     line = pl.col("line")
-    if torn_possible:
-        last = lf.select(pl.col("n").max()).collect().item()
     lf = lf.with_columns(line.str.strip_prefix("\ufeff").str.strip_chars_end("\r"))
     keep = line.str.len_bytes() > 0
     if wanted is not None:
@@ -374,15 +389,10 @@ def _typed_lines(lf: pl.LazyFrame, idx: int, wanted: list[str] | None, torn_poss
     if missing.height:
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
         df = pl.concat([df.filter(pl.col("event").is_not_null()), fixed]).sort("n")
+        seen = {(s.path, s.line) for s in skipped}
         for n, text in fixed.filter(pl.col("event").is_null()).select("n", "line").iter_rows():
-            torn = torn_possible and n == last
-            skipped.append(Skipped(path, n + 1, _why(text, torn), torn))
-    if torn_possible and df.height and df["n"][-1] == last and df["event"][-1] is not None:
-        try:
-            orjson.loads(df["line"][-1])
-        except orjson.JSONDecodeError:
-            skipped.append(Skipped(path, last + 1, _why(df["line"][-1], True), True))
-            df = df.head(df.height - 1)
+            if (path, n + 1) not in seen:
+                skipped.append(Skipped(path, n + 1, _why(text, False)))
     df = df.filter(pl.col("event").is_not_null())
     if wanted is not None:
         df = df.filter(pl.col("event").is_in(wanted))

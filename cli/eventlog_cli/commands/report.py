@@ -243,8 +243,9 @@ def _advantages(d: dict[str, Any]) -> None:
     rewards = d.get("rewards") or []
     turns = max((len(r) for r in adv), default=0)
     t = new_table("rollout", "reward", *(f"turn {i + 1}" for i in range(turns)),
-                  title=f"Turn-by-turn advantages: step {fmt_num(d.get('step'))}, group {fmt_num(d.get('group'))}",
                   right=("rollout", "reward", *(f"turn {i + 1}" for i in range(turns))))
+    console().print(text(f"Turn-by-turn advantages: step {fmt_num(d.get('step'))}, group {fmt_num(d.get('group'))}",
+                         "bold"))
     for i in range(max(len(adv), len(rewards))):
         row = adv[i] if i < len(adv) else []
         cells = [("" if x is None else (f"{x:+.3f}" if isinstance(x, (int, float)) else fmt_num(x))) for x in row]
