@@ -89,18 +89,22 @@ def lookup(row: Mapping[str, Any], key: str | None) -> Any:
     return row.get(f"metrics.{key}")
 
 
+_KNOWN: tuple[Column, ...] = (
+    Column("accuracy", 7, "acc", "f3", "share of correct rollouts"),
+    Column("reward_std", 8, "r_std", "f3", "standard deviation of rollout rewards"),
+    Column("clip_frac", 9, "clip_frac", "f3", "share of clipped policy ratios"),
+)
 DEFAULT_COLUMNS: tuple[Column, ...] = (
     Column("step", 7, "step", "frac", "training step / total steps", denom="total_steps"),
     Column("epoch", 5, "ep", "frac", "epoch / total epochs", denom="total_epochs"),
     Column("reward_mean", 8, "reward", "f4", "mean reward of the step's rollouts"),
-    Column("accuracy", 7, "acc", "f3", "share of correct rollouts"),
     Column("loss", 9, "loss", "g4", "policy loss"),
     Column("kl", 9, "kl", "g3", "KL divergence to the reference policy"),
     Column("entropy", 7, "ent", "f3", "mean policy entropy"),
     Column("grad_norm", 8, "gnorm", "g3", "gradient norm before clipping"),
     Column("timing.step", 6, "time", "s", "wall time of the step"),
 )
-_BY_KEY = {c.key: c for c in DEFAULT_COLUMNS}
+_BY_KEY = {c.key: c for c in (*DEFAULT_COLUMNS, *_KNOWN)}
 
 
 def column_for(key: str) -> Column:

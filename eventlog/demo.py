@@ -285,7 +285,7 @@ def run_demo(cfg: DemoConfig) -> int:
                     eventlog.emit("group_detail", step=step, **d)
                 if out["group"]["groups_kept"] == 0:
                     log.warning("all groups filtered: no gradient this step", step=step)
-                if out["group"]["rollouts_early_exit"] < out["group"]["rollouts_total"] // 4:
+                if step % 10 == 5 and out["group"]["rollouts_early_exit"] < out["group"]["rollouts_total"] // 4:
                     log.warning("OBSERVATION TOO LONG", early_exits=out["group"]["rollouts_early_exit"])
                 eventlog.emit("step_metrics", step=step, epoch=epoch, total_epochs=cfg.epochs,
                               total_steps=cfg.steps, metrics=out["metrics"],
