@@ -1,11 +1,11 @@
 """eventlog: typed event streams for machine-learning training runs.
 
-    import eventlog
-    eventlog.init("runs/exp1", run="exp1", config=cfg)
-    eventlog.emit("step_metrics", step=1, metrics={"loss": 0.23})
-    with eventlog.phase("validation", total_batches=28) as p:
-        p.val_batch(1, questions=256, avg_reward=0.45)
-    eventlog.finish()
+import eventlog
+eventlog.init("runs/exp1", run="exp1", config=cfg)
+eventlog.emit("step_metrics", step=1, metrics={"loss": 0.23})
+with eventlog.phase("validation", total_batches=28) as p:
+    p.val_batch(1, questions=256, avg_reward=0.45)
+eventlog.finish()
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from eventlog.exceptions import ConfigError, EncodeError, EventlogError, Validat
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_COLUMNS",
     "Column",
     "Config",
     "ConfigError",
-    "DEFAULT_COLUMNS",
     "EncodeError",
     "EventType",
     "EventlogError",

@@ -170,8 +170,9 @@ def find_config_file(start: Path | None = None) -> tuple[Path, dict[str, Any]] |
     return None
 
 
-def load_config(args: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None,
-                cwd: Path | None = None) -> Config:
+def load_config(
+    args: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Config:
     """Merge defaults, the config file, the environment and ``args``.
 
     Raises:

@@ -48,8 +48,14 @@ class Console:
     cleared and redrawn around our lines instead of being broken.
     """
 
-    def __init__(self, renderer: Renderer, stream: IO[str] | None = None, *, colour: bool | None = None,
-                 events: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        stream: IO[str] | None = None,
+        *,
+        colour: bool | None = None,
+        events: frozenset[str] | None = None,
+    ) -> None:
         self.renderer = renderer
         self._stream = stream
         self._colour = colour

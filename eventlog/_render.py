@@ -16,7 +16,7 @@ import orjson
 from eventlog._columns import Column, StepTable
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
 
-__all__ = ["EMOJI", "Line", "Renderer", "STYLES"]
+__all__ = ["EMOJI", "STYLES", "Line", "Renderer"]
 
 STYLES = ("banner", "compact")
 RULE = "=" * 80
@@ -72,8 +72,14 @@ class Renderer:
         header_every: repeat the step-table header every N rows.
     """
 
-    def __init__(self, style: str = "banner", *, verbose: bool = False, columns: Sequence[Column] | None = None,
-                 header_every: int = 20) -> None:
+    def __init__(
+        self,
+        style: str = "banner",
+        *,
+        verbose: bool = False,
+        columns: Sequence[Column] | None = None,
+        header_every: int = 20,
+    ) -> None:
         if style not in STYLES:
             msg = f"style {style!r}: expected one of {', '.join(STYLES)}"
             raise ValueError(msg)
@@ -235,10 +241,15 @@ class Renderer:
 
     def _step_metrics(self, ev: dict[str, Any]) -> list[Line]:
         if self.style == "compact":
-            return [Line(t, "dim" if i == 0 and len(lines) > 1 else "") for lines in [self.table.stream(ev)]
-                    for i, t in enumerate(lines)]
+            return [
+                Line(t, "dim" if i == 0 and len(lines) > 1 else "")
+                for lines in [self.table.stream(ev)]
+                for i, t in enumerate(lines)
+            ]
         metrics = ev.get("metrics") or {}
-        text = f"[Step {fmt_num(ev.get('step'))}] " + " ".join(f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items())
+        text = f"[Step {fmt_num(ev.get('step'))}] " + " ".join(
+            f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items()
+        )
         timing = ev.get("timing") or {}
         if timing:
             text += " | " + " ".join(f"{sanitize(k)}={fmt_duration(v)}" for k, v in timing.items())
@@ -296,8 +307,12 @@ class Renderer:
     def _group_detail(self, ev: dict[str, Any]) -> list[Line]:
         adv = ev.get("turn_advantages") or []
         rewards = ev.get("rewards") or []
-        lines = [Line(f"Turn-by-Turn Advantage Table (step {fmt_num(ev.get('step'))}, group {fmt_num(ev.get('group'))})",
-                      "phase")]
+        lines = [
+            Line(
+                f"Turn-by-Turn Advantage Table (step {fmt_num(ev.get('step'))}, group {fmt_num(ev.get('group'))})",
+                "phase",
+            )
+        ]
         turns = max((len(r) for r in adv), default=0)
         lines.append(Line("  rollout   reward" + "".join(f"{'turn ' + str(t + 1):>9}" for t in range(turns)), "dim"))
         for i in range(max(len(adv), len(rewards))):
@@ -309,10 +324,15 @@ class Renderer:
 
     def _sample(self, ev: dict[str, Any]) -> list[Line]:
         mark = {True: "✓", False: "✗"}.get(ev.get("correct"), "?")
-        where = ", ".join(x for x in (
-            f"step {fmt_num(ev['step'])}" if ev.get("step") is not None else "",
-            sanitize(ev["split"]) if ev.get("split") else "",
-            f"#{fmt_num(ev['index'])}" if ev.get("index") is not None else "") if x)
+        where = ", ".join(
+            x
+            for x in (
+                f"step {fmt_num(ev['step'])}" if ev.get("step") is not None else "",
+                sanitize(ev["split"]) if ev.get("split") else "",
+                f"#{fmt_num(ev['index'])}" if ev.get("index") is not None else "",
+            )
+            if x
+        )
         lines = [Line(f"--- Sample ({where}) reward={fmt_num(ev.get('reward'))} {mark}", "phase")]
         if ev.get("prompt") is not None:
             lines.append(Line(f"Prompt: {sanitize(ev['prompt'])}", "dim"))
@@ -331,7 +351,7 @@ class Renderer:
     def oneline(self, ev: dict[str, Any]) -> str:
         """One line of text for any event (``eventlog grep``): multi-line blocks become key=value."""
         if ev.get("event") in ("step_metrics", "group_summary", "group_detail", "sample", "phase_start"):
-            return self._generic(ev)[0].text.lstrip("•[EVENT] ").strip()
+            return self._generic(ev)[0].text.removeprefix("• ").removeprefix("[EVENT] ")
         lines = [ln.text for ln in self.render(ev) if ln.style != "rule"]
         return " ".join(lines) if lines else self._generic(ev)[0].text
 

@@ -105,8 +105,9 @@ class Run:
         if self.rank != 0 or cfg.console == "off" or self.pid != _main_pid:
             return None
         columns = columns_from_keys(cfg.columns) if cfg.columns else None
-        renderer = Renderer(cfg.console, verbose=cfg.verbosity == "verbose", columns=columns,
-                            header_every=cfg.header_every)
+        renderer = Renderer(
+            cfg.console, verbose=cfg.verbosity == "verbose", columns=columns, header_every=cfg.header_every
+        )
         events = frozenset(cfg.console_events) if cfg.console_events else None
         return Console(renderer, stream, events=events)
 
@@ -145,8 +146,14 @@ def _rank_from_env() -> int:
     return 0
 
 
-def init(dir: str | os.PathLike[str] | None = None, *, run: str | None = None, config: Mapping[str, Any] | None = None,
-         console_stream: IO[str] | None = None, **settings: Any) -> Run:
+def init(
+    dir: str | os.PathLike[str] | None = None,
+    *,
+    run: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    console_stream: IO[str] | None = None,
+    **settings: Any,
+) -> Run:
     """Start logging this process's events into a run directory.
 
     Args:
@@ -211,8 +218,11 @@ def _child_run() -> Run | None:
             if not d or not run:
                 if not _no_run_warned:
                     _no_run_warned = True
-                    warnings.warn("eventlog: emit() before init(); events are not recorded. Call eventlog.init() first.",
-                                  RuntimeWarning, stacklevel=4)
+                    warnings.warn(
+                        "eventlog: emit() before init(); events are not recorded. Call eventlog.init() first.",
+                        RuntimeWarning,
+                        stacklevel=4,
+                    )
                 return None
             cfg = load_config({"dir": d, "run": run})
         import dataclasses
@@ -246,8 +256,14 @@ def emit(event: str, /, **payload: Any) -> None:
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
-    ev: dict[str, Any] = {"v": 1, "ts": round(time.time(), 6), "event": event, "run": st.run, "rank": st.rank,
-                          "seq": None}
+    ev: dict[str, Any] = {
+        "v": 1,
+        "ts": round(time.time(), 6),
+        "event": event,
+        "run": st.run,
+        "rank": st.rank,
+        "seq": None,
+    }
     ev.update(body)
     if st.file_events is None or event in st.file_events:
         st.writer.put(ev)
@@ -277,8 +293,11 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     from eventlog._phase import close_open_phases
 
     close_open_phases(st)
-    end: dict[str, Any] = {"status": status or st.status or "completed", "duration": round(st.elapsed(), 6),
-                           "events_dropped": 0}
+    end: dict[str, Any] = {
+        "status": status or st.status or "completed",
+        "duration": round(st.elapsed(), 6),
+        "events_dropped": 0,
+    }
     if error or st.error:
         end["error"] = error or st.error
     if mode:
@@ -305,6 +324,7 @@ def reset() -> None:
 
 
 # --- process hooks ----------------------------------------------------------------
+
 
 def _install_hooks(st: Run) -> None:
     global _hooks_installed

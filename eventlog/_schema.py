@@ -18,15 +18,15 @@ from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
     "ENVELOPE",
-    "validate_event",
+    "SCHEMA_VERSION",
     "EventType",
     "Field",
-    "SCHEMA_VERSION",
     "all_types",
     "check",
     "get_type",
     "json_schema",
     "register_event",
+    "validate_event",
 ]
 
 SCHEMA_VERSION = 1
@@ -85,7 +85,9 @@ class EventType:
         object.__setattr__(self, "required", frozenset(f.name for f in self.fields if f.required))
 
 
-def _f(name: str, kind: Kind, required: bool = False, description: str = "", enum: tuple[str, ...] | None = None) -> Field:
+def _f(
+    name: str, kind: Kind, required: bool = False, description: str = "", enum: tuple[str, ...] | None = None
+) -> Field:
     return Field(name, kind, required, description, enum)
 
 
@@ -427,6 +429,7 @@ def _problem(msg: str, strict: bool, warn: Problem, key: str) -> None:
 
 # --- checking decoded events (eventlog validate) ------------------------------------
 
+
 def validate_event(ev: dict[str, Any]) -> list[str]:
     """Problems of one decoded event against the envelope and its type's schema.
 
@@ -434,9 +437,14 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
     them through); the list is empty when the event is valid.
     """
     out = []
-    for k, ok in (("v", lambda x: x == SCHEMA_VERSION), ("ts", lambda x: _is_num(x) and not isinstance(x, str)),
-                  ("event", lambda x: isinstance(x, str) and x != ""), ("run", lambda x: isinstance(x, str)),
-                  ("rank", lambda x: type(x) is int and x >= 0), ("seq", lambda x: type(x) is int and x >= 0)):
+    for k, ok in (
+        ("v", lambda x: x == SCHEMA_VERSION),
+        ("ts", lambda x: _is_num(x) and not isinstance(x, str)),
+        ("event", lambda x: isinstance(x, str) and x != ""),
+        ("run", lambda x: isinstance(x, str)),
+        ("rank", lambda x: type(x) is int and x >= 0),
+        ("seq", lambda x: type(x) is int and x >= 0),
+    ):
         if k not in ev:
             out.append(f"envelope field {k!r} is missing")
         elif not ok(ev[k]):
@@ -481,10 +489,20 @@ def _decoded_ok(kind: Any, v: Any) -> bool:
     return True
 
 
-_KIND_WORDS = {"int": "an integer", "number": "a number", "string": "a string", "bool": "true or false",
-               "numbers": "an object of numbers", "any": "anything", "object": "an object",
-               "scalar": "a number, string or bool", "ints": "a list of integers", "strings": "a list of strings",
-               "number_list": "a list of numbers", "number_lists": "a list of lists of numbers"}
+_KIND_WORDS = {
+    "int": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "bool": "true or false",
+    "numbers": "an object of numbers",
+    "any": "anything",
+    "object": "an object",
+    "scalar": "a number, string or bool",
+    "ints": "a list of integers",
+    "strings": "a list of strings",
+    "number_list": "a list of numbers",
+    "number_lists": "a list of lists of numbers",
+}
 
 
 # --- JSON Schema -----------------------------------------------------------------

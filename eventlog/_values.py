@@ -22,7 +22,7 @@ from typing import Any
 
 from eventlog.exceptions import EncodeError
 
-__all__ = ["NONFINITE", "to_any", "to_number", "to_number_map", "to_str", "to_float"]
+__all__ = ["NONFINITE", "to_any", "to_float", "to_number", "to_number_map", "to_str"]
 
 NONFINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _INT_MIN = -(2**63)

@@ -124,8 +124,9 @@ def _output_text(a: int, b: int, answer: int, turns: int) -> str:
     return f"<think>{a} + {b} ... {thoughts}</think> The answer is {answer}."
 
 
-def _train_step(policy: Policy, ref: Policy, cfg: DemoConfig, train: list[tuple[int, int]], rng: Any,
-                step: int) -> dict[str, Any]:
+def _train_step(
+    policy: Policy, ref: Policy, cfg: DemoConfig, train: list[tuple[int, int]], rng: Any, step: int
+) -> dict[str, Any]:
     np = policy.np
     t0 = time.monotonic()
     idx = rng.choice(len(train), size=cfg.groups, replace=False)
@@ -146,10 +147,10 @@ def _train_step(policy: Policy, ref: Policy, cfg: DemoConfig, train: list[tuple[
         adv = (rewards - rewards.mean()) / (rewards.std() + 1e-6)
         p = policy.probs(a, b)
         turn_adv = []
-        for (turns, _), A in zip(rolls, adv, strict=True):
+        for (turns, _), advantage in zip(rolls, adv, strict=True):
             row = []
             for t, ans in enumerate(turns):
-                w = A * (0.8 ** (len(turns) - 1 - t))
+                w = advantage * (0.8 ** (len(turns) - 1 - t))
                 g_logits = -p.copy()
                 g_logits[ans] += 1.0
                 gw += w * policy.grad(a, b, g_logits)
@@ -208,11 +209,10 @@ def _validate(policy: Policy, val: list[tuple[int, int]], cfg: DemoConfig, step:
     carry: list[bool] = []
     shown = 0
     with eventlog.phase(name, step=step):
-        with eventlog.phase("validation", total_batches=n_batches, total_questions=len(questions),
-                            batch_size=bs) as v:
+        with eventlog.phase("validation", total_batches=n_batches, total_questions=len(questions), batch_size=bs) as v:
             t0 = time.monotonic()
             for bi in range(n_batches):
-                batch = questions[bi * bs:(bi + 1) * bs]
+                batch = questions[bi * bs : (bi + 1) * bs]
                 for a, b, k in batch:
                     p = policy.probs(a, b)
                     ans = int(np.argmax(p))
@@ -221,9 +221,18 @@ def _validate(policy: Policy, val: list[tuple[int, int]], cfg: DemoConfig, step:
                     carry.append(a + b >= 10)
                     if k == 0 and shown < 3 and (not ok or shown == 0):
                         shown += 1
-                        eventlog.emit("sample", step=step, split="val", index=len(correct_all) - 1,
-                                      prompt=f"What is {a} + {b}?", output=_output_text(a, b, ans, 1),
-                                      golden=[str(a + b)], extracted=str(ans), reward=float(ok), correct=ok)
+                        eventlog.emit(
+                            "sample",
+                            step=step,
+                            split="val",
+                            index=len(correct_all) - 1,
+                            prompt=f"What is {a} + {b}?",
+                            output=_output_text(a, b, ans, 1),
+                            golden=[str(a + b)],
+                            extracted=str(ans),
+                            reward=float(ok),
+                            correct=ok,
+                        )
                 time.sleep(cfg.delay / 4)
                 acc = float(np.mean(correct_all))
                 v.val_batch(bi + 1, questions=len(correct_all), avg_reward=round(acc, 4))
@@ -239,8 +248,14 @@ def _validate(policy: Policy, val: list[tuple[int, int]], cfg: DemoConfig, step:
             "no_carry_accuracy": float(c[~cm].mean()) if (~cm).any() else float("nan"),
             "answer_rate": 1.0,
         }
-        eventlog.emit("eval_summary", step=step, split="val", total=len(correct_all), metrics=metrics,
-                      duration=round(time.monotonic() - t0, 4))
+        eventlog.emit(
+            "eval_summary",
+            step=step,
+            split="val",
+            total=len(correct_all),
+            metrics=metrics,
+            duration=round(time.monotonic() - t0, 4),
+        )
     return metrics
 
 
@@ -249,13 +264,21 @@ def run_demo(cfg: DemoConfig) -> int:
     try:
         import numpy as np
     except ImportError:
-        sys.stderr.write('eventlog demo: needs numpy; install it with: pip install numpy\n')
+        sys.stderr.write("eventlog demo: needs numpy; install it with: pip install numpy\n")
         return 1
     rng = np.random.default_rng(cfg.seed)
-    run_cfg = {k: v for k, v in cfg.__dict__.items() if k != "extra"} | {"total_steps": cfg.steps,
-                                                                            "total_epochs": cfg.epochs}
-    eventlog.init(cfg.out, run=cfg.run, config=run_cfg, console=cfg.console,
-                  verbosity="verbose" if cfg.verbose else "concise", capture_logging=True)
+    run_cfg = {k: v for k, v in cfg.__dict__.items() if k != "extra"} | {
+        "total_steps": cfg.steps,
+        "total_epochs": cfg.epochs,
+    }
+    eventlog.init(
+        cfg.out,
+        run=cfg.run,
+        config=run_cfg,
+        console=cfg.console,
+        verbosity="verbose" if cfg.verbose else "concise",
+        capture_logging=True,
+    )
     log = eventlog.get_logger("demo")
     std = logging.getLogger("demo.data")
     with eventlog.phase("initialization"):
@@ -287,9 +310,15 @@ def run_demo(cfg: DemoConfig) -> int:
                     log.warning("all groups filtered: no gradient this step", step=step)
                 if step % 10 == 5 and out["group"]["rollouts_early_exit"] < out["group"]["rollouts_total"] // 4:
                     log.warning("OBSERVATION TOO LONG", early_exits=out["group"]["rollouts_early_exit"])
-                eventlog.emit("step_metrics", step=step, epoch=epoch, total_epochs=cfg.epochs,
-                              total_steps=cfg.steps, metrics=out["metrics"],
-                              timing={"rollout": out["group"]["rollout_time"], "step": round(step_time, 4)})
+                eventlog.emit(
+                    "step_metrics",
+                    step=step,
+                    epoch=epoch,
+                    total_epochs=cfg.epochs,
+                    total_steps=cfg.steps,
+                    metrics=out["metrics"],
+                    timing={"rollout": out["group"]["rollout_time"], "step": round(step_time, 4)},
+                )
             if step % cfg.eval_every == 0 and step < cfg.steps:
                 _validate(policy, val, cfg, step, "periodic_validation")
             if step % cfg.eval_every == 0 or step == cfg.steps:
@@ -315,8 +344,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true", help="also print group tables and samples")
     ap.add_argument("--validate-only", action="store_true", help="run pre-training validation only")
     ns = ap.parse_args(argv)
-    cfg = DemoConfig(out=ns.out, run=ns.run, steps=ns.steps, eval_every=ns.eval_every, delay=ns.delay, seed=ns.seed,
-                     console=ns.style, verbose=ns.verbose, validate_only=ns.validate_only)
+    cfg = DemoConfig(
+        out=ns.out,
+        run=ns.run,
+        steps=ns.steps,
+        eval_every=ns.eval_every,
+        delay=ns.delay,
+        seed=ns.seed,
+        console=ns.style,
+        verbose=ns.verbose,
+        validate_only=ns.validate_only,
+    )
     if cfg.steps < 1 or cfg.eval_every < 1 or cfg.delay < 0:
         ap.error("--steps and --eval-every must be >= 1 and --delay >= 0")
     return run_demo(cfg)

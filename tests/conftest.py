@@ -26,7 +26,8 @@ def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """Reset eventlog, drop colour and EVENTLOG_* variables (but strict), work in a temp dir."""
     for name in list(os.environ):
         if name in ("NO_COLOR", "FORCE_COLOR", "RANK", "LOCAL_RANK", "SLURM_PROCID", "WORLD_SIZE") or (
-                name.startswith("EVENTLOG_") and name != "EVENTLOG_STRICT"):
+            name.startswith("EVENTLOG_") and name != "EVENTLOG_STRICT"
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVENTLOG_STRICT", "1")
     monkeypatch.setenv("COLUMNS", "100")
@@ -100,15 +101,33 @@ def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **sett
                     metrics["loss"] = float("nan")
                 if step >= 3:
                     metrics["clip_frac"] = 0.1  # a metric key first seen late
-                eventlog.emit("group_summary", step=step, groups_total=4, groups_kept=3, groups_filtered=1,
-                              rollouts_total=16, rollouts_early_exit=2, rollout_time=1.5, train_time=0.5,
-                              tokens_total=1000, tokens_trainable=750)
-                eventlog.emit("group_detail", step=step, group=0, rewards=[1.0, 0.0],
-                              turn_advantages=[[0.5, 0.25], [-0.5, None]])
+                eventlog.emit(
+                    "group_summary",
+                    step=step,
+                    groups_total=4,
+                    groups_kept=3,
+                    groups_filtered=1,
+                    rollouts_total=16,
+                    rollouts_early_exit=2,
+                    rollout_time=1.5,
+                    train_time=0.5,
+                    tokens_total=1000,
+                    tokens_trainable=750,
+                )
+                eventlog.emit(
+                    "group_detail", step=step, group=0, rewards=[1.0, 0.0], turn_advantages=[[0.5, 0.25], [-0.5, None]]
+                )
                 if step == 2:
                     eventlog.get_logger("train").warning("observation too long", length=9000)
-                eventlog.emit("step_metrics", step=step, epoch=(step + 1) // 2, total_epochs=2, total_steps=4,
-                              metrics=metrics, timing={"step": 2.0})
+                eventlog.emit(
+                    "step_metrics",
+                    step=step,
+                    epoch=(step + 1) // 2,
+                    total_epochs=2,
+                    total_steps=4,
+                    metrics=metrics,
+                    timing={"step": 2.0},
+                )
             if step == 2:
                 _validation("periodic_validation", 2, 0.5)
         ckpt = Path(os.path.relpath(directory / "ckpt.bin"))  # relative: golden output has no temp path
@@ -120,16 +139,32 @@ def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **sett
 
 
 def _validation(name: str, step: int, acc: float) -> None:
-    with eventlog.phase(name, step=step), eventlog.phase("validation", total_batches=2, total_questions=8,
-                                                         batch_size=4) as v:
+    with (
+        eventlog.phase(name, step=step),
+        eventlog.phase("validation", total_batches=2, total_questions=8, batch_size=4) as v,
+    ):
         v.val_batch(1, questions=4, avg_reward=acc)
-        eventlog.emit("sample", step=step, split="val", index=0, prompt="What is 2 + 2?",
-                      output="<think>2 + 2</think> The answer is 5.", golden=["4"], extracted="5", reward=0.0,
-                      correct=False)
+        eventlog.emit(
+            "sample",
+            step=step,
+            split="val",
+            index=0,
+            prompt="What is 2 + 2?",
+            output="<think>2 + 2</think> The answer is 5.",
+            golden=["4"],
+            extracted="5",
+            reward=0.0,
+            correct=False,
+        )
         v.val_batch(2, questions=8, avg_reward=acc)
         v.summary(questions=8, avg_reward=acc)
-        eventlog.emit("eval_summary", step=step, split="val", total=8,
-                      metrics={"accuracy": acc, "reward_mean": acc, "format_rate": 1.0})
+        eventlog.emit(
+            "eval_summary",
+            step=step,
+            split="val",
+            total=8,
+            metrics={"accuracy": acc, "reward_mean": acc, "format_rate": 1.0},
+        )
 
 
 def run_python(code: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Any:
@@ -137,5 +172,6 @@ def run_python(code: str, *args: str, timeout: float = 60, env: dict[str, str] |
     import subprocess
 
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
-                          env=full_env)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=full_env
+    )

@@ -10,13 +10,25 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
-
 from conftest import FakeClock, build_fixture_run
 from eventlog_cli._app import app
+from typer.testing import CliRunner
 
-COMMANDS = ["replay", "phases", "grep", "filter", "table", "trend", "summary", "samples", "groups", "eval",
-            "validate", "export", "demo"]
+COMMANDS = [
+    "replay",
+    "phases",
+    "grep",
+    "filter",
+    "table",
+    "trend",
+    "summary",
+    "samples",
+    "groups",
+    "eval",
+    "validate",
+    "export",
+    "demo",
+]
 
 
 def cli(*args: str) -> Any:
@@ -30,26 +42,29 @@ def fx(tmp_path: Path, clock: FakeClock) -> str:
 
 
 class TestGolden:
-    @pytest.mark.parametrize(("name", "args"), [
-        ("replay", ["replay"]),
-        ("replay_compact", ["replay", "--style", "compact"]),
-        ("replay_filtered", ["replay", "--event", "val_batch,eval_summary", "--steps", "2:4"]),
-        ("phases", ["phases"]),
-        ("phases_all", ["phases", "--all"]),
-        ("grep", ["grep", "-C", "1", "observation"]),
-        ("filter", ["filter", "--event", "eval_summary", "--where", "metrics.accuracy >= 0.5"]),
-        ("table", ["table"]),
-        ("table_legend", ["table", "--cols", "step,loss,clip_frac,timing.step", "--legend"]),
-        ("table_markdown", ["table", "--markdown", "--last", "2"]),
-        ("table_csv", ["table", "--csv", "--cols", "step,loss"]),
-        ("trend", ["trend", "accuracy"]),
-        ("trend_step", ["trend", "step.loss"]),
-        ("summary", ["summary"]),
-        ("samples", ["samples", "--wrong", "--limit", "2"]),
-        ("groups", ["groups"]),
-        ("eval", ["eval"]),
-        ("validate", ["validate"]),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "args"),
+        [
+            ("replay", ["replay"]),
+            ("replay_compact", ["replay", "--style", "compact"]),
+            ("replay_filtered", ["replay", "--event", "val_batch,eval_summary", "--steps", "2:4"]),
+            ("phases", ["phases"]),
+            ("phases_all", ["phases", "--all"]),
+            ("grep", ["grep", "-C", "1", "observation"]),
+            ("filter", ["filter", "--event", "eval_summary", "--where", "metrics.accuracy >= 0.5"]),
+            ("table", ["table"]),
+            ("table_legend", ["table", "--cols", "step,loss,clip_frac,timing.step", "--legend"]),
+            ("table_markdown", ["table", "--markdown", "--last", "2"]),
+            ("table_csv", ["table", "--csv", "--cols", "step,loss"]),
+            ("trend", ["trend", "accuracy"]),
+            ("trend_step", ["trend", "step.loss"]),
+            ("summary", ["summary"]),
+            ("samples", ["samples", "--wrong", "--limit", "2"]),
+            ("groups", ["groups"]),
+            ("eval", ["eval"]),
+            ("validate", ["validate"]),
+        ],
+    )
     def test_command_output(self, fx: str, name: str, args: list[str], golden) -> None:
         """Each command's default output on the fixture run is exactly as pinned."""
         result = cli(*args, fx)
@@ -85,8 +100,12 @@ class TestJson:
     def test_eval_json_is_the_eval_object(self, fx: str) -> None:
         """eval --json writes exactly what eval_step_XXXX.json held."""
         data = json.loads(cli("eval", "--step", "2", "--json", fx).stdout)
-        assert {"step": 2, "split": "val", "total": 8,
-                "metrics": {"accuracy": 0.5, "reward_mean": 0.5, "format_rate": 1.0}} == data
+        assert {
+            "step": 2,
+            "split": "val",
+            "total": 8,
+            "metrics": {"accuracy": 0.5, "reward_mean": 0.5, "format_rate": 1.0},
+        } == data
 
     def test_summary_json(self, fx: str) -> None:
         """summary --json gives status, steps and the NaN warning."""
@@ -153,7 +172,8 @@ class TestDamagedFiles:
         path.write_bytes(b"".join(lines[:cut]))
         phases = json.loads(cli("phases", "--json", "cut").stdout)["phases"]
         assert {"training": "interrupted", "initialization": "ok"} == {
-            p["phase"]: p["status"] for p in phases if p["phase"] in ("training", "initialization")}
+            p["phase"]: p["status"] for p in phases if p["phase"] in ("training", "initialization")
+        }
         summary = json.loads(cli("summary", "--json", "cut").stdout)
         assert ("interrupted", True) == (summary["status"], summary["status_inferred"])
 

@@ -17,8 +17,11 @@ class TestPrecedence:
         env = {"EVENTLOG_FLUSH_INTERVAL": "0.7", "EVENTLOG_QUEUE_SIZE": "60"}
         cfg = load_config({"queue_size": 70}, env=env, cwd=tmp_path)
         assert ("compact", 0.7, 70, "close") == (cfg.console, cfg.flush_interval, cfg.queue_size, cfg.fsync)
-        assert {"console": str(tmp_path / "eventlog.toml"), "flush_interval": "EVENTLOG_FLUSH_INTERVAL",
-                "queue_size": "init()"} == dict(cfg.sources)
+        assert {
+            "console": str(tmp_path / "eventlog.toml"),
+            "flush_interval": "EVENTLOG_FLUSH_INTERVAL",
+            "queue_size": "init()",
+        } == dict(cfg.sources)
 
     def test_pyproject_tool_table_in_a_parent_directory(self, tmp_path: Path) -> None:
         """[tool.eventlog] in the nearest pyproject.toml applies to subdirectories."""
@@ -29,12 +32,15 @@ class TestPrecedence:
 
 
 class TestErrors:
-    @pytest.mark.parametrize(("name", "value", "words"), [
-        ("EVENTLOG_FLUSH_INTERVAL", "soon", "expected a positive number of seconds"),
-        ("EVENTLOG_CONSOLE", "fancy", "expected one of banner, compact, off"),
-        ("EVENTLOG_STRICT", "maybe", "expected 1/0"),
-        ("EVENTLOG_QUEUE_SIZE", "-3", "expected a positive whole number"),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "value", "words"),
+        [
+            ("EVENTLOG_FLUSH_INTERVAL", "soon", "expected a positive number of seconds"),
+            ("EVENTLOG_CONSOLE", "fancy", "expected one of banner, compact, off"),
+            ("EVENTLOG_STRICT", "maybe", "expected 1/0"),
+            ("EVENTLOG_QUEUE_SIZE", "-3", "expected a positive whole number"),
+        ],
+    )
     def test_bad_env_value_names_the_variable(self, name: str, value: str, words: str, tmp_path: Path) -> None:
         """A bad variable raises ConfigError naming it, its value and what is expected."""
         with pytest.raises(ConfigError) as exc:

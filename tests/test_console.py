@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-
 from conftest import FakeClock, build_fixture_run, read_events
+
 from eventlog import Renderer, sanitize
 from eventlog._console import Console, use_colour
 
@@ -16,7 +16,10 @@ PAYLOADS = [
     "\x1b]0;title\x07",  # OSC 0, BEL-terminated
     "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",  # OSC 8, ST-terminated
     "\x1b]52;c;ZXZpbA==\x07",  # OSC 52 clipboard
-    "over\rwrite", "nul\x00byte", "rtl\u202eevil", "\x9b31m C1 CSI",
+    "over\rwrite",
+    "nul\x00byte",
+    "rtl\u202eevil",
+    "\x9b31m C1 CSI",
     "[bold]markup[/bold] [link=http://x]l[/link] [/bold]",
 ]
 
@@ -46,12 +49,20 @@ class TestGolden:
     def test_banner_has_the_seed_markers_in_order(self, fixture_events: list[dict]) -> None:
         """The META LOG flow: every phase banner carries [META] and the run ends with ALL PHASES COMPLETE."""
         text = render_all(fixture_events, "banner")
-        marks = ["[META] PHASE: INITIALIZATION", "[META] PHASE: PRE-TRAINING VALIDATION", "[META] PHASE: VALIDATION",
-                 "📊 Validation [1/2] (50.0%) | Questions: 4/8", "[META] VALIDATION COMPLETE",
-                 "[META] PHASE: TRAINING", "[Epoch 1/2] Step 1/4 (25.0%)", "[META] PHASE: PERIODIC VALIDATION",
-                 "[META] CHECKPOINT SAVED SUCCESSFULLY", "[META] TRAINING COMPLETE",
-                 "[META] PHASE: POST-TRAINING VALIDATION",
-                 "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!"]
+        marks = [
+            "[META] PHASE: INITIALIZATION",
+            "[META] PHASE: PRE-TRAINING VALIDATION",
+            "[META] PHASE: VALIDATION",
+            "📊 Validation [1/2] (50.0%) | Questions: 4/8",
+            "[META] VALIDATION COMPLETE",
+            "[META] PHASE: TRAINING",
+            "[Epoch 1/2] Step 1/4 (25.0%)",
+            "[META] PHASE: PERIODIC VALIDATION",
+            "[META] CHECKPOINT SAVED SUCCESSFULLY",
+            "[META] TRAINING COMPLETE",
+            "[META] PHASE: POST-TRAINING VALIDATION",
+            "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!",
+        ]
         positions = [text.index(m) for m in marks]
         assert sorted(positions) == positions
         assert all(line == "=" * 80 for line in text.splitlines() if line.startswith("="))
@@ -82,8 +93,11 @@ class TestColour:
     def test_colour_rules(self) -> None:
         """NO_COLOR wins, FORCE_COLOR forces, otherwise only a terminal gets colour."""
         s = io.StringIO()
-        assert (False, True, False) == (use_colour(s, {}), use_colour(s, {"FORCE_COLOR": "1"}),
-                                        use_colour(s, {"NO_COLOR": "1", "FORCE_COLOR": "1"}))
+        assert (False, True, False) == (
+            use_colour(s, {}),
+            use_colour(s, {"FORCE_COLOR": "1"}),
+            use_colour(s, {"NO_COLOR": "1", "FORCE_COLOR": "1"}),
+        )
 
     def test_plain_text_off_a_terminal(self) -> None:
         """Output to a file carries no ANSI codes."""
@@ -95,7 +109,10 @@ class TestColour:
     def test_compact_table_header_repeats(self) -> None:
         """The streamed step table repeats its header every N rows."""
         r = Renderer("compact", header_every=2)
-        lines = [ln.text for s in range(1, 6) for ln in r.render({"event": "step_metrics", "step": s,
-                                                                  "metrics": {"loss": float("nan")}})]
+        lines = [
+            ln.text
+            for s in range(1, 6)
+            for ln in r.render({"event": "step_metrics", "step": s, "metrics": {"loss": float("nan")}})
+        ]
         assert 3 == sum(line.strip().startswith("step") for line in lines)
         assert "nan" in lines[1]

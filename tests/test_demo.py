@@ -9,17 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, read_events
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
-
-from conftest import ROOT, read_events
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp("demo") / "run"
-    proc = subprocess.run([sys.executable, "-m", "eventlog.demo", "--out", str(out), "--delay", "0"],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "eventlog.demo", "--out", str(out), "--delay", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert 0 == proc.returncode, proc.stderr
     return proc.stdout, out / "events.jsonl"
 
@@ -28,13 +32,23 @@ class TestDemo:
     def test_console_has_every_seed_banner_in_order(self, demo: tuple[str, Path]) -> None:
         """The saved console output walks the seed flow from initialization to ALL PHASES COMPLETE."""
         text, _ = demo
-        flow = ["🔧 [META] PHASE: INITIALIZATION", "🧪 [META] PHASE: PRE-TRAINING VALIDATION",
-                "🔍 [META] PHASE: VALIDATION", "📊 Validation [1/", "✅ [META] VALIDATION COMPLETE",
-                "🚀 [META] PHASE: TRAINING", "🔄 [META] PHASE: TRAINING STEP (step 1)", "[Epoch 1/3] Step 1/60 (1.7%)",
-                "[Step 1]", "🧪 [META] PHASE: PERIODIC VALIDATION (step 15)", "💾 [META] PHASE: CHECKPOINT (step 15)",
-                "✅ [META] CHECKPOINT SAVED SUCCESSFULLY", "✅ [META] TRAINING COMPLETE",
-                "🧪 [META] PHASE: POST-TRAINING VALIDATION (step 60)",
-                "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!"]
+        flow = [
+            "🔧 [META] PHASE: INITIALIZATION",
+            "🧪 [META] PHASE: PRE-TRAINING VALIDATION",
+            "🔍 [META] PHASE: VALIDATION",
+            "📊 Validation [1/",
+            "✅ [META] VALIDATION COMPLETE",
+            "🚀 [META] PHASE: TRAINING",
+            "🔄 [META] PHASE: TRAINING STEP (step 1)",
+            "[Epoch 1/3] Step 1/60 (1.7%)",
+            "[Step 1]",
+            "🧪 [META] PHASE: PERIODIC VALIDATION (step 15)",
+            "💾 [META] PHASE: CHECKPOINT (step 15)",
+            "✅ [META] CHECKPOINT SAVED SUCCESSFULLY",
+            "✅ [META] TRAINING COMPLETE",
+            "🧪 [META] PHASE: POST-TRAINING VALIDATION (step 60)",
+            "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!",
+        ]
         positions = [text.index(marker) for marker in flow]
         assert sorted(positions) == positions
 
@@ -70,6 +84,14 @@ class TestDemo:
         doc = json.loads((ROOT / "schemas" / "step_metrics.json").read_text())
         env = json.loads((ROOT / "schemas" / "envelope.json").read_text())
         registry = Registry().with_resources([(env["$id"], Resource.from_contents(env))])
-        bad = {"v": 1, "ts": 1.0, "event": "step_metrics", "run": "r", "rank": 0, "seq": 0, "step": "one",
-               "metrics": {"loss": None}}
+        bad = {
+            "v": 1,
+            "ts": 1.0,
+            "event": "step_metrics",
+            "run": "r",
+            "rank": 0,
+            "seq": 0,
+            "step": "one",
+            "metrics": {"loss": None},
+        }
         assert 2 <= len(list(Draft202012Validator(doc, registry=registry).iter_errors(bad)))

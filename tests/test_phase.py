@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FakeClock, read_events
 
 import eventlog
-from conftest import FakeClock, read_events
 
 
 def events(tmp_path: Path) -> list[dict[str, Any]]:
@@ -98,8 +98,14 @@ class TestLogs:
         with eventlog.phase("training_step", step=12) as p:
             log.warning("observation too long", length=9000)
         ev = [e for e in events(run) if e["event"] == "log"][0]
-        assert {"level": "warning", "msg": "observation too long", "logger": "train", "length": 9000,
-                "phase_id": p.id, "step": 12} == {k: ev[k] for k in ("level", "msg", "logger", "length", "phase_id", "step")}
+        assert {
+            "level": "warning",
+            "msg": "observation too long",
+            "logger": "train",
+            "length": 9000,
+            "phase_id": p.id,
+            "step": 12,
+        } == {k: ev[k] for k in ("level", "msg", "logger", "length", "phase_id", "step")}
 
     def test_stdlib_logging_bridge(self, run: Path) -> None:
         """Records from stdlib logging land as log events with level, logger and extra fields."""

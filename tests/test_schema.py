@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import read_events
 
 import eventlog
-from conftest import read_events
 from eventlog import Field, ValidationError
 
 VALID: dict[str, dict[str, Any]] = {
@@ -75,7 +75,9 @@ class TestBuiltinTypes:
 
 
 class TestLenientMode:
-    def test_problem_warns_once_and_event_is_still_written(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_problem_warns_once_and_event_is_still_written(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Without strict mode a bad field warns once per problem and the event is kept."""
         monkeypatch.delenv("EVENTLOG_STRICT")
         eventlog.init(tmp_path / "r", run="r", console="off")

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import read_events
 
 import eventlog
-from conftest import read_events
 from eventlog import EncodeError
 from eventlog._values import to_float
 
@@ -56,13 +56,26 @@ class TestNumbers:
         assert math.isnan(to_float(m["nan"]))
         assert [math.inf, -math.inf] == [to_float(m["pos"]), to_float(m["neg"])]
 
-    @pytest.mark.parametrize("value", [np.float16(0.5), np.float32(0.5), np.float64(0.5), np.int64(3), np.bool_(True),
-                                       np.array(0.5), FakeTensor(0.5), FakeTensor([0.5])])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            np.float16(0.5),
+            np.float32(0.5),
+            np.float64(0.5),
+            np.int64(3),
+            np.bool_(True),
+            np.array(0.5),
+            FakeTensor(0.5),
+            FakeTensor([0.5]),
+        ],
+    )
     def test_numpy_and_tensor_scalars_become_numbers(self, value: Any, path: Path) -> None:
         """numpy scalars, 0-d arrays and torch-like one-element tensors are stored as plain numbers."""
         eventlog.emit("step_metrics", step=1, metrics={"x": value})
-        assert float(np.asarray(value.data if isinstance(value, FakeTensor) else value).item()) == \
-            last(path)["metrics"]["x"]
+        assert (
+            float(np.asarray(value.data if isinstance(value, FakeTensor) else value).item())
+            == last(path)["metrics"]["x"]
+        )
 
     def test_arrays_become_lists_snapshotted_at_emit(self, path: Path) -> None:
         """A non-contiguous array is stored as a list, with the values it had at emit time."""
@@ -93,12 +106,15 @@ class TestNumbers:
 
 
 class TestUnencodable:
-    @pytest.mark.parametrize(("value", "words"), [
-        (2**70, "does not fit in 64 bits"),
-        ({1: "a"}, "is not a string"),
-        ("bad \ud800 text", "lone surrogate"),
-        (object(), "cannot store a object"),
-    ])
+    @pytest.mark.parametrize(
+        ("value", "words"),
+        [
+            (2**70, "does not fit in 64 bits"),
+            ({1: "a"}, "is not a string"),
+            ("bad \ud800 text", "lone surrogate"),
+            (object(), "cannot store a object"),
+        ],
+    )
     def test_clear_error_naming_the_field(self, value: Any, words: str, path: Path) -> None:
         """emit() raises naming the field; the writer keeps working afterwards."""
         with pytest.raises(EncodeError, match=words) as exc:

@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import read_events, run_python
 
 import eventlog
-from conftest import read_events, run_python
 from eventlog._writer import Writer
 
 CHILD = """
@@ -65,11 +65,19 @@ class TestOrderAndSeq:
 
 
 class TestExits:
-    @pytest.mark.parametrize(("mode", "code", "status"), [
-        ("ok", 0, "completed"), ("raise", 1, "failed"), ("exit3", 3, "completed"), ("int", -signal.SIGINT, "interrupted"),
-        ("term", -signal.SIGTERM, "interrupted"),
-    ])
-    def test_every_event_is_on_disk_and_exit_status_kept(self, tmp_path: Path, mode: str, code: int, status: str) -> None:
+    @pytest.mark.parametrize(
+        ("mode", "code", "status"),
+        [
+            ("ok", 0, "completed"),
+            ("raise", 1, "failed"),
+            ("exit3", 3, "completed"),
+            ("int", -signal.SIGINT, "interrupted"),
+            ("term", -signal.SIGTERM, "interrupted"),
+        ],
+    )
+    def test_every_event_is_on_disk_and_exit_status_kept(
+        self, tmp_path: Path, mode: str, code: int, status: str
+    ) -> None:
         """With a 60 s flush interval, exit paths still flush everything and keep the exit status."""
         proc = run_python(CHILD, str(tmp_path / "r"), mode)
         assert code == proc.returncode, proc.stderr

@@ -114,14 +114,23 @@ class Loaded:
     def seq_problems(self) -> list[str]:
         """Gaps and duplicates in each file's ``seq`` (over the lines loaded)."""
         seqs = self.lines.select("file", pl.col("line").str.extract(r',"seq":(\d+)').cast(pl.Int64).alias("seq"))
-        stats = seqs.drop_nulls().group_by("file").agg(
-            pl.len().alias("n"), pl.col("seq").n_unique().alias("u"), pl.col("seq").min().alias("lo"),
-            pl.col("seq").max().alias("hi")).sort("file")
+        stats = (
+            seqs.drop_nulls()
+            .group_by("file")
+            .agg(
+                pl.len().alias("n"),
+                pl.col("seq").n_unique().alias("u"),
+                pl.col("seq").min().alias("lo"),
+                pl.col("seq").max().alias("hi"),
+            )
+            .sort("file")
+        )
         out = []
         for f, n, u, lo, hi in stats.iter_rows():
             if hi - lo + 1 > u:
-                out.append(f"{self.files[f]}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} "
-                           "(events were lost)")
+                out.append(
+                    f"{self.files[f]}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} (events were lost)"
+                )
             if n > u:
                 out.append(f"{self.files[f]}: {n - u} duplicate seq number(s)")
         return out
@@ -182,7 +191,11 @@ def _object_keys(lines: pl.Series, name: str) -> list[str]:
 
 def _dtype(et: Any, keys: dict[str, list[str]]) -> pl.Struct:
     fields: dict[str, pl.DataType] = {
-        "v": pl.Int64(), "ts": pl.Float64(), "event": pl.String(), "run": pl.String(), "rank": pl.Int64(),
+        "v": pl.Int64(),
+        "ts": pl.Float64(),
+        "event": pl.String(),
+        "run": pl.String(),
+        "rank": pl.Int64(),
         "seq": pl.Int64(),
     }
     for f in et.fields:
@@ -240,6 +253,7 @@ def _num(v: Any) -> Any:
 
 
 # --- finding and reading files ------------------------------------------------------
+
 
 def resolve_paths(paths: Sequence[str]) -> list[str]:
     """Files for the given paths (files, run directories, globs, ``-``); the newest run when none."""
@@ -367,24 +381,32 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
             raise CliError(msg) from None
     names = ["stdin" if f == "-" else f for f in files]
     skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
-    lines = pl.concat(frames) if frames else pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32,
-                                                                   "line": pl.String, "event": pl.String})
+    lines = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
+    )
     return Loaded(lines, names, skipped)
 
 
-def _typed_lines(lf: pl.LazyFrame, idx: int, wanted: list[str] | None, path: str,
-                 skipped: list[Skipped]) -> pl.DataFrame:
+def _typed_lines(
+    lf: pl.LazyFrame, idx: int, wanted: list[str] | None, path: str, skipped: list[Skipped]
+) -> pl.DataFrame:
     line = pl.col("line")
     lf = lf.with_columns(line.str.strip_prefix("\ufeff").str.strip_chars_end("\r"))
     keep = line.str.len_bytes() > 0
     if wanted is not None:
         marks = [f'"event":"{t}"' for t in wanted]
         keep = keep & (line.str.contains_any(marks) | ~line.str.contains('"event":"', literal=True))
-    df = lf.filter(keep).with_columns(
-        pl.lit(idx, dtype=pl.UInt32).alias("file"),
-        pl.col("n").cast(pl.UInt32),
-        line.str.extract(_PREFIX).alias("event"),
-    ).collect()
+    df = (
+        lf.filter(keep)
+        .with_columns(
+            pl.lit(idx, dtype=pl.UInt32).alias("file"),
+            pl.col("n").cast(pl.UInt32),
+            line.str.extract(_PREFIX).alias("event"),
+        )
+        .collect()
+    )
     missing = df.filter(pl.col("event").is_null())
     if missing.height:
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))

@@ -15,7 +15,9 @@ Csv = Annotated[bool, typer.Option("--csv", help="Write CSV to stdout.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any line had to be skipped.")]
 Rank = Annotated[int | None, typer.Option("--rank", help="Only events of this rank.")]
 Steps = Annotated[str | None, typer.Option("--steps", help="Step range A:B (inclusive; A: or :B open).")]
-Events = Annotated[list[str] | None, typer.Option("--event", "-e", help="Only these event types (repeat or comma-separate).")]
+Events = Annotated[
+    list[str] | None, typer.Option("--event", "-e", help="Only these event types (repeat or comma-separate).")
+]
 
 
 def split_names(values: list[str] | None) -> list[str] | None:

@@ -35,7 +35,7 @@ def console() -> Console:
 
 def text(v: Any, style: str = "") -> Text:
     """Data as a rich Text: sanitised, never parsed as markup."""
-    return Text(sanitize(v) if not isinstance(v, str) else sanitize(v), style=style)
+    return Text(sanitize(v), style=style)
 
 
 def new_table(*columns: str, title: str | None = None, right: Sequence[str] = ()) -> Table:
@@ -65,5 +65,7 @@ def emit_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(["nan" if isinstance(x := r.get(c), float) and x != x else ("" if x is None else x) for c in columns])
+        w.writerow(
+            ["nan" if isinstance(x := r.get(c), float) and x != x else ("" if x is None else x) for c in columns]
+        )
     sys.stdout.write(buf.getvalue())

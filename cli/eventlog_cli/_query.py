@@ -60,6 +60,7 @@ def in_steps(step: Any, bounds: tuple[int | None, int | None]) -> bool:
 
 # --- phases ----------------------------------------------------------------------------
 
+
 @dataclass
 class PhaseRow:
     """One phase run: where it sits, when it started, how long, how it ended."""
@@ -94,9 +95,19 @@ def phase_rows(records: Sequence[dict[str, Any]]) -> list[PhaseRow]:
             key = (*key_file, r.get("id"))
             parent = rows.get((*key_file, r.get("parent")))
             info = {k: v for k, v in r.items() if k not in _PHASE_META}
-            rows[key] = PhaseRow(r.get("rank", 0), r.get("id"), str(r.get("phase", "?")),
-                                 parent.depth + 1 if parent else 0, r.get("step"), r.get("ts", t0) - t0, None,
-                                 "interrupted", r.get("parent"), r.get("label"), info)
+            rows[key] = PhaseRow(
+                r.get("rank", 0),
+                r.get("id"),
+                str(r.get("phase", "?")),
+                parent.depth + 1 if parent else 0,
+                r.get("step"),
+                r.get("ts", t0) - t0,
+                None,
+                "interrupted",
+                r.get("parent"),
+                r.get("label"),
+                info,
+            )
             order.append(key)
         elif ev == "phase_end":
             row = rows.get((*key_file, r.get("id")))
@@ -112,8 +123,25 @@ def phase_rows(records: Sequence[dict[str, Any]]) -> list[PhaseRow]:
     return [rows[k] for k in order]
 
 
-_PHASE_META = frozenset({"v", "ts", "event", "run", "rank", "seq", "phase", "id", "parent", "step", "label",
-                         "status", "duration", "_file", "_line"})
+_PHASE_META = frozenset(
+    {
+        "v",
+        "ts",
+        "event",
+        "run",
+        "rank",
+        "seq",
+        "phase",
+        "id",
+        "parent",
+        "step",
+        "label",
+        "status",
+        "duration",
+        "_file",
+        "_line",
+    }
+)
 
 
 def collapse_steps(rows: list[PhaseRow]) -> list[PhaseRow]:
@@ -125,8 +153,14 @@ def collapse_steps(rows: list[PhaseRow]) -> list[PhaseRow]:
             continue
         skip_depth = None
         prev = out[-1] if out else None
-        if (row.name == "training_step" and prev is not None and prev.name == "training_step"
-                and prev.depth == row.depth and prev.parent == row.parent and prev.rank == row.rank):
+        if (
+            row.name == "training_step"
+            and prev is not None
+            and prev.name == "training_step"
+            and prev.depth == row.depth
+            and prev.parent == row.parent
+            and prev.rank == row.rank
+        ):
             prev.count += 1
             prev.duration = (prev.duration or 0.0) + (row.duration or 0.0)
             prev.last_step = row.step

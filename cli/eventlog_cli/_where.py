@@ -31,7 +31,12 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _CONST = {"true": True, "false": False, "null": None, "nan": math.nan, "inf": math.inf}
 Pred = Callable[[dict[str, Any]], bool]

@@ -22,6 +22,6 @@ def project_columns() -> list[str] | None:
     if isinstance(cols, str):
         cols = [c.strip() for c in cols.split(",")]
     if not isinstance(cols, list) or not all(isinstance(c, str) and c for c in cols):
-        msg = f"{path}: columns must be a list of names, e.g. columns = [\"step\", \"loss\"]"
+        msg = f'{path}: columns must be a list of names, e.g. columns = ["step", "loss"]'
         raise CliError(msg)
     return cols

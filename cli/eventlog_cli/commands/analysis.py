@@ -23,14 +23,19 @@ _SPARK = "▁▂▃▄▅▆▇█"
 
 def _offset(s: float) -> str:
     s = max(0.0, s)
-    return f"+{int(s // 3600)}:{int(s % 3600 // 60):02d}:{int(s % 60):02d}" if s >= 3600 else \
-        f"+{int(s // 60):02d}:{int(s % 60):02d}"
+    return (
+        f"+{int(s // 3600)}:{int(s % 3600 // 60):02d}:{int(s % 60):02d}"
+        if s >= 3600
+        else f"+{int(s // 60):02d}:{int(s % 60):02d}"
+    )
 
 
 @guarded
 def phases(
     paths: Paths = None,
-    all_steps: Annotated[bool, typer.Option("--all", help="One row per training step instead of one per run of steps.")] = False,
+    all_steps: Annotated[
+        bool, typer.Option("--all", help="One row per training step instead of one per run of steps.")
+    ] = False,
     rank: Rank = None,
     json_output: Json = False,
     strict: Strict = False,
@@ -47,12 +52,27 @@ def phases(
     shown = rows if all_steps else collapse_steps(rows)
     counts = phase_counts(rows)
     if json_output:
-        emit_json({
-            "phases": [{"rank": r.rank, "id": r.id, "parent": r.parent, "phase": r.name, "depth": r.depth,
-                        "step": r.step, "start": r.start, "duration": r.duration, "status": r.status,
-                        "count": r.count, **({"last_step": r.last_step} if r.count > 1 else {})} for r in shown],
-            "counts": [{"phase": n, "runs": c, "total": t, "not_ok": bad} for n, c, t, bad in counts],
-        })
+        emit_json(
+            {
+                "phases": [
+                    {
+                        "rank": r.rank,
+                        "id": r.id,
+                        "parent": r.parent,
+                        "phase": r.name,
+                        "depth": r.depth,
+                        "step": r.step,
+                        "start": r.start,
+                        "duration": r.duration,
+                        "status": r.status,
+                        "count": r.count,
+                        **({"last_step": r.last_step} if r.count > 1 else {}),
+                    }
+                    for r in shown
+                ],
+                "counts": [{"phase": n, "runs": c, "total": t, "not_ok": bad} for n, c, t, bad in counts],
+            }
+        )
         return
     ranks = {r.rank for r in rows}
     cols = ["phase", "step", "start", "duration", "status"] + (["rank"] if len(ranks) > 1 else [])
@@ -64,8 +84,7 @@ def phases(
             name += f" ×{r.count}"
             step = f"{fmt_num(r.step)}–{fmt_num(r.last_step)}"
         style = {"ok": "green", "failed": "bold red"}.get(r.status, "yellow")
-        cells = [text(name), text(step), text(_offset(r.start)), text(fmt_duration(r.duration)),
-                 text(r.status, style)]
+        cells = [text(name), text(step), text(_offset(r.start)), text(fmt_duration(r.duration)), text(r.status, style)]
         table.add_row(*cells, *([text(r.rank)] if len(ranks) > 1 else []))
     out = console()
     out.print(table)
@@ -77,7 +96,9 @@ def phases(
 @guarded
 def table(
     paths: Paths = None,
-    cols: Annotated[str | None, typer.Option("--cols", help="Comma-separated keys: step,loss,kl,timing.step...")] = None,
+    cols: Annotated[
+        str | None, typer.Option("--cols", help="Comma-separated keys: step,loss,kl,timing.step...")
+    ] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Every Nth step.")] = 1,
     last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N rows.")] = None,
     legend: Annotated[bool, typer.Option("--legend", help="Explain the columns.")] = False,
@@ -161,8 +182,14 @@ def trend_cmd(
     out = console()
     for run in runs:
         part = [r for r in rows if r["run"] == run]
-        t = new_table("step", name, "change", "best", title=f"{sanitize(run)}: {source}.{sanitize(name)}",
-                      right=("step", name, "change"))
+        t = new_table(
+            "step",
+            name,
+            "change",
+            "best",
+            title=f"{sanitize(run)}: {source}.{sanitize(name)}",
+            right=("step", name, "change"),
+        )
         for r in part:
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
             t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))

@@ -21,8 +21,9 @@ _LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log
 _MAIN_STEP = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
-def run_summary(loaded: Loaded, run: str, records: list[dict[str, Any]], steps: pl.DataFrame,
-                evals: pl.DataFrame) -> dict[str, Any]:
+def run_summary(
+    loaded: Loaded, run: str, records: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.DataFrame
+) -> dict[str, Any]:
     """Everything ``summary`` shows for one run, as data."""
     start = next((r for r in records if r.get("event") == "run_start"), {})
     end = next((r for r in reversed(records) if r.get("event") == "run_end"), None)
@@ -46,11 +47,16 @@ def run_summary(loaded: Loaded, run: str, records: list[dict[str, Any]], steps: 
         "duration": duration,
         "steps_done": steps["step"].max() if steps.height else None,
         "total_steps": total_steps,
-        "phases": [{"phase": n, "runs": c, "total": t, "share": t / duration if duration else None}
-                   for n, c, t, _ in phase_counts([r for r in rows if r.name != "training_step" or r.depth <= 1])],
+        "phases": [
+            {"phase": n, "runs": c, "total": t, "share": t / duration if duration else None}
+            for n, c, t, _ in phase_counts([r for r in rows if r.name != "training_step" or r.depth <= 1])
+        ],
         "metrics": _metric_stats(evals, "eval", None) + _metric_stats(steps, "step", _MAIN_STEP),
-        "checkpoints": [{"step": r.get("step"), "path": r.get("path"), "size_bytes": r.get("size_bytes")}
-                        for r in records if r.get("event") == "checkpoint"],
+        "checkpoints": [
+            {"step": r.get("step"), "path": r.get("path"), "size_bytes": r.get("size_bytes")}
+            for r in records
+            if r.get("event") == "checkpoint"
+        ],
         "warnings": _warnings(loaded, records, rows, steps, evals, end),
     }
     return out
@@ -73,13 +79,26 @@ def _metric_stats(frame: pl.DataFrame, source: str, only: tuple[str, ...] | None
         vals = part[col].to_list()
         finite = [(v, s) for v, s in zip(vals, part["step"].to_list(), strict=True) if math.isfinite(v)]
         best = (max if better_high(name) else min)(finite, key=lambda x: x[0]) if finite else (None, None)
-        out.append({"metric": f"{source}.{name}", "last": vals[-1], "last_step": part["step"][-1],
-                    "best": best[0], "best_step": best[1]})
+        out.append(
+            {
+                "metric": f"{source}.{name}",
+                "last": vals[-1],
+                "last_step": part["step"][-1],
+                "best": best[0],
+                "best_step": best[1],
+            }
+        )
     return out
 
 
-def _warnings(loaded: Loaded, records: list[dict[str, Any]], rows: list[Any], steps: pl.DataFrame,
-              evals: pl.DataFrame, end: dict[str, Any] | None) -> list[str]:
+def _warnings(
+    loaded: Loaded,
+    records: list[dict[str, Any]],
+    rows: list[Any],
+    steps: pl.DataFrame,
+    evals: pl.DataFrame,
+    end: dict[str, Any] | None,
+) -> list[str]:
     out = []
     for frame, what in ((steps, "step"), (evals, "eval")):
         for col, where in nonfinite_metrics(frame) if frame.height else []:
@@ -90,15 +109,16 @@ def _warnings(loaded: Loaded, records: list[dict[str, Any]], rows: list[Any], st
     out += loaded.seq_problems()
     skipped = [s for s in loaded.skipped]
     if skipped:
-        out.append(f"{len(skipped)} line(s) skipped while reading: "
-                   + ", ".join(f"line {s.line}" for s in skipped[:5]))
+        out.append(f"{len(skipped)} line(s) skipped while reading: " + ", ".join(f"line {s.line}" for s in skipped[:5]))
     bad = [r for r in rows if r.status != "ok"]
     for r in bad[:10]:
         out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
     levels = Counter(r.get("level") for r in records if r.get("event") == "log")
     if levels.get("warning") or levels.get("error") or levels.get("critical"):
-        out.append(f"log: {levels.get('warning', 0)} warning(s), "
-                   f"{levels.get('error', 0) + levels.get('critical', 0)} error(s) (eventlog grep to see them)")
+        out.append(
+            f"log: {levels.get('warning', 0)} warning(s), "
+            f"{levels.get('error', 0) + levels.get('critical', 0)} error(s) (eventlog grep to see them)"
+        )
     return out
 
 
@@ -112,9 +132,16 @@ def summary(paths: Paths = None, json_output: Json = False, strict: Strict = Fal
     runs = list(dict.fromkeys([r.get("run") for r in records] + (steps["run"].to_list() if steps.height else [])))
     if not runs:
         raise CliError("no events in these files")
-    result = [run_summary(loaded, str(run), [r for r in records if r.get("run") == run],
-                          steps.filter(pl.col("run") == run) if steps.height else steps,
-                          evals.filter(pl.col("run") == run) if evals.height else evals) for run in runs]
+    result = [
+        run_summary(
+            loaded,
+            str(run),
+            [r for r in records if r.get("run") == run],
+            steps.filter(pl.col("run") == run) if steps.height else steps,
+            evals.filter(pl.col("run") == run) if evals.height else evals,
+        )
+        for run in runs
+    ]
     if json_output:
         emit_json(result if len(result) > 1 else result[0])
         return
@@ -142,14 +169,23 @@ def _print_summary(s: dict[str, Any]) -> None:
     if s["metrics"]:
         t = new_table("metric", "last", "at step", "best", "at step", right=("last", "at step", "best"))
         for m in s["metrics"]:
-            t.add_row(text(m["metric"]), text(fmt_num(m["last"])), text(m["last_step"]), text(fmt_num(m["best"])),
-                      text(fmt_num(m["best_step"])))
+            t.add_row(
+                text(m["metric"]),
+                text(fmt_num(m["last"])),
+                text(m["last_step"]),
+                text(fmt_num(m["best"])),
+                text(fmt_num(m["best_step"])),
+            )
         out.print(t)
     ck = s["checkpoints"]
     if ck:
         last = ck[-1]
-        out.print(text(f"checkpoints: {len(ck)}, last at step {fmt_num(last['step'])}: {sanitize(last['path'])}"
-                       + (f" ({fmt_bytes(last['size_bytes'])})" if last.get("size_bytes") is not None else "")))
+        out.print(
+            text(
+                f"checkpoints: {len(ck)}, last at step {fmt_num(last['step'])}: {sanitize(last['path'])}"
+                + (f" ({fmt_bytes(last['size_bytes'])})" if last.get("size_bytes") is not None else "")
+            )
+        )
     out.print(text("warnings:" if s["warnings"] else "warnings: none", "yellow" if s["warnings"] else ""))
     for w in s["warnings"]:
         out.print(text(f"  ⚠ {w}", "yellow"))
@@ -176,9 +212,13 @@ def samples(
     """Model outputs with prompt, golden and extracted answers, reward and correctness."""
     loaded = load(paths or [], ["sample"])
     loaded.report(strict)
-    rows = [r for r in loaded.records(["sample"])
-            if (not wrong or r.get("correct") is False) and (step is None or r.get("step") == step)
-            and (split is None or r.get("split") == split)][-limit:]
+    rows = [
+        r
+        for r in loaded.records(["sample"])
+        if (not wrong or r.get("correct") is False)
+        and (step is None or r.get("step") == step)
+        and (split is None or r.get("split") == split)
+    ][-limit:]
     if json_output:
         emit_json([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
         return
@@ -187,9 +227,16 @@ def samples(
     out = console()
     for r in rows:
         mark = {True: ("✓ correct", "green"), False: ("✗ wrong", "red")}.get(r.get("correct"), ("?", ""))
-        head = " · ".join(x for x in (f"step {fmt_num(r.get('step'))}", sanitize(r.get("split") or ""),
-                                       f"#{fmt_num(r.get('index'))}" if r.get("index") is not None else "",
-                                       f"reward {fmt_num(r.get('reward'))}") if x)
+        head = " · ".join(
+            x
+            for x in (
+                f"step {fmt_num(r.get('step'))}",
+                sanitize(r.get("split") or ""),
+                f"#{fmt_num(r.get('index'))}" if r.get("index") is not None else "",
+                f"reward {fmt_num(r.get('reward'))}",
+            )
+            if x
+        )
         out.print(Text.assemble(("── ", "dim"), text(head, "bold"), " ", text(mark[0], mark[1])))
         if r.get("prompt") is not None:
             out.print(Text.assemble(("Prompt:    ", "dim"), text(_clip(str(r["prompt"]), full))))
@@ -204,7 +251,9 @@ def samples(
 @guarded
 def groups(
     paths: Paths = None,
-    step: Annotated[int | None, typer.Option("--step", help="Advantage tables of this step (default: the last).")] = None,
+    step: Annotated[
+        int | None, typer.Option("--step", help="Advantage tables of this step (default: the last).")
+    ] = None,
     json_output: Json = False,
     strict: Strict = False,
 ) -> None:
@@ -218,8 +267,12 @@ def groups(
     at = step if step is not None else (details[-1].get("step") if details else None)
     chosen = [d for d in details if d.get("step") == at]
     if json_output:
-        emit_json({"summaries": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summ],
-                   "details": [{k: v for k, v in r.items() if not k.startswith("_")} for r in chosen]})
+        emit_json(
+            {
+                "summaries": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summ],
+                "details": [{k: v for k, v in r.items() if not k.startswith("_")} for r in chosen],
+            }
+        )
         return
     out = console()
     cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")
@@ -227,11 +280,22 @@ def groups(
     for r in summ:
         tt, tr = r.get("tokens_total"), r.get("tokens_trainable")
         share = f"{100 * tr / tt:.1f}%" if isinstance(tt, int) and isinstance(tr, int) and tt else ""
-        t.add_row(*(text(x) for x in (
-            fmt_num(r.get("step")), fmt_num(r.get("groups_total")), fmt_num(r.get("groups_kept")),
-            fmt_num(r.get("groups_filtered")), fmt_num(r.get("rollouts_early_exit")),
-            fmt_duration(r.get("rollout_time")), fmt_duration(r.get("train_time")),
-            f"{tt:,}" if isinstance(tt, int) else "-", share)))
+        t.add_row(
+            *(
+                text(x)
+                for x in (
+                    fmt_num(r.get("step")),
+                    fmt_num(r.get("groups_total")),
+                    fmt_num(r.get("groups_kept")),
+                    fmt_num(r.get("groups_filtered")),
+                    fmt_num(r.get("rollouts_early_exit")),
+                    fmt_duration(r.get("rollout_time")),
+                    fmt_duration(r.get("train_time")),
+                    f"{tt:,}" if isinstance(tt, int) else "-",
+                    share,
+                )
+            )
+        )
     if summ:
         out.print(t)
     for d in chosen:
@@ -242,15 +306,24 @@ def _advantages(d: dict[str, Any]) -> None:
     adv = d.get("turn_advantages") or []
     rewards = d.get("rewards") or []
     turns = max((len(r) for r in adv), default=0)
-    t = new_table("rollout", "reward", *(f"turn {i + 1}" for i in range(turns)),
-                  right=("rollout", "reward", *(f"turn {i + 1}" for i in range(turns))))
-    console().print(text(f"Turn-by-turn advantages: step {fmt_num(d.get('step'))}, group {fmt_num(d.get('group'))}",
-                         "bold"))
+    t = new_table(
+        "rollout",
+        "reward",
+        *(f"turn {i + 1}" for i in range(turns)),
+        right=("rollout", "reward", *(f"turn {i + 1}" for i in range(turns))),
+    )
+    console().print(
+        text(f"Turn-by-turn advantages: step {fmt_num(d.get('step'))}, group {fmt_num(d.get('group'))}", "bold")
+    )
     for i in range(max(len(adv), len(rewards))):
         row = adv[i] if i < len(adv) else []
         cells = [("" if x is None else (f"{x:+.3f}" if isinstance(x, (int, float)) else fmt_num(x))) for x in row]
-        t.add_row(text(i), text(fmt_num(rewards[i]) if i < len(rewards) else ""), *(text(c) for c in cells),
-                  *(text("") for _ in range(turns - len(cells))))
+        t.add_row(
+            text(i),
+            text(fmt_num(rewards[i]) if i < len(rewards) else ""),
+            *(text(c) for c in cells),
+            *(text("") for _ in range(turns - len(cells))),
+        )
     console().print(t)
 
 

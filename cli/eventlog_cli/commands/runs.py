@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,7 +38,9 @@ def check_files(paths: list[str]) -> tuple[int, list[dict[str, Any]]]:
         for p in validate_event(ev):
             problems.append({**where, "problem": p})
         if get_type(ev.get("event", "")) is None and isinstance(ev.get("event"), str):
-            problems.append({**where, "problem": f"unknown event type {ev['event']!r} (not registered; passed through)"})
+            problems.append(
+                {**where, "problem": f"unknown event type {ev['event']!r} (not registered; passed through)"}
+            )
         seq = ev.get("seq")
         if type(seq) is int:
             by_seq = seen.setdefault((f, ev.get("rank")), {})
@@ -45,12 +48,16 @@ def check_files(paths: list[str]) -> tuple[int, list[dict[str, Any]]]:
                 problems.append({**where, "problem": f"seq {seq} repeats line {by_seq[seq]}"})
             else:
                 by_seq[seq] = n + 1
-    for (f, rank), by_seq in seen.items():
-        ordered = sorted(by_seq)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+    for (f, _rank), by_seq in seen.items():
+        for a, b in itertools.pairwise(sorted(by_seq)):
             if b > a + 1:
-                problems.append({"file": loaded.files[f], "line": by_seq[b],
-                                 "problem": f"seq gap: {b - a - 1} event(s) missing between seq {a} and {b}"})
+                problems.append(
+                    {
+                        "file": loaded.files[f],
+                        "line": by_seq[b],
+                        "problem": f"seq gap: {b - a - 1} event(s) missing between seq {a} and {b}",
+                    }
+                )
     problems.sort(key=lambda p: (p["file"], p["line"]))
     return count, problems
 
@@ -95,13 +102,17 @@ def export(
         frame = loaded.frame(name).drop([c for c in ("file", "n") if c in loaded.frame(name).columns])
         safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
         target = out / f"{safe}.{fmt}"
-        if fmt == "csv":
+        if fmt == "csv":  # CSV has no lists: nested columns become JSON text
             nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct))]
-            frame = frame.with_columns([pl.col(c).map_elements(lambda v: orjson.dumps(v.to_list() if hasattr(v, "to_list") else v).decode(), return_dtype=pl.String) for c in nested])
-            frame.write_csv(target, float_precision=None, null_value="")
+            frame = frame.with_columns(pl.Series(c, [_json_text(v) for v in frame[c].to_list()]) for c in nested)
+            frame.write_csv(target, null_value="")
         else:
             frame.write_parquet(target)
         sys.stdout.write(f"{target}\t{frame.height} rows\n")
+
+
+def _json_text(v: Any) -> str | None:
+    return None if v is None else orjson.dumps(v).decode()
 
 
 def demo(

@@ -29,8 +29,9 @@ def _public(ev: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ev.items() if k not in _PRIVATE}
 
 
-def _select(loaded: Loaded, events: list[str] | None, rank: int | None, steps: str | None,
-            phase: str | None = None) -> list[dict[str, Any]]:
+def _select(
+    loaded: Loaded, events: list[str] | None, rank: int | None, steps: str | None, phase: str | None = None
+) -> list[dict[str, Any]]:
     bounds = parse_steps(steps)
     records = loaded.records()
     annotate(records)
@@ -42,8 +43,11 @@ def _select(loaded: Loaded, events: list[str] | None, rank: int | None, steps: s
             continue
         if not in_steps(r.get("_step"), bounds):
             continue
-        if phase and phase not in [n for n, _ in r["_path"]] and not (
-                r.get("event") in ("phase_start", "phase_end") and r.get("phase") == phase):
+        if (
+            phase
+            and phase not in [n for n, _ in r["_path"]]
+            and not (r.get("event") in ("phase_start", "phase_end") and r.get("phase") == phase)
+        ):
             continue
         out.append(r)
     return out
@@ -140,11 +144,16 @@ def grep(
     records = _select(loaded, split_names(event), rank, None)
     renderer = Renderer("compact", verbose=True)
     texts = [renderer.oneline(_public(r)) for r in records]
-    hits = [i for i, r in enumerate(records)
-            if rx.search(texts[i]) or rx.search(orjson.dumps(_public(r)).decode("utf-8"))]
+    hits = [
+        i for i, r in enumerate(records) if rx.search(texts[i]) or rx.search(orjson.dumps(_public(r)).decode("utf-8"))
+    ]
     if json_output:
-        emit_json([{"path": path_text(records[i]["_path"]), "step": records[i]["_step"], "event": _public(records[i])}
-                   for i in hits])
+        emit_json(
+            [
+                {"path": path_text(records[i]["_path"]), "step": records[i]["_step"], "event": _public(records[i])}
+                for i in hits
+            ]
+        )
         return
     if not hits:
         raise typer.Exit(1)
@@ -165,7 +174,9 @@ def grep(
 def filter_(
     paths: Paths = None,
     event: Events = None,
-    where: Annotated[str | None, typer.Option("--where", "-w", help="e.g. 'metrics.loss > 0.5 and step >= 10'.")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", "-w", help="e.g. 'metrics.loss > 0.5 and step >= 10'.")
+    ] = None,
     steps: Steps = None,
     rank: Rank = None,
     strict: Strict = False,
