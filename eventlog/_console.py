@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from typing import IO, Any
 
 from eventlog._render import Line, Renderer
@@ -22,9 +23,10 @@ _ANSI = {
 _RESET = "\x1b[0m"
 
 
-def use_colour(stream: IO[str], env: dict[str, str] | None = None) -> bool:
+def use_colour(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:
     """Colour when FORCE_COLOR is set, never when NO_COLOR is set, else only on a terminal."""
-    env = os.environ if env is None else env  # type: ignore[assignment]
+    if env is None:
+        env = os.environ
     if env.get("NO_COLOR"):
         return False
     if env.get("FORCE_COLOR", "") not in ("", "0"):

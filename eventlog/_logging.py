@@ -7,6 +7,7 @@ Both paths emit ``log`` events stamped with the current phase id and step.
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from eventlog import _run
@@ -64,7 +65,7 @@ class _Sink:
         return self._log(method)
 
 
-def _to_kwargs(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _to_kwargs(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return event_dict
 
 

@@ -97,7 +97,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self._closed = True
         duration = time.monotonic() - self.t0
         st = _run.current_run()
-        if st is not None:
+        if st is not None and self.id is not None:
             st.open_phases.pop(self.id, None)
         fields: dict[str, Any] = {"phase": self.name, "id": self.id, "status": status, "duration": round(duration, 6)}
         if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:

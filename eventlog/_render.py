@@ -134,7 +134,7 @@ class Renderer:
         dropped = ev.get("events_dropped") or 0
         note = f"⚠️  {dropped} events dropped (see stderr of the run)" if dropped else ""
         if self.style == "compact":
-            icon = {"completed": "■", "failed": "✗", "interrupted": "!"}.get(status, "■")
+            icon = {"completed": "■", "failed": "✗", "interrupted": "!"}.get(str(status), "■")
             text = f"{icon} run {sanitize(status)} | {dur}"
             if ev.get("error"):
                 text += f" | {sanitize(ev['error'])}"
@@ -195,7 +195,7 @@ class Renderer:
         if self.style == "compact":
             if name == "training_step" and status == "ok":
                 return []
-            icon = {"ok": "✓", "failed": "✗"}.get(status, "!")
+            icon = {"ok": "✓", "failed": "✗"}.get(str(status), "!")
             text = f"{icon} {sanitize(name)} {sanitize(status)} | {totals}"
             if ev.get("error"):
                 text += f" | Error: {sanitize(ev['error'])}"
@@ -323,7 +323,8 @@ class Renderer:
         return lines
 
     def _sample(self, ev: dict[str, Any]) -> list[Line]:
-        mark = {True: "✓", False: "✗"}.get(ev.get("correct"), "?")
+        correct = ev.get("correct")
+        mark = "✓" if correct is True else "✗" if correct is False else "?"
         where = ", ".join(
             x
             for x in (

@@ -449,7 +449,8 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
             out.append(f"envelope field {k!r} is missing")
         elif not ok(ev[k]):
             out.append(f"envelope field {k!r} has a bad value {ev[k]!r}")
-    et = _TYPES.get(ev.get("event")) if isinstance(ev.get("event"), str) else None
+    name = ev.get("event")
+    et = _TYPES.get(name) if isinstance(name, str) else None
     if et is None:
         return out
     for name in sorted(et.required - ev.keys()):
@@ -462,6 +463,8 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
             out.append(f"{et.name}: unknown field {k!r}")
             continue
         kind = f.kind if f is not None else et.extra
+        if kind is None:
+            continue
         if v is None and (f is None or not f.required):
             continue
         if not _decoded_ok(kind, v) or (f is not None and f.enum and v not in f.enum):

@@ -131,7 +131,9 @@ def _train_step(
     t0 = time.monotonic()
     idx = rng.choice(len(train), size=cfg.groups, replace=False)
     gw = np.zeros_like(policy.w)
-    rewards_all, kept, early, tokens, trainable, details = [], 0, 0, 0, 0, []
+    rewards_all: list[float] = []
+    details: list[dict[str, Any]] = []
+    kept, early, tokens, trainable = 0, 0, 0, 0
     for g, i in enumerate(idx):
         a, b = train[i]
         rolls = [_rollout(policy, a, b, rng) for _ in range(cfg.group_size)]

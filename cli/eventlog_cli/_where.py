@@ -53,6 +53,7 @@ class _Parser:
             m = _TOKEN.match(src, pos)
             if not m or m.end() == pos:
                 self.fail("unexpected character", pos + len(src[pos:]) - len(src[pos:].lstrip()))
+                raise AssertionError  # fail() raises
             kind = m.lastgroup or ""
             self.toks.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()

@@ -63,7 +63,7 @@ def run_summary(
 
 
 def _metric_stats(frame: pl.DataFrame, source: str, only: tuple[str, ...] | None) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     if frame.height == 0:
         return out
     frame = frame.sort("step")
@@ -226,7 +226,8 @@ def samples(
         raise CliError("no samples match")
     out = console()
     for r in rows:
-        mark = {True: ("✓ correct", "green"), False: ("✗ wrong", "red")}.get(r.get("correct"), ("?", ""))
+        correct = r.get("correct")
+        mark = ("✓ correct", "green") if correct is True else ("✗ wrong", "red") if correct is False else ("?", "")
         head = " · ".join(
             x
             for x in (
