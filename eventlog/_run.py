@@ -12,6 +12,7 @@ import atexit
 import fcntl
 import itertools
 import os
+import re
 import signal
 import socket
 import sys
@@ -59,6 +60,7 @@ class Run:
         self.path = self._open_path()
         self.writer = Writer(
             str(self.path),
+            seq_start=_next_seq(self.path),
             flush_interval=config.flush_interval,
             fsync=config.fsync,  # type: ignore[arg-type]
             queue_size=config.queue_size,
@@ -120,6 +122,25 @@ class Run:
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
+
+
+def _next_seq(path: Path) -> int:
+    """A resumed run continues the file's seq: one after the last complete line's."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            if size == 0:
+                return 0
+            f.seek(max(0, size - (1 << 16)))
+            tail = f.read()
+    except OSError:
+        return 0
+    for line in reversed(tail.split(b"\n")):
+        m = re.search(rb',"seq":(\d+)', line)
+        if m and line.endswith(b"}"):
+            return int(m.group(1)) + 1
+    return 0
 
 
 _state: Run | None = None

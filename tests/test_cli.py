@@ -72,6 +72,23 @@ class TestGolden:
         golden(f"cli_{name}", result.stdout)
 
 
+class TestSeveralRuns:
+    def test_trend_side_by_side(self, tmp_path: Path, clock: FakeClock, golden) -> None:
+        """Two runs give one table, a column per run, the best of each starred."""
+        build_fixture_run(Path("a"), run="baseline")
+        build_fixture_run(Path("b"), run="bigger_lr")
+        result = cli("trend", "accuracy", "a", "b")
+        assert 0 == result.exit_code, result.stderr
+        golden("cli_trend_two_runs", result.stdout)
+
+    def test_export_lists_one_file_per_type(self, fx: str, golden) -> None:
+        """export writes one file per event type and says so."""
+        result = cli("export", "--out", "out", "--format", "csv", fx)
+        assert 0 == result.exit_code, result.stderr
+        golden("cli_export_csv", result.stdout)
+        assert ",NaN," in Path("out/step_metrics.csv").read_text().splitlines()[3]  # NaN kept, not empty
+
+
 class TestHelp:
     @pytest.mark.parametrize("command", COMMANDS)
     def test_every_command_has_help(self, command: str) -> None:

@@ -62,6 +62,7 @@ class TestOrderAndSeq:
             eventlog.finish()
         events = read_events(tmp_path / "r" / "events.jsonl")
         assert ["run_start", "log", "run_end"] * 2 == [e["event"] for e in events]
+        assert list(range(6)) == [e["seq"] for e in events]  # the resumed process continues seq
 
 
 class TestExits:

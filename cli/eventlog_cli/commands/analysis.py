@@ -180,6 +180,9 @@ def trend_cmd(
         return
     runs = list(dict.fromkeys(r["run"] for r in rows))
     out = console()
+    if len(runs) > 1:
+        _side_by_side(rows, runs, source, name)
+        return
     for run in runs:
         part = [r for r in rows if r["run"] == run]
         t = new_table(
@@ -195,6 +198,25 @@ def trend_cmd(
             t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
         out.print(t)
         out.print(text(f"  {sparkline([r['value'] for r in part])}  ({len(part)} points)"))
+
+
+def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:
+    """Several runs: one row per step, one column per run, the best of each run starred."""
+    by = {(r["run"], r["step"]): r for r in rows}
+    steps = sorted({r["step"] for r in rows})
+    t = new_table("step", *runs, title=f"{source}.{sanitize(name)}", right=("step", *runs))
+    for s in steps:
+        cells = []
+        for run in runs:
+            r = by.get((run, s))
+            cells.append(text("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  ")))
+        t.add_row(text(s), *cells)
+    out = console()
+    out.print(t)
+    width = max(len(sanitize(r)) for r in runs)
+    for run in runs:
+        values = [r["value"] for r in rows if r["run"] == run]
+        out.print(text(f"  {sanitize(run).ljust(width)}  {sparkline(values)}"))
 
 
 def sparkline(values: list[float]) -> str:
