@@ -79,8 +79,18 @@ class Loaded:
             out.sort(key=_order_key)
         return out
 
-    def frame(self, event: str) -> pl.DataFrame:
-        """One event type as a frame: envelope, typed fields, ``metrics.*``/``timing.*`` as Float64."""
+    def keys(self, event: str, field: str = "metrics") -> list[str]:
+        """The keys of the object ``field`` across all events of one type, without decoding them."""
+        df = self._select([event])
+        return _object_keys(df["line"], field) if df.height else []
+
+    def frame(self, event: str, metrics: Sequence[str] | None = None) -> pl.DataFrame:
+        """One event type as a frame: envelope, typed fields, ``metrics.*``/``timing.*`` as Float64.
+
+        Args:
+            event: the event type.
+            metrics: decode only these ``metrics`` keys (all when None).
+        """
         df = self._select([event])
         if df.height == 0:
             return pl.DataFrame()
@@ -89,6 +99,8 @@ class Loaded:
             return _frame_from_records(self.records([event]))
         nested = [f.name for f in et.fields if f.kind == "numbers"]
         keys = {name: _object_keys(df["line"], name) for name in nested}
+        if metrics is not None and "metrics" in keys:
+            keys["metrics"] = [k for k in keys["metrics"] if k in set(metrics)]
         dtype = _dtype(et, keys)
         try:
             decoded = df.select("file", "n", pl.col("line").str.json_decode(dtype).alias("ev")).unnest("ev")

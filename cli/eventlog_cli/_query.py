@@ -224,25 +224,21 @@ def resolve_metric(loaded: Loaded, metric: str) -> tuple[str, str, pl.DataFrame]
     """
     prefix, dot, rest = metric.partition(".")
     if dot and prefix in _SOURCES:
-        frame = loaded.frame(_SOURCES[prefix])
-        if f"metrics.{rest}" not in frame.columns:
-            msg = f"no {prefix} metric {rest!r}; available: {_names(frame) or 'none'}"
+        keys = loaded.keys(_SOURCES[prefix])
+        if rest not in keys:
+            msg = f"no {prefix} metric {rest!r}; available: {', '.join(keys) or 'none'}"
             raise CliError(msg)
-        return prefix, rest, frame
-    frames = {k: loaded.frame(v) for k, v in _SOURCES.items()}
-    hits = [k for k, f in frames.items() if f"metrics.{metric}" in f.columns]
+        return prefix, rest, loaded.frame(_SOURCES[prefix], [rest])
+    found = {k: loaded.keys(v) for k, v in _SOURCES.items()}
+    hits = [k for k, keys in found.items() if metric in keys]
     if len(hits) > 1:
         msg = f"metric {metric!r} is in both evals and steps; say eval.{metric} or step.{metric}"
         raise CliError(msg, 2)
     if not hits:
-        avail = "; ".join(f"{k}: {_names(f) or 'none'}" for k, f in frames.items())
+        avail = "; ".join(f"{k}: {', '.join(keys) or 'none'}" for k, keys in found.items())
         msg = f"no metric {metric!r} in these events ({avail})"
         raise CliError(msg)
-    return hits[0], metric, frames[hits[0]]
-
-
-def _names(frame: pl.DataFrame) -> str:
-    return ", ".join(c[8:] for c in frame.columns if c.startswith("metrics."))
+    return hits[0], metric, loaded.frame(_SOURCES[hits[0]], [metric])
 
 
 HIGHER_IS_BETTER = ("acc", "reward", "score", "pass", "f1", "success", "correct", "win")

@@ -111,13 +111,14 @@ def table(
     """The per-step metrics table."""
     loaded = load(paths or [], ["step_metrics"])
     loaded.report(strict)
-    frame = loaded.frame("step_metrics")
+    present = loaded.keys("step_metrics")
+    keys = [c.strip() for c in cols.split(",")] if cols else (project_columns() or _default_keys(present))
+    columns = columns_from_keys(keys)
+    frame = loaded.frame("step_metrics", metrics=[k.removeprefix("metrics.") for k in keys])
     if frame.height == 0:
         raise CliError("no step_metrics events in these files")
     if rank is not None:
         frame = frame.filter(pl.col("rank") == rank)
-    keys = [c.strip() for c in cols.split(",")] if cols else (project_columns() or _default_keys(frame))
-    columns = columns_from_keys(keys)
     frame = frame.sort("step", maintain_order=True).gather_every(every)
     if last:
         frame = frame.tail(last)
@@ -141,15 +142,13 @@ def table(
             sys.stdout.write("\n" + "\n".join(st.legend()) + "\n")
 
 
-def _default_keys(frame: pl.DataFrame) -> list[str]:
+def _default_keys(metrics: list[str]) -> list[str]:
+    """The default columns whose metric occurs in the run (step, epoch and timing always)."""
     from eventlog._columns import DEFAULT_COLUMNS
 
-    present = []
-    for c in DEFAULT_COLUMNS:
-        col = c.key if c.key in ("step", "epoch") or c.key.startswith("timing.") else f"metrics.{c.key}"
-        if col in frame.columns and frame[col].null_count() < frame.height:
-            present.append(c.key)
-    return present
+    return [
+        c.key for c in DEFAULT_COLUMNS if c.key in ("step", "epoch") or c.key.startswith("timing.") or c.key in metrics
+    ]
 
 
 def _cell(row: dict[str, Any], key: str) -> Any:
@@ -219,8 +218,10 @@ def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name
         out.print(text(f"  {sanitize(run).ljust(width)}  {sparkline(values)}"))
 
 
-def sparkline(values: list[float]) -> str:
-    """▁▃▅█ from the finite values; NaN/Inf shown as ×."""
+def sparkline(values: list[float], width: int = 60) -> str:
+    """▁▃▅█ from the finite values (at most ``width`` points, evenly sampled); NaN/Inf shown as ×."""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return "×" * len(values)
