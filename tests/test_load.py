@@ -28,13 +28,12 @@ def python_events(path: Path, event: str) -> list[dict[str, Any]]:
 
 
 def same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return {"NaN": "nan"}.get(a, a) == {"NaN": "nan"}.get(b, b) or (
-            a in ("NaN",) and isinstance(b, float) and math.isnan(b)
-        )
-    if a is None or b is None:
-        return a is b
-    return a == b or (math.isnan(a) and math.isnan(b))
+    """Equal, with NaN equal to NaN whether it is spelled "NaN" or is a float."""
+
+    def norm(x: Any) -> Any:
+        return "nan" if x == "NaN" or (isinstance(x, float) and math.isnan(x)) else x
+
+    return norm(a) == norm(b)
 
 
 class TestAgainstPython:
