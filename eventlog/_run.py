@@ -9,6 +9,7 @@ A second process of the same rank (a forked or spawned worker) writes
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import itertools
 import os
@@ -314,6 +315,7 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     from eventlog._phase import close_open_phases
 
     close_open_phases(st)
+    st.writer.flush()  # room in the queue for run_end, and an exact events_dropped
     end: dict[str, Any] = {
         "status": status or st.status or "completed",
         "duration": round(st.elapsed(), 6),
@@ -386,18 +388,32 @@ def _wrap_excepthook() -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    """Finish as interrupted, then die of SIGTERM as the process would have without us.
+
+    SIGTERM may land while a finish() is already under way (multiprocessing's
+    exit finalizer joining the writer when Pool.terminate() signals the
+    worker): then finish() returns at once, so drain on this thread too.
+    """
     try:
         finish("interrupted", error="SIGTERM")
+        st = _state
+        if st is not None and st.pid == os.getpid():
+            st.writer.flush()
     finally:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
 
 def _after_fork_child() -> None:
+    """In a forked child: drop the parent's backlog, file and lock; the first emit opens the child's own file."""
     st = _state
     if st is not None:
         st.writer.abandon()
         st.console = None
+        if st._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(st._lock_fd)
+            st._lock_fd = None
 
 
 def _register_mp_finalizer() -> None:

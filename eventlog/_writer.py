@@ -7,15 +7,20 @@ everything queued, assigns ``seq`` in file order, encodes, and writes each
 chunk of whole lines with a single ``os.write`` on an ``O_APPEND`` file
 descriptor, looping on short writes.
 
-Draining is serialised by one re-entrant lock, so :meth:`Writer.flush` can
-drain on the caller's thread as a barrier (at exit, in a signal handler, or
-after the thread is gone) without an event hand-off that could deadlock.
+Only the writer thread drains the queue while it lives, so no event is ever
+held in a frame that a signal handler or KeyboardInterrupt could abandon.
+:meth:`Writer.flush` is a barrier: it queues a token and polls until the
+writer has written past it. Waking the writer is a byte on a pipe, and drop
+counters are deques, so nothing on the caller's side takes a lock that a
+signal handler on the same thread could already hold.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import select
 import sys
 import threading
 import time
@@ -64,48 +69,85 @@ class Writer:
         self._high = max(1, queue_size // 4)
         self._block = on_full == "block"
         self._q: deque[Any] = deque()
-        self._wake = threading.Event()
-        self._drain_lock = threading.RLock()
-        self._drop_lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._drain_lock = threading.Lock()  # writer thread, or the caller once the thread is gone
+        self._done: set[object] = set()  # flush tokens written past
         self._seq = seq_start
         self._fragment = False
+        self._woken = False
         self._closed = False
         self._reported: set[str] = set()
-        self._unsequenced_drops = 0
+        self._put_drops: deque[int] = deque()  # one entry per event dropped before it had a seq
+        self._put_drops_seen = 0
+        self._writer_drops = 0
         self.written = 0
-        self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="eventlog-writer", daemon=True)
         self._thread.start()
 
     # --- caller side --------------------------------------------------------
 
+    @property
+    def dropped(self) -> int:
+        """Events lost so far (full queue with on_full='drop', I/O errors)."""
+        return len(self._put_drops) + self._writer_drops
+
     def put(self, ev: dict[str, Any]) -> None:
         """Queue one event (a dict whose ``seq`` key the writer fills in)."""
         q = self._q
         if len(q) >= self._high:
-            self._wake.set()
+            self._wake()
             if len(q) >= self._max and not self._make_room():
                 return
         q.append(ev)
 
+    def _wake(self) -> None:
+        if self._woken:  # one byte per writer cycle is enough
+            return
+        self._woken = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:  # pipe full (a wake is pending anyway) or closed
+            pass
+
     def _make_room(self) -> bool:
-        if self._closed:
-            self._count_drop(1, "the log was closed", sequenced=False)
-            return False
-        if self._block and threading.current_thread() is not self._thread:
+        if self._block and not self._closed and threading.current_thread() is not self._thread:
             while len(self._q) >= self._max and self._thread.is_alive():
-                self._wake.set()
+                self._wake()
                 time.sleep(0.0005)
-            if not self._thread.is_alive():
-                self.flush()
             return True
-        self._count_drop(1, f"the queue was full ({self._max} events; on_full='drop')", sequenced=False)
+        why = "the log was closed" if self._closed else f"the queue was full ({self._max} events; on_full='drop')"
+        self._put_drops.append(1)
+        self._report("full", f"event(s) dropped: {why}")
         return False
 
-    def flush(self) -> None:
-        """Write everything queued so far before returning (a barrier)."""
-        with self._drain_lock:
+    def flush(self, timeout: float = 10.0) -> None:
+        """Return once everything queued before the call is written (or ``timeout`` passed)."""
+        if threading.current_thread() is self._thread:
             self._drain()
+            return
+        token = object()
+        self._q.append(token)
+        self._wake()
+        deadline = time.monotonic() + timeout
+        while token not in self._done:
+            if not self._thread.is_alive():
+                self._drain_here()
+                break
+            if time.monotonic() > deadline:
+                self._report("stuck", f"flush of {self.path} timed out after {timeout:.0f} s; events stay queued")
+                break
+            time.sleep(0.0005)
+        self._done.discard(token)
+
+    def _drain_here(self) -> None:
+        """Drain on the calling thread: only once the writer thread has ended."""
+        if self._drain_lock.acquire(timeout=1.0):
+            try:
+                self._drain()
+            finally:
+                self._drain_lock.release()
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, stop the thread, fsync per policy, close the file."""
@@ -113,36 +155,37 @@ class Writer:
             return
         self._closed = True
         self._q.append(_STOP)
-        self._wake.set()
+        self._wake()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
-        self.flush()
+        if not self._thread.is_alive():
+            self._drain_here()
         if self._fsync != "never":
             self._try_fsync()
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        for fd in (self._fd, self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def abandon(self) -> None:
         """Forget this writer in a forked child: no writes, no duplicated backlog."""
         self._closed = True
         self._q = deque()
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        for fd in (self._fd, self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     # --- writer thread ------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self._interval)
-            self._wake.clear()
             try:
+                select.select([self._wake_r], [], [], self._interval)
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 4096)
+                self._woken = False
                 with self._drain_lock:
                     stop = self._drain()
-            except BaseException as exc:  # never die silently: report, keep going
+            except Exception as exc:  # never die silently: report, keep going
                 self._report("writer", f"the writer thread hit {exc!r}; it keeps running")
                 stop = False
             if stop:
@@ -151,26 +194,30 @@ class Writer:
     def _drain(self) -> bool:
         q = self._q
         batch: list[dict[str, Any]] = []
+        tokens: list[object] = []
         stop = False
         while q:
             item = q.popleft()
-            if item is _STOP:
+            if type(item) is dict:
+                batch.append(item)
+            elif item is _STOP:
                 stop = True
             else:
-                batch.append(item)
+                tokens.append(item)
         if batch:
             self._encode_and_write(batch)
             if self._fsync == "batch":
                 self._try_fsync()
+        self._done.update(tokens)
         return stop
 
     def _encode_and_write(self, batch: list[dict[str, Any]]) -> None:
         dumps = orjson.dumps
         parts: list[bytes] = []
         size = 0
-        with self._drop_lock:
-            self._seq += self._unsequenced_drops  # leave a visible gap for dropped events
-            self._unsequenced_drops = 0
+        total = len(self._put_drops)
+        self._seq += total - self._put_drops_seen  # leave a visible gap for events dropped at put()
+        self._put_drops_seen = total
         for ev in batch:
             if ev.get("event") == "run_end" and "events_dropped" in ev:
                 ev["events_dropped"] = self.dropped
@@ -179,7 +226,8 @@ class Writer:
             try:
                 line = dumps(ev)
             except (TypeError, ValueError) as exc:  # emit() normalises; this is a last line of defence
-                self._count_drop(1, f"an event could not be encoded ({exc})", sequenced=True)
+                self._writer_drops += 1
+                self._report("encode", f"an event could not be encoded ({exc}); dropped")
                 continue
             parts.append(line)
             size += len(line) + 1
@@ -202,7 +250,8 @@ class Writer:
             if done > 0:
                 self._fragment = data[done - 1] != 0x0A
             self.written += max(0, complete)
-            self._count_drop(len(parts) - max(0, complete), f"writing {self.path} failed: {exc}", sequenced=True)
+            self._writer_drops += len(parts) - max(0, complete)
+            self._report("io", f"event(s) dropped: writing {self.path} failed: {exc}")
             return
         self._fragment = False
         self.written += len(parts)
@@ -215,13 +264,6 @@ class Writer:
                 self._report("fsync", f"fsync of {self.path} failed: {exc}")
 
     # --- trouble ------------------------------------------------------------
-
-    def _count_drop(self, n: int, why: str, *, sequenced: bool) -> None:
-        with self._drop_lock:
-            self.dropped += n
-            if not sequenced:
-                self._unsequenced_drops += n
-        self._report(why.split(":")[0], f"{n} event(s) dropped: {why}")
 
     def _report(self, key: str, text: str) -> None:
         """Report a problem once per kind on stderr, never raising."""
