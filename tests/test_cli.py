@@ -10,9 +10,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
+
 from conftest import FakeClock, build_fixture_run
 from eventlog_cli._app import app
-from typer.testing import CliRunner
 
 COMMANDS = [
     "replay",

@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, build_fixture_run, read_events
 
+from conftest import FakeClock, build_fixture_run, read_events
 from eventlog import Renderer, sanitize
 from eventlog._console import Console, use_colour
 

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, read_events
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+
+from conftest import ROOT, read_events
 
 
 @pytest.fixture(scope="module")

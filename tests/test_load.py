@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
+
 from conftest import ROOT
 from eventlog_cli._app import app
-from typer.testing import CliRunner
 
 sys.path.insert(0, str(ROOT / "bench"))
 import generate

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeClock, read_events
 
 import eventlog
+from conftest import FakeClock, read_events
 
 
 def events(tmp_path: Path) -> list[dict[str, Any]]:

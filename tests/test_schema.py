@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import read_events
 
 import eventlog
+from conftest import read_events
 from eventlog import Field, ValidationError
 
 VALID: dict[str, dict[str, Any]] = {

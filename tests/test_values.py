@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import read_events
 
 import eventlog
+from conftest import read_events
 from eventlog import EncodeError
 from eventlog._values import to_float
 

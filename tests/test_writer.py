@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import read_events, run_python
 
 import eventlog
+from conftest import read_events, run_python
 from eventlog._writer import Writer
 
 CHILD = """
