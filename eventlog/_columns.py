@@ -126,7 +126,7 @@ class StepTable:
         self._rows = 0
 
     def header(self) -> str:
-        return " ".join(c.header[: c.width].rjust(c.width) for c in self.columns)
+        return " ".join(sanitize(c.header)[: c.width].rjust(c.width) for c in self.columns)
 
     def row(self, row: Mapping[str, Any]) -> str:
         return " ".join(c.format(row) for c in self.columns)
@@ -139,8 +139,8 @@ class StepTable:
         return lines
 
     def legend(self) -> list[str]:
-        w = max(len(c.header) for c in self.columns)
-        return [f"{c.header.rjust(w)}  {c.description or c.key}" for c in self.columns]
+        w = max(len(sanitize(c.header)) for c in self.columns)
+        return [f"{sanitize(c.header).rjust(w)}  {sanitize(c.description or c.key)}" for c in self.columns]
 
 
 def columns_from_keys(keys: Iterable[str]) -> tuple[Column, ...]:

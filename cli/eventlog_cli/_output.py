@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -56,8 +57,25 @@ def jsonable(v: Any) -> Any:
     return v
 
 
+# orjson escapes C0 but writes DEL, C1 and bidi controls raw; JSON allows \uXXXX for them, same value.
+_RAW_CONTROL = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_json(data: bytes) -> bytes:
+    """JSON text with every terminal control character written as a \\u escape."""
+    if data.isascii():
+        return data.replace(b"\x7f", b"\\u007f")
+    text = data.decode("utf-8")
+    return _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def json_line(obj: Any) -> bytes:
+    """One compact JSON line (for JSONL output), terminal-safe."""
+    return safe_json(orjson.dumps(obj)) + b"\n"
+
+
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(safe_json(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2)).decode() + "\n")
 
 
 def emit_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:

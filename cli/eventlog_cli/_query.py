@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from eventlog._text import sanitize
 from eventlog._values import NONFINITE
 from eventlog_cli._errors import CliError
 from eventlog_cli._load import Loaded
@@ -208,7 +209,8 @@ def annotate(records: Sequence[dict[str, Any]]) -> None:
 
 def path_text(path: Sequence[tuple[str, Any]]) -> str:
     """``training > training_step[12]``."""
-    return " > ".join(f"{n}[{s}]" if isinstance(s, int) and n == "training_step" else n for n, s in path) or "-"
+    parts = (f"{n}[{s}]" if isinstance(s, int) and n == "training_step" else n for n, s in path)
+    return sanitize(" > ".join(parts)) or "-"
 
 
 # --- metrics -----------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def table(
     elif csv_output:
         emit_csv(data, [c.key for c in columns])
     elif markdown:
-        sys.stdout.write("| " + " | ".join(c.header for c in columns) + " |\n")
+        sys.stdout.write("| " + " | ".join(sanitize(c.header) for c in columns) + " |\n")
         sys.stdout.write("|" + "|".join("---:" for _ in columns) + "|\n")
         for r in rows:
             sys.stdout.write("| " + " | ".join(c.format(r).strip() for c in columns) + " |\n")

@@ -17,7 +17,7 @@ from eventlog._render import Renderer
 from eventlog_cli._errors import CliError, guarded
 from eventlog_cli._load import Loaded, load, resolve_paths
 from eventlog_cli._options import Events, Json, Paths, Rank, Steps, Strict, split_names
-from eventlog_cli._output import emit_json
+from eventlog_cli._output import emit_json, json_line
 from eventlog_cli._query import annotate, in_steps, parse_steps, path_text
 from eventlog_cli._where import compile_where
 from eventlog_cli.commands._config import project_columns
@@ -189,7 +189,7 @@ def filter_(
     for r in _select(loaded, split_names(event), rank, steps):
         ev = _public(r)
         if pred is None or pred(ev):
-            out.write(orjson.dumps(ev) + b"\n")
+            out.write(json_line(ev))
     out.flush()
 
 
