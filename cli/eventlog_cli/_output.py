@@ -78,12 +78,19 @@ def emit_json(obj: Any) -> None:
     sys.stdout.write(safe_json(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2)).decode() + "\n")
 
 
+def _csv_cell(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, float) and x != x:
+        return "nan"
+    return sanitize(x) if isinstance(x, str) else x
+
+
 def emit_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """CSV on stdout; CSV cannot escape control characters, so strings show them as visible escapes."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    w.writerow([sanitize(c) for c in columns])
     for r in rows:
-        w.writerow(
-            ["nan" if isinstance(x := r.get(c), float) and x != x else ("" if x is None else x) for c in columns]
-        )
+        w.writerow([_csv_cell(r.get(c)) for c in columns])
     sys.stdout.write(buf.getvalue())
