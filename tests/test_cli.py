@@ -205,6 +205,68 @@ class TestDamagedFiles:
         one = cli("filter", "--rank", "1", "--event", "run_end", "two").stdout.splitlines()
         assert [1] == [json.loads(x)["rank"] for x in one]
 
+    def test_ten_megabyte_line(self, fx: str) -> None:
+        """A 10 MB sample line is read, shortened for display and shown whole with --full."""
+        big = "x" * 10_000_000
+        with open(f"{fx}/events.jsonl", "ab") as f:
+            f.write(
+                json.dumps(
+                    {
+                        "v": 1,
+                        "ts": 1.8e9,
+                        "event": "sample",
+                        "run": "fx",
+                        "rank": 0,
+                        "seq": 54,
+                        "output": big,
+                        "step": 9,
+                    }
+                ).encode()
+                + b"\n"
+            )
+        short = cli("samples", "--step", "9", fx)
+        assert 0 == short.exit_code
+        assert "chars omitted" in short.stdout and len(short.stdout) < 2000
+        assert big in cli("samples", "--step", "9", "--full", fx).stdout
+        assert 0 == cli("validate", fx).exit_code
+
+    def test_nul_tail_after_a_crash(self, fx: str) -> None:
+        """A tail of NUL bytes (a crash on a preallocating file system) is a torn last line."""
+        with open(f"{fx}/events.jsonl", "ab") as f:
+            f.write(b"\x00" * 4096)
+        result = cli("summary", "--json", fx)
+        assert 0 == result.exit_code
+        assert "the last line is incomplete" in result.stderr
+        assert "completed" == json.loads(result.stdout)["status"]
+
+    def test_duplicate_keys_last_wins_and_validate_names_them(self, fx: str) -> None:
+        """A repeated key is read without error (JSON leaves which value wins open); validate reports it."""
+        with open(f"{fx}/events.jsonl", "ab") as f:
+            f.write(
+                b'{"v":1,"ts":1.8e9,"event":"eval_summary","run":"fx","rank":0,"seq":54,"step":9,"step":10,'
+                b'"metrics":{"accuracy":0.9}}\n'
+            )
+        rows = json.loads(cli("trend", "accuracy", "--json", fx).stdout)["rows"]
+        assert 0.9 == rows[-1]["value"] and rows[-1]["step"] in (9, 10)
+        result = cli("validate", fx)
+        assert 1 == result.exit_code
+        assert "duplicate key 'step'" in result.stdout
+
+    def test_metric_type_change_mid_run_is_reported_not_dropped(self, fx: str) -> None:
+        """A metric that turns into a string mid-run keeps its column; the odd values are named."""
+        with open(f"{fx}/events.jsonl", "ab") as f:
+            f.write(
+                b'{"v":1,"ts":1.8e9,"event":"step_metrics","run":"fx","rank":0,"seq":54,"step":5,'
+                b'"metrics":{"loss":"high","kl":{"nested":1}}}\n'
+            )
+        result = cli("table", "--json", "--cols", "step,loss,kl", fx)
+        rows = json.loads(result.stdout)
+        assert [1, 2, 3, 4, 5] == [r["step"] for r in rows]
+        assert (None, None) == (rows[-1]["loss"], rows[-1]["kl"])
+        assert 0.04 == rows[3]["kl"]
+        assert "metrics.loss: 1 value(s) are not numbers (line 55)" in result.stderr
+        assert "metrics.kl: 1 value(s) are not numbers (line 55)" in result.stderr
+
     def test_late_metric_key_and_nan_survive_export(self, fx: str) -> None:
         """Parquet export keeps a metric first seen at step 3 and NaN as NaN."""
         assert 0 == cli("export", "--out", "out", fx).exit_code

@@ -18,7 +18,7 @@ import gzip
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class Loaded:
     lines: pl.DataFrame  # file (u32), n (u32, 0-based line), line (str), event (str)
     files: list[str]
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
 
     # --- decoding ----------------------------------------------------------
 
@@ -96,7 +97,7 @@ class Loaded:
             return pl.DataFrame()
         et = get_type(event)
         if et is None or et.extra is not None or any(f.kind in _FREE_KINDS for f in et.fields):
-            return _frame_from_records(self.records([event]))
+            return _frame_from_records(self.records([event]), self.note)
         nested = [f.name for f in et.fields if f.kind == "numbers"]
         keys = {name: _object_keys(df["line"], name) for name in nested}
         if metrics is not None and "metrics" in keys:
@@ -104,8 +105,8 @@ class Loaded:
         dtype = _dtype(et, keys)
         try:
             decoded = df.select("file", "n", pl.col("line").str.json_decode(dtype).alias("ev")).unnest("ev")
-        except pl.exceptions.PolarsError:
-            return _frame_from_records(self.records([event]))
+        except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
+            return _frame_from_records(self.records([event]), self.note)
         exprs = []
         for f in et.fields:
             if f.kind in _NUM_KINDS and f.name in decoded.columns:
@@ -115,6 +116,8 @@ class Loaded:
         decoded = decoded.with_columns(exprs) if exprs else decoded
         for name in nested:
             if name in decoded.columns and keys[name]:
+                text = decoded.select("n", *[pl.col(name).struct.field(k).alias(f"{name}.{k}") for k in keys[name]])
+                self._note_non_numbers(text)
                 decoded = decoded.with_columns(
                     [_to_float(pl.col(name).struct.field(k)).alias(f"{name}.{k}") for k in keys[name]]
                 ).drop(name)
@@ -146,6 +149,23 @@ class Loaded:
             if n > u:
                 out.append(f"{self.files[f]}: {n - u} duplicate seq number(s)")
         return out
+
+    def note(self, text: str) -> None:
+        """Warn on stderr, once per distinct note (found while decoding, after report())."""
+        if text not in self.notes:
+            self.notes.append(text)
+            sys.stderr.write(f"warning: {text}\n")
+
+    def _note_non_numbers(self, text: pl.DataFrame) -> None:
+        """Name metric values that are present but not numbers (they read as null)."""
+        cols = [c for c in text.columns if c != "n"]
+        bad = text.select("n", *[(pl.col(c).is_not_null() & _to_float(pl.col(c)).is_null()).alias(c) for c in cols])
+        counts = bad.select(pl.col(cols).sum()).row(0)
+        for c, k in zip(cols, counts, strict=True):
+            if k:
+                lines = (bad.filter(pl.col(c))["n"].head(5) + 1).to_list()
+                shown = ", ".join(map(str, lines)) + (" ..." if k > 5 else "")
+                self.note(f"{c}: {k} value(s) are not numbers (line {shown}); shown as empty")
 
     def _select(self, types: Iterable[str] | None) -> pl.DataFrame:
         if types is None:
@@ -226,9 +246,14 @@ def _dtype(et: Any, keys: dict[str, list[str]]) -> pl.Struct:
     return pl.Struct(fields)
 
 
-def _frame_from_records(records: list[dict[str, Any]]) -> pl.DataFrame:
-    """The slow, forgiving path: flatten dicts in Python (unknown types, odd values)."""
+def _frame_from_records(records: list[dict[str, Any]], note: Callable[[str], None] | None = None) -> pl.DataFrame:
+    """The slow, forgiving path: flatten dicts in Python (unknown types, odd values).
+
+    A metric value that is not a number becomes null and is passed to ``note``
+    with its line, never dropped silently.
+    """
     rows = []
+    odd: dict[str, list[int]] = {}
     for ev in records:
         row: dict[str, Any] = {}
         for k, v in ev.items():
@@ -236,12 +261,18 @@ def _frame_from_records(records: list[dict[str, Any]]) -> pl.DataFrame:
                 continue
             if isinstance(v, dict) and k in ("metrics", "timing"):
                 for mk, mv in v.items():
-                    row[f"{k}.{mk}"] = _num(mv)
+                    row[f"{k}.{mk}"] = x = _num(mv)
+                    if x is None and mv is not None:
+                        odd.setdefault(f"{k}.{mk}", []).append(ev.get("_line", 0))
             elif isinstance(v, (dict, list)):
                 row[k] = orjson.dumps(v).decode()
             else:
                 row[k] = v
         rows.append(row)
+    for col, where in odd.items():
+        if note is not None:
+            shown = ", ".join(str(n) for n in where[:5]) + (" ..." if len(where) > 5 else "")
+            note(f"{col}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
     if not rows:
         return pl.DataFrame()
     cols = list(dict.fromkeys(k for r in rows for k in r))

@@ -245,7 +245,7 @@ def samples(
             out.print(Text.assemble(("Golden:    ", "dim"), text(", ".join(map(str, r["golden"])))))
         if "extracted" in r:
             out.print(Text.assemble(("Extracted: ", "dim"), text(r["extracted"])))
-        out.print(Text.assemble(("Output:    ", "dim"), text(_clip(str(r.get("output", "")), full))))
+        out.print(Text.assemble(("Output:    ", "dim"), text(_clip(str(r.get("output", "")), full))), soft_wrap=True)
         out.print()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +38,9 @@ def check_files(paths: list[str]) -> tuple[int, list[dict[str, Any]]]:
             continue
         for p in validate_event(ev):
             problems.append({**where, "problem": p})
+        dup = _duplicate_key(line, ev)
+        if dup:
+            problems.append({**where, "problem": f"duplicate key {dup!r} (readers keep the last value)"})
         if get_type(ev.get("event", "")) is None and isinstance(ev.get("event"), str):
             problems.append(
                 {**where, "problem": f"unknown event type {ev['event']!r} (not registered; passed through)"}
@@ -60,6 +64,29 @@ def check_files(paths: list[str]) -> tuple[int, list[dict[str, Any]]]:
                 )
     problems.sort(key=lambda p: (p["file"], p["line"]))
     return count, problems
+
+
+def _count_keys(v: Any) -> int:
+    if isinstance(v, dict):
+        return len(v) + sum(_count_keys(x) for x in v.values())
+    if isinstance(v, list):
+        return sum(_count_keys(x) for x in v)
+    return 0
+
+
+def _duplicate_key(line: str, ev: dict[str, Any]) -> str | None:
+    """A key repeated within one object, if any (an exact check only when a cheap count disagrees)."""
+    if line.count('":') == _count_keys(ev):
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        found.extend(k for k in keys if keys.count(k) > 1)
+        return dict(items)
+
+    json.loads(line, object_pairs_hook=pairs)
+    return found[0] if found else None
 
 
 @guarded
