@@ -71,8 +71,13 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         return self
 
     def __exit__(self, tp: type[BaseException] | None, value: BaseException | None, tb: Any) -> None:
-        if tp is None:
+        if tp is None or (issubclass(tp, SystemExit) and getattr(value, "code", None) in (0, None)):
             status, error = "ok", None
+        elif issubclass(tp, SystemExit):  # sys.exit(n): atexit cannot see n, so record it here
+            status, error = "failed", f"SystemExit: {getattr(value, 'code', '?')}"
+            st = _run.current_run()
+            if st is not None and st.status is None:
+                st.status, st.error = "failed", error
         elif issubclass(tp, (KeyboardInterrupt, GeneratorExit)):
             status, error = "interrupted", None
         else:

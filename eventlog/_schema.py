@@ -389,8 +389,12 @@ def check(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> di
             kind, enum = et.extra, None
         else:
             kind, enum = f.kind, f.enum
-        if v is None and (f is None or not f.required):
-            continue
+        if v is None:
+            if f is None:  # a free-form field: null is a value
+                out[k] = None
+            elif f.required:
+                _problem(f"event {name!r}: required field {k!r} is None", strict, warn, f"{name}:none:{k}")
+            continue  # a declared optional field: None means absent
         try:
             out[k] = _check_kind(kind, v, where, enum)
         except EncodeError as exc:

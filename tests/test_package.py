@@ -16,7 +16,13 @@ ROOT = Path(__file__).parent.parent
 class TestExports:
     def test_all_is_exactly_the_public_surface(self) -> None:
         """__all__ lists every public name of the package and nothing else."""
-        public = {n for n in dir(eventlog) if not n.startswith("_")} - {"annotations", "Any", "demo", "exceptions"}
+        public = {n for n in dir(eventlog) if not n.startswith("_")} - {
+            "annotations",
+            "Any",
+            "demo",
+            "exceptions",
+            "testing",
+        }
         public |= {"EventlogHandler", "__version__"}
         assert sorted(public) == sorted(eventlog.__all__)
         assert len(set(eventlog.__all__)) == len(eventlog.__all__)  # order: ruff's RUF022 (make lint)

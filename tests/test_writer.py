@@ -31,6 +31,10 @@ with eventlog.phase("training"):
         time.sleep(10)
     if MODE == "int":
         raise KeyboardInterrupt
+    if MODE == "sigint":
+        import os, signal
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)
 """
 
 
@@ -71,8 +75,9 @@ class TestExits:
         [
             ("ok", 0, "completed"),
             ("raise", 1, "failed"),
-            ("exit3", 3, "completed"),
+            ("exit3", 3, "failed"),
             ("int", -signal.SIGINT, "interrupted"),
+            ("sigint", -signal.SIGINT, "interrupted"),
             ("term", -signal.SIGTERM, "interrupted"),
         ],
     )
@@ -88,7 +93,14 @@ class TestExits:
         assert status == events[-1]["status"]
         phase_end = [e for e in events if e["event"] == "phase_end"]
         assert 1 == len(phase_end)
-        expected_phase = {"ok": "ok", "raise": "failed", "exit3": "failed", "int": "interrupted", "term": "interrupted"}
+        expected_phase = {
+            "ok": "ok",
+            "raise": "failed",
+            "exit3": "failed",
+            "int": "interrupted",
+            "term": "interrupted",
+            "sigint": "interrupted",
+        }
         assert expected_phase[mode] == phase_end[0]["status"]
 
 

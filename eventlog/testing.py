@@ -1,0 +1,67 @@
+"""Helpers for tests of code that uses eventlog: read a run's events back as Python values.
+
+    from eventlog.testing import read_events
+    events = read_events("runs/exp1/events.jsonl")
+
+Non-finite floats are restored wherever the event's schema says "number"
+(number fields, ``metrics``/``timing`` objects, lists of numbers). In free-form
+fields (log extras, ``config``) they stay the strings ``"NaN"``,
+``"Infinity"``, ``"-Infinity"``: there the string is the value.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+
+from eventlog._schema import get_type
+from eventlog._values import NONFINITE
+
+__all__ = ["decode_numbers", "read_events"]
+
+_NUMERIC = {"number", "numbers", "number_list", "number_lists"}
+
+
+def _num(v: Any) -> Any:
+    return NONFINITE[v] if isinstance(v, str) and v in NONFINITE else v
+
+
+def decode_numbers(ev: dict[str, Any]) -> dict[str, Any]:
+    """The event with ``"NaN"``/``"Infinity"``/``"-Infinity"`` turned back into floats where numbers belong."""
+    et = get_type(ev.get("event", "")) if isinstance(ev.get("event"), str) else None
+    if et is None:
+        return ev
+    out = dict(ev)
+    for k, v in ev.items():
+        f = et.by_name.get(k)
+        kind = f.kind if f is not None else et.extra
+        if kind not in _NUMERIC and not (kind == "scalar" and f is None):
+            continue
+        if kind in ("number", "scalar"):
+            out[k] = _num(v) if kind == "number" else v
+        elif kind == "numbers" and isinstance(v, dict):
+            out[k] = {mk: _num(mv) for mk, mv in v.items()}
+        elif kind == "number_list" and isinstance(v, list):
+            out[k] = [_num(x) for x in v]
+        elif kind == "number_lists" and isinstance(v, list):
+            out[k] = [[_num(x) for x in row] if isinstance(row, list) else row for row in v]
+    return out
+
+
+def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every complete event line of one file, decoded, numbers restored."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            ev = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(ev, dict):
+            out.append(decode_numbers(ev))
+    return out
