@@ -146,6 +146,7 @@ def _next_seq(path: Path) -> int:
 
 _state: Run | None = None
 _main_pid = os.getpid()
+_pid = _main_pid  # this process's pid, refreshed by the at-fork hook (os.getpid() is a syscall)
 _hooks_installed = False
 _init_lock = threading.RLock()
 _no_run_warned = False
@@ -270,23 +271,15 @@ def emit(event: str, /, **payload: Any) -> None:
             schema of a built-in or registered type (never for I/O trouble).
     """
     st = _state
-    if st is None or st.pid != os.getpid():
+    if st is None or st.pid != _pid:
         st = current_run()
         if st is None:
             return
-    body = check(event, payload, st.strict, st.warn)
+    ev: dict[str, Any] = {"v": 1, "ts": time.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
+    check(event, payload, st.strict, st.warn, ev)
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
-    ev: dict[str, Any] = {
-        "v": 1,
-        "ts": round(time.time(), 6),
-        "event": event,
-        "run": st.run,
-        "rank": st.rank,
-        "seq": None,
-    }
-    ev.update(body)
     if st.file_events is None or event in st.file_events:
         st.writer.put(ev)
     if st.console is not None:
@@ -406,6 +399,8 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def _after_fork_child() -> None:
     """In a forked child: drop the parent's backlog, file and lock; the first emit opens the child's own file."""
+    global _pid
+    _pid = os.getpid()
     st = _state
     if st is not None:
         st.writer.abandon()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from eventlog._fastcheck import SLOW, acceptor
 from eventlog._values import NONFINITE, to_any, to_number, to_number_map, to_str
 from eventlog.exceptions import EncodeError, ValidationError
 
@@ -79,10 +80,13 @@ class EventType:
     extra: Kind | None = None
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     required: frozenset[str] = field(init=False, repr=False, compare=False)
+    fast: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         object.__setattr__(self, "required", frozenset(f.name for f in self.fields if f.required))
+        fast = {f.name: acceptor(f.kind, f.enum) for f in self.fields}
+        object.__setattr__(self, "fast", {k: v for k, v in fast.items() if v is not None})
 
 
 def _f(
@@ -354,8 +358,10 @@ _KIND_TEXT = {
 Problem = Callable[[str, str], None]
 
 
-def check(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> dict[str, Any]:
-    """Validate and normalise one payload; return the dict to write.
+def check(
+    name: str, payload: dict[str, Any], strict: bool, warn: Problem, out: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validate and normalise one payload into ``out`` (a new dict by default); return it.
 
     A schema problem (unknown, missing or reserved field, wrong type) raises
     :class:`ValidationError` when ``strict``; otherwise ``warn(key, message)``
@@ -369,40 +375,53 @@ def check(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> di
         msg = f"event {name!r}: field {bad[0]!r} is a reserved envelope name ({', '.join(ENVELOPE)}); rename it"
         _problem(msg, strict, warn, f"{name}:reserved:{bad[0]}")
         payload = {k: v for k, v in payload.items() if k not in _RESERVED}
+    if out is None:
+        out = {}
     if et is None:
-        return _check_free(name, payload, strict, warn)
+        out.update(_check_free(name, payload, strict, warn))
+        return out
     if not et.required <= payload.keys():
         missing = sorted(et.required - payload.keys())[0]
         msg = f"event {name!r}: required field {missing!r} is missing"
         _problem(msg, strict, warn, f"{name}:missing:{missing}")
-    out: dict[str, Any] = {}
-    by_name = et.by_name
+    fast = et.fast
     for k, v in payload.items():
-        f = by_name.get(k)
-        where = f"event {name!r} field {k!r}"
-        if f is None:
-            if et.extra is None:
-                msg = f"event {name!r}: unknown field {k!r}; known fields: {', '.join(by_name)}"
-                _problem(msg, strict, warn, f"{name}:unknown:{k}")
-                out[k] = _lenient(v, where, strict, warn)
+        accept = fast.get(k)
+        if accept is not None:
+            r = accept(v)
+            if r is not SLOW:
+                out[k] = r
                 continue
-            kind, enum = et.extra, None
-        else:
-            kind, enum = f.kind, f.enum
-        if v is None:
-            if f is None:  # a free-form field: null is a value
-                out[k] = None
-            elif f.required:
-                _problem(f"event {name!r}: required field {k!r} is None", strict, warn, f"{name}:none:{k}")
-            continue  # a declared optional field: None means absent
-        try:
-            out[k] = _check_kind(kind, v, where, enum)
-        except EncodeError as exc:
-            if strict:
-                raise
-            warn(f"{name}:type:{k}", str(exc))
-            out[k] = _lenient(v, where, strict, warn)
+        _check_field(et, name, k, v, strict, warn, out)
     return out
+
+
+def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: Problem, out: dict[str, Any]) -> None:
+    """The full check of one field, with the error message (the fast acceptor was not sure)."""
+    f = et.by_name.get(k)
+    where = f"event {name!r} field {k!r}"
+    if f is None:
+        if et.extra is None:
+            msg = f"event {name!r}: unknown field {k!r}; known fields: {', '.join(et.by_name)}"
+            _problem(msg, strict, warn, f"{name}:unknown:{k}")
+            out[k] = _lenient(v, where, strict, warn)
+            return
+        kind, enum = et.extra, None
+    else:
+        kind, enum = f.kind, f.enum
+    if v is None:
+        if f is None:  # a free-form field: null is a value
+            out[k] = None
+        elif f.required:
+            _problem(f"event {name!r}: required field {k!r} is None", strict, warn, f"{name}:none:{k}")
+        return  # a declared optional field: None means absent
+    try:
+        out[k] = _check_kind(kind, v, where, enum)
+    except EncodeError as exc:
+        if strict:
+            raise
+        warn(f"{name}:type:{k}", str(exc))
+        out[k] = _lenient(v, where, strict, warn)
 
 
 def _check_free(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> dict[str, Any]:

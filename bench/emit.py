@@ -1,0 +1,308 @@
+"""Emit-side benchmark: eventlog.emit() against what training code would otherwise use.
+
+Each contender runs in its own subprocess (so peak RSS is its own), logging a
+realistic ``step_metrics`` event (step, epoch, 20 float metrics) N times:
+
+* tight: back to back; per-call cost timed on the calling thread, then the
+  end-to-end rate including the final flush/close; the output file is checked
+  for N valid JSON lines;
+* paced: ~1 ms of busy work between calls, as in a training loop (fewer calls).
+
+    python bench/emit.py --n 200000 --repeats 3 --json bench/out/emit.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = [f"m{i:02d}" for i in range(20)]
+CONTENDERS = ["dict", "orjson_write", "logging", "logging_queue", "structlog", "loguru", "loguru_enqueue", "eventlog"]
+
+
+def payload(i: int) -> dict[str, Any]:
+    return {"step": i, "epoch": 1, "metrics": {k: 0.001 * i + j for j, k in enumerate(KEYS)}}
+
+
+# --- contenders: setup(path) -> (log(payload), close()) -----------------------------------
+
+
+def _dict(path: str) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    sink: list[Any] = []
+
+    def log(p: dict[str, Any]) -> None:
+        d = {"v": 1, "ts": time.time(), "event": "step_metrics", "run": "b", "rank": 0, "seq": 0}
+        d.update(p)
+        sink.append(d) if len(sink) < 1 else None
+
+    def close() -> None:
+        Path(path).write_bytes(b"")
+
+    return log, close
+
+
+def _orjson_write(path: str) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    f = open(path, "wb", buffering=1 << 20)  # noqa: SIM115
+    dumps = orjson.dumps
+
+    def log(p: dict[str, Any]) -> None:
+        d = {"v": 1, "ts": time.time(), "event": "step_metrics", "run": "b", "rank": 0, "seq": 0}
+        d.update(p)
+        f.write(dumps(d) + b"\n")
+
+    return log, f.close
+
+
+class _JsonFormatter:
+    def format(self, record: Any) -> str:
+        return json.dumps({"ts": record.created, "level": record.levelname, "event": record.msg, **record.payload})
+
+
+def _logging(path: str, queue: bool = False) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    import logging
+    import logging.handlers
+    import queue as q
+
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(_JsonFormatter())  # type: ignore[arg-type]
+    logger = logging.getLogger("bench")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    if queue:
+        qu: q.SimpleQueue[Any] = q.SimpleQueue()
+        qh = logging.handlers.QueueHandler(qu)
+        logger.addHandler(qh)
+        listener = logging.handlers.QueueListener(qu, handler)
+        listener.start()
+
+        def close_q() -> None:
+            listener.stop()
+            handler.close()
+
+        return (lambda p: logger.info("step_metrics", extra={"payload": p})), close_q
+    logger.addHandler(handler)
+    return (lambda p: logger.info("step_metrics", extra={"payload": p})), handler.close
+
+
+def _structlog(path: str) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    import logging
+
+    import structlog
+
+    f = open(path, "wb")  # noqa: SIM115
+    structlog.configure(  # the configuration structlog's performance docs recommend
+        cache_logger_on_first_use=True,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        logger_factory=structlog.BytesLoggerFactory(file=f),
+    )
+    log = structlog.get_logger()
+    return (lambda p: log.info("step_metrics", **p)), f.close
+
+
+def _loguru(path: str, enqueue: bool = False) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(path, serialize=True, enqueue=enqueue)
+    return (lambda p: logger.info("step_metrics", **p)), logger.remove
+
+
+def _eventlog(path: str) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    sys.path.insert(0, str(ROOT))
+    import eventlog
+
+    d = Path(path).parent / "eventlog_run"
+    eventlog.init(d, run="b", console="off", signals=False)
+    emit = eventlog.emit
+
+    def close() -> None:
+        eventlog.finish()
+        os.replace(d / "events.jsonl", path)
+
+    return (lambda p: emit("step_metrics", **p)), close
+
+
+SETUPS: dict[str, Callable[[str], tuple[Callable[[dict[str, Any]], None], Callable[[], None]]]] = {
+    "dict": _dict,
+    "orjson_write": _orjson_write,
+    "logging": _logging,
+    "logging_queue": lambda p: _logging(p, queue=True),
+    "structlog": _structlog,
+    "loguru": _loguru,
+    "loguru_enqueue": lambda p: _loguru(p, enqueue=True),
+    "eventlog": _eventlog,
+}
+
+
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def run_one(name: str, n: int, paced: int, out: str) -> dict[str, Any]:
+    """In the child: time one contender; return its figures."""
+    log, close = SETUPS[name](out)
+    payloads = [payload(i) for i in range(min(n, 1000))]
+    costs = [0] * n
+    clock = time.perf_counter_ns
+    t0 = time.perf_counter()
+    for i in range(n):
+        p = payloads[i % len(payloads)]
+        p = {"step": i, "epoch": 1, "metrics": p["metrics"].copy()}  # a fresh dict per event, as a loop makes
+        a = clock()
+        log(p)
+        costs[i] = clock() - a
+    close()
+    total = time.perf_counter() - t0
+    paced_costs = []
+    if paced:
+        log, close = SETUPS[name](out + ".paced")
+        for i in range(paced):
+            p = {"step": i, "epoch": 1, "metrics": payloads[i % len(payloads)]["metrics"].copy()}
+            _busy(0.001)
+            a = clock()
+            log(p)
+            paced_costs.append(clock() - a)
+        close()
+    size = os.path.getsize(out)
+    costs.sort()
+    paced_costs.sort()
+    return {
+        "name": name,
+        "n": n,
+        "tight_median_ns": costs[n // 2],
+        "tight_p99_ns": costs[int(n * 0.99)],
+        "paced_median_ns": paced_costs[len(paced_costs) // 2] if paced_costs else None,
+        "paced_p99_ns": paced_costs[int(len(paced_costs) * 0.99)] if paced_costs else None,
+        "events_per_s": n / total,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "bytes_per_event": size / n if size else 0,
+        "valid_lines": _count_valid(out) if name != "dict" else n,
+    }
+
+
+def _count_valid(path: str) -> int:
+    ok = 0
+    with open(path, "rb") as f:
+        for line in f:
+            try:
+                if isinstance(orjson.loads(line), dict):
+                    ok += 1
+            except orjson.JSONDecodeError:
+                pass
+    return ok
+
+
+def measure(name: str, n: int, paced: int, repeats: int) -> dict[str, Any]:
+    """Run a contender ``repeats`` times in fresh processes; medians of each figure."""
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = str(Path(tmp) / "out.jsonl")
+            proc = subprocess.run(
+                [sys.executable, __file__, "--one", name, "--n", str(n), "--paced", str(paced), "--out", out],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                return {"name": name, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+            runs.append(json.loads(proc.stdout))
+    result: dict[str, Any] = {"name": name, "n": n, "repeats": repeats}
+    for key in runs[0]:
+        if key in ("name", "n"):
+            continue
+        vals = [r[key] for r in runs if r[key] is not None]
+        result[key] = statistics.median(vals) if vals else None
+    result["valid"] = all(r["valid_lines"] >= n for r in runs)
+    return result
+
+
+def training_loop_overhead(steps: int, repeats: int) -> dict[str, Any]:
+    """A loop of ~1 ms numpy work per step and 10 events per step, with and without eventlog."""
+    code = r"""
+import sys, time, tempfile, numpy as np
+sys.path.insert(0, sys.argv[1])
+mode, steps = sys.argv[2], int(sys.argv[3])
+a = np.random.default_rng(0).random((160, 160))
+def work():
+    x = a
+    for _ in range(3):
+        x = x @ a / 160.0
+    return float(x[0, 0])
+if mode == "eventlog":
+    import eventlog
+    eventlog.init(tempfile.mkdtemp(), run="t", console="off", signals=False)
+t0 = time.perf_counter()
+for s in range(steps):
+    v = work()
+    if mode == "eventlog":
+        for k in range(10):
+            eventlog.emit("step_metrics", step=s, metrics={"loss": v, "k": k, **{f"m{i}": v for i in range(18)}})
+if mode == "eventlog":
+    eventlog.finish()
+print(time.perf_counter() - t0)
+"""
+    times: dict[str, list[float]] = {"none": [], "eventlog": []}
+    for _ in range(repeats):
+        for mode in ("none", "eventlog"):
+            out = subprocess.run(
+                [sys.executable, "-c", code, str(ROOT), mode, str(steps)], capture_output=True, text=True, check=True
+            )
+            times[mode].append(float(out.stdout))
+    none, el = statistics.median(times["none"]), statistics.median(times["eventlog"])
+    return {
+        "steps": steps,
+        "ms_per_step": 1000 * none / steps,
+        "none_s": none,
+        "eventlog_s": el,
+        "overhead_pct": 100 * (el - none) / none,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--paced", type=int, default=2_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--loop-steps", type=int, default=2_000)
+    ap.add_argument("--only", nargs="*", default=CONTENDERS)
+    ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ns = ap.parse_args()
+    if ns.one:
+        print(json.dumps(run_one(ns.one, ns.n, ns.paced, ns.out)))
+        return
+    results = [measure(name, ns.n, ns.paced, ns.repeats) for name in ns.only]
+    report = {"contenders": results, "loop": training_loop_overhead(ns.loop_steps, ns.repeats)}
+    text = json.dumps(report, indent=2)
+    if ns.json:
+        ns.json.parent.mkdir(parents=True, exist_ok=True)
+        ns.json.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
