@@ -395,8 +395,11 @@ def _torn_tail(path: str, raw: bytes | None) -> tuple[int, str] | None:
     return index, tail.decode("utf-8", "replace")
 
 
-def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
+def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
     """Read the files, keeping only the lines of ``types`` (all when None).
+
+    ``contains``: also keep only lines holding this literal text (a cheap
+    pre-filter, e.g. ``'"accuracy":'`` when one metric is asked for).
 
     Raises:
         CliError: a path does not exist or cannot be read.
@@ -413,9 +416,9 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
                 skipped.append(Skipped(path, torn[0] + 1, _why(torn[1], True), True))
             src: Any = raw if raw is not None else path
             try:
-                df = _typed_lines(pl.scan_lines(src, row_index_name="n"), idx, wanted, path, skipped)
+                df = _typed_lines(pl.scan_lines(src, row_index_name="n"), idx, wanted, path, skipped, contains)
             except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
-                df = _typed_lines(_python_lines(path, raw, skipped), idx, wanted, path, skipped)
+                df = _typed_lines(_python_lines(path, raw, skipped), idx, wanted, path, skipped, contains)
             if torn is not None:
                 df = df.filter(pl.col("n") != torn[0])
             frames.append(df)
@@ -433,16 +436,25 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None) -> Loaded:
 
 
 def _typed_lines(
-    lf: pl.LazyFrame, idx: int, wanted: list[str] | None, path: str, skipped: list[Skipped]
+    lf: pl.LazyFrame,
+    idx: int,
+    wanted: list[str] | None,
+    path: str,
+    skipped: list[Skipped],
+    contains: str | None = None,
 ) -> pl.DataFrame:
     line = pl.col("line")
-    lf = lf.with_columns(line.str.strip_prefix("\ufeff").str.strip_chars_end("\r"))
-    keep = line.str.len_bytes() > 0
-    if wanted is not None:
+    if wanted is not None:  # select before touching the text: nothing else is copied
         marks = [f'"event":"{t}"' for t in wanted]
-        keep = keep & (line.str.contains_any(marks) | ~line.str.contains('"event":"', literal=True))
+        typed = line.str.contains_any(marks)
+        if contains is not None:
+            typed = typed & line.str.contains(contains, literal=True)
+        # Lines without "event":" are damaged or foreign: always kept, so they are reported.
+        lf = lf.filter(typed | ~line.str.contains('"event":"', literal=True))
+    # scan_lines already drops the \r of CRLF; a BOM can only open line 0; blank lines are skipped silently.
     df = (
-        lf.filter(keep)
+        lf.with_columns(pl.when(pl.col("n") == 0).then(line.str.strip_prefix("\ufeff")).otherwise(line).alias("line"))
+        .filter(line.str.len_bytes() > 0)
         .with_columns(
             pl.lit(idx, dtype=pl.UInt32).alias("file"),
             pl.col("n").cast(pl.UInt32),

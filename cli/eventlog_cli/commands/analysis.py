@@ -6,6 +6,7 @@ import math
 import sys
 from typing import Annotated, Any
 
+import orjson
 import polars as pl
 import typer
 
@@ -167,7 +168,10 @@ def trend_cmd(
     strict: Strict = False,
 ) -> None:
     """A metric across evals or steps, one or several runs side by side, with the best marked."""
-    loaded = load(paths or [], ["eval_summary", "step_metrics"])
+    prefix, dot, rest = metric.partition(".")
+    key = rest if dot and prefix in ("eval", "step") else metric
+    # Only lines that hold the key can answer: a literal pre-filter skips the rest before any parsing.
+    loaded = load(paths or [], ["eval_summary", "step_metrics"], contains=orjson.dumps(key).decode() + ":")
     loaded.report(strict)
     source, name, frame = resolve_metric(loaded, metric)
     rows = trend(frame, name)

@@ -1,0 +1,208 @@
+"""Analysis-side benchmark: two questions about a synthetic run, answered by every contender.
+
+* trend: eval accuracy by step (``eventlog trend accuracy --json``);
+* table: six step metrics for every step (``eventlog table --cols ... --json``).
+
+Each contender runs as a whole process (interpreter start and imports
+included), timed with ``/usr/bin/time`` for wall time and peak RSS; its answer
+is compared with a reference computed by a full orjson parse.
+
+    python bench/analysis.py --sizes 100000 1000000 --repeats 3 --json bench/out/analysis.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import generate  # noqa: E402
+
+METRICS = ["loss", "kl", "reward_mean", "entropy", "grad_norm", "clip_frac"]
+EVENTLOG = str(Path(sys.executable).parent / "eventlog")
+
+PY_PANDAS = r"""
+import json, sys, pandas as pd
+df = pd.read_json(sys.argv[1], lines=True)
+q, metrics = sys.argv[3], sys.argv[4].split(",")
+if q == "trend":
+    part = df[df["event"] == "eval_summary"]
+    rows = [[int(s), m.get("accuracy")] for s, m in zip(part["step"], part["metrics"]) if "accuracy" in m]
+else:
+    part = df[df["event"] == "step_metrics"]
+    rows = [[int(s), *[m.get(k) for k in metrics]] for s, m in zip(part["step"], part["metrics"])]
+json.dump(rows, open(sys.argv[2], "w"))
+"""
+PY_POLARS = r"""
+import json, sys, polars as pl
+df = pl.read_ndjson(sys.argv[1])
+q, metrics = sys.argv[3], sys.argv[4].split(",")
+if q == "trend":
+    part = df.filter(pl.col("event") == "eval_summary").select("step", pl.col("metrics").struct.field("accuracy"))
+else:
+    part = df.filter(pl.col("event") == "step_metrics").select(
+        "step", *[pl.col("metrics").struct.field(k) for k in metrics])
+json.dump([list(r) for r in part.rows()], open(sys.argv[2], "w"))
+"""
+PY_DUCKDB = r"""
+import json, sys, duckdb
+q, metrics = sys.argv[3], sys.argv[4].split(",")
+src = f"read_json_auto('{sys.argv[1]}')"
+if q == "trend":
+    rows = duckdb.sql(f"select step, metrics.accuracy from {src} where event = 'eval_summary'").fetchall()
+else:
+    cols = ", ".join(f"metrics.{k}" for k in metrics)
+    rows = duckdb.sql(f"select step, {cols} from {src} where event = 'step_metrics'").fetchall()
+json.dump([list(r) for r in rows], open(sys.argv[2], "w"))
+"""
+PY_LOOP = r"""
+import json, sys, orjson
+q, metrics = sys.argv[3], sys.argv[4].split(",")
+mark = b'"event":"eval_summary"' if q == "trend" else b'"event":"step_metrics"'
+rows = []
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if mark in line:
+            e = orjson.loads(line)
+            m = e["metrics"]
+            if q == "trend":
+                if "accuracy" in m:
+                    rows.append([e["step"], m["accuracy"]])
+            else:
+                rows.append([e["step"], *[m.get(k) for k in metrics]])
+json.dump(rows, open(sys.argv[2], "w"))
+"""
+
+
+def _jq(q: str) -> str:
+    if q == "trend":
+        return 'select(.event=="eval_summary") | select(.metrics.accuracy != null) | [.step, .metrics.accuracy]'
+    return 'select(.event=="step_metrics") | [.step, ' + ", ".join(f".metrics.{k}" for k in METRICS) + "]"
+
+
+def commands(path: str, out: str, q: str) -> dict[str, list[str] | None]:
+    """The command line of every contender for question ``q``."""
+    py = sys.executable
+    metrics = ",".join(METRICS)
+    ev_args = ["trend", "accuracy", "--json"] if q == "trend" else ["table", "--cols", "step," + metrics, "--json"]
+    return {
+        "cat (I/O floor)": ["sh", "-c", f"cat '{path}' > /dev/null"],
+        "eventlog": ["sh", "-c", f"'{EVENTLOG}' {' '.join(ev_args)} '{path}' > '{out}'"],
+        "python loop + orjson": [py, "-c", PY_LOOP, path, out, q, metrics],
+        "jq": ["sh", "-c", f"jq -c '{_jq(q)}' '{path}' > '{out}'"] if shutil.which("jq") else None,
+        "polars read_ndjson": [py, "-c", PY_POLARS, path, out, q, metrics],
+        "duckdb read_json_auto": [py, "-c", PY_DUCKDB, path, out, q, metrics],
+        "pandas read_json": [py, "-c", PY_PANDAS, path, out, q, metrics],
+    }
+
+
+def reference(path: Path, q: str) -> list[list[Any]]:
+    rows = []
+    with open(path, "rb") as f:
+        for line in f:
+            e = orjson.loads(line)
+            if q == "trend" and e["event"] == "eval_summary" and "accuracy" in e["metrics"]:
+                rows.append([e["step"], e["metrics"]["accuracy"]])
+            elif q == "table" and e["event"] == "step_metrics":
+                rows.append([e["step"], *[e["metrics"].get(k) for k in METRICS]])
+    return rows
+
+
+def _norm(v: Any) -> Any:
+    if v in ("NaN", "nan") or (isinstance(v, float) and math.isnan(v)):
+        return "nan"
+    return round(v, 12) if isinstance(v, float) else v
+
+
+def parse_answer(name: str, out: Path, q: str) -> list[list[Any]]:
+    """Every contender's answer as rows of [step, values...]."""
+    text = out.read_text()
+    if name == "jq":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    data = json.loads(text)
+    if name == "eventlog" and q == "trend":
+        return [[r["step"], r["value"]] for r in data["rows"]]
+    if name == "eventlog":
+        return [[r["step"], *[r[k] for k in METRICS]] for r in data]
+    return data
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MB, error) of one run."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%e %M", "-o", t.name, *cmd], capture_output=True, text=True, check=False
+        )
+        wall, rss = t.read().split()[-2:]
+    err = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]
+    return float(wall), int(rss) / 1024, err
+
+
+def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
+    results = []
+    size_mb = path.stat().st_size / 1e6
+    for q in ("trend", "table"):
+        ref = [[_norm(x) for x in r] for r in reference(path, q)]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "answer.json"
+            for name, cmd in commands(str(path), str(out), q).items():
+                row: dict[str, Any] = {"file": path.name, "size_mb": size_mb, "question": q, "contender": name}
+                if cmd is None:
+                    results.append({**row, "error": "not installed"})
+                    continue
+                runs = [timed(cmd) for _ in range(repeats)]
+                errors = [e for _, _, e in runs if e]
+                row.update(wall_s=statistics.median(w for w, _, _ in runs), peak_rss_mb=max(r for _, r, _ in runs))
+                if errors:
+                    row["error"] = errors[0]
+                elif name != "cat (I/O floor)":
+                    got = [[_norm(x) for x in r] for r in parse_answer(name, out, q)]
+                    row["correct"] = got == ref
+                    if not row["correct"]:
+                        row["why"] = _difference(ref, got)
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    return results
+
+
+def _difference(ref: list[list[Any]], got: list[list[Any]]) -> str:
+    if len(ref) != len(got):
+        return f"{len(got)} rows instead of {len(ref)}"
+    for a, b in zip(ref, got, strict=True):
+        if a != b:
+            return f"first difference: expected {a} got {b}"[:160]
+    return "?"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
+    ap.add_argument("--json", type=Path)
+    ns = ap.parse_args()
+    results = []
+    for n in ns.sizes:
+        path = ns.data / f"run_{n}.jsonl"
+        if not path.exists():
+            print(f"generating {path} ...", file=sys.stderr)
+            generate.write(path, n)
+        results += bench_file(path, ns.repeats)
+    if ns.json:
+        ns.json.parent.mkdir(parents=True, exist_ok=True)
+        ns.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Run the benchmarks and write bench/RESULTS.md (``make bench`` / ``make bench-quick``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PROFILES = {
+    "quick": {
+        "emit": ["--n", "20000", "--paced", "500", "--repeats", "1", "--loop-steps", "300"],
+        "analysis": ["--sizes", "100000", "--repeats", "1"],
+    },
+    "full": {
+        "emit": ["--n", "200000", "--paced", "2000", "--repeats", "3", "--loop-steps", "2000"],
+        "analysis": ["--sizes", "100000", "1000000", "--repeats", "3"],
+    },
+}
+
+
+def machine() -> list[str]:
+    cpu = "?"
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        pass
+    mem = "?"
+    try:
+        kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    versions = []
+    for pkg in ("eventlog", "orjson", "structlog", "loguru", "polars", "pandas", "duckdb", "numpy", "typer", "rich"):
+        try:
+            versions.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{pkg} (not installed)")
+    jq = subprocess.run(["jq", "--version"], capture_output=True, text=True, check=False).stdout.strip() or "absent"
+    return [
+        f"* Date: {dt.date.today().isoformat()}",
+        f"* CPU: {cpu}, {os.cpu_count()} cores; memory {mem}; {platform.platform()}",
+        f"* Python {platform.python_version()}; {', '.join(versions)}; {jq}",
+    ]
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.1f}×" if a and b else "n/a"
+
+
+def _mark(ok: bool | None) -> str:
+    return "met" if ok else "NOT met" if ok is not None else "n/a"
+
+
+def emit_section(data: dict[str, Any]) -> list[str]:
+    rows = {r["name"]: r for r in data["contenders"]}
+    lines = [
+        "## Emit side",
+        "",
+        "| contender | tight median ns | tight p99 ns | paced median ns | paced p99 ns | events/s end to end "
+        "| peak RSS MB | bytes/event | output valid |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, r in rows.items():
+        if "error" in r:
+            lines.append(f"| {name} | failed: {r['error']} |||||||| |")
+            continue
+        lines.append(
+            f"| {name} | {r['tight_median_ns']:,.0f} | {r['tight_p99_ns']:,.0f} | {r['paced_median_ns']:,.0f} "
+            f"| {r['paced_p99_ns']:,.0f} | {r['events_per_s']:,.0f} | {r['peak_rss_mb']:.0f} "
+            f"| {r['bytes_per_event']:.0f} | {r['valid']} |"
+        )
+    el = rows.get("eventlog", {})
+    rate = el.get("events_per_s")
+    checks = []
+    for other, want in (("structlog", 2), ("logging", 5), ("loguru", 10)):
+        o = rows.get(other, {}).get("events_per_s")
+        checks.append((f"end to end vs {other}", f">= {want}×", _ratio(rate, o), bool(rate and o and rate >= want * o)))
+    floor = rows.get("dict", {}).get("paced_median_ns")
+    paced = el.get("paced_median_ns")
+    checks.append(
+        (
+            "paced caller median vs bare dict build",
+            "<= 1.5×",
+            _ratio(paced, floor),
+            bool(paced and floor and paced <= 1.5 * floor),
+        )
+    )
+    for mode in ("tight", "paced"):
+        p99, med = el.get(f"{mode}_p99_ns"), el.get(f"{mode}_median_ns")
+        checks.append((f"{mode} p99 vs own median", "<= 3×", _ratio(p99, med), bool(p99 and med and p99 <= 3 * med)))
+    loop = data["loop"]
+    checks.append(
+        (
+            f"training loop ({loop['ms_per_step']:.2f} ms numpy work/step, 10 events/step) slowdown",
+            "<= 1%",
+            f"{loop['overhead_pct']:.1f}%",
+            loop["overhead_pct"] <= 1.0,
+        )
+    )
+    lines += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {_mark(d)} |" for a, b, c, d in checks]
+    return lines
+
+
+def analysis_section(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["## Analysis side", ""]
+    for file in dict.fromkeys(r["file"] for r in rows):
+        part = [r for r in rows if r["file"] == file]
+        size = part[0]["size_mb"]
+        lines += [
+            f"### {file} ({size:.0f} MB)",
+            "",
+            "| question | contender | wall s | peak RSS MB | correct |",
+            "|---|---|---:|---:|---|",
+        ]
+        for r in part:
+            if "wall_s" not in r:
+                lines.append(f"| {r['question']} | {r['contender']} | | | {r.get('error', '')} |")
+                continue
+            ok = r.get("correct")
+            verdict = (r.get("error") or "") if ok is None else ("yes" if ok else f"NO: {r.get('why', '')}")
+            if r["contender"].startswith("cat"):
+                verdict = "(floor)"
+            lines.append(
+                f"| {r['question']} | {r['contender']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} | {verdict} |"
+            )
+        lines += ["", *_analysis_targets(part, size), ""]
+    return lines
+
+
+def _analysis_targets(part: list[dict[str, Any]], size_mb: float) -> list[str]:
+    def wall(q: str, name: str) -> float | None:
+        r = next((r for r in part if r["question"] == q and r["contender"] == name and "wall_s" in r), None)
+        return r["wall_s"] if r and not r.get("error") else None
+
+    out = ["| target | wanted | measured | |", "|---|---|---|---|"]
+    for q in ("trend", "table"):
+        el = wall(q, "eventlog")
+        for other, want in (("jq", 10), ("pandas read_json", 3)):
+            o = wall(q, other)
+            out.append(
+                f"| {q}: speed vs {other} | >= {want}× | {_ratio(o, el)} | "
+                f"{_mark(bool(el and o and o >= want * el) if o else None)} |"
+            )
+        rss = next((r["peak_rss_mb"] for r in part if r["question"] == q and r["contender"] == "eventlog"), None)
+        if rss is not None:
+            out.append(
+                f"| {q}: eventlog peak RSS vs file size | < 1× | {rss / size_mb:.2f}× | {_mark(rss < size_mb)} |"
+            )
+    el, floor = wall("trend", "eventlog"), wall("trend", "cat (I/O floor)")
+    out.append(
+        f"| trend: vs I/O floor (`cat`) | <= 3× | {_ratio(el, max(floor or 0, 0.01))} | "
+        f"{_mark(bool(el and floor is not None and el <= 3 * max(floor, 0.01)))} |"
+    )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("profile", choices=sorted(PROFILES), nargs="?", default="quick")
+    ap.add_argument("--huge", action="store_true", help="also the 10,000,000-event file")
+    ns = ap.parse_args()
+    prof = PROFILES[ns.profile]
+    OUT.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    emit_cmd = [py, str(ROOT / "bench" / "emit.py"), *prof["emit"], "--json", str(OUT / "emit.json")]
+    sizes = prof["analysis"] + (["10000000"] if ns.huge else [])
+    if ns.huge:
+        sizes = [
+            *prof["analysis"][: prof["analysis"].index("--repeats")],
+            "10000000",
+            *prof["analysis"][prof["analysis"].index("--repeats") :],
+        ]
+    an_cmd = [py, str(ROOT / "bench" / "analysis.py"), *sizes, "--json", str(OUT / "analysis.json")]
+    for cmd in (emit_cmd, an_cmd):
+        print("$", " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    emit = json.loads((OUT / "emit.json").read_text())
+    analysis = json.loads((OUT / "analysis.json").read_text())
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Written by `make bench{'-quick' if ns.profile == 'quick' else ''}` (`python bench/run.py {ns.profile}`). "
+            "Medians; ratios are what to compare, as the machine is shared and noisy.",
+            "",
+            *machine(),
+            "",
+            "Commands: "
+            + "; ".join(
+                f"`{' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}`" for cmd in (emit_cmd, an_cmd)
+            ),
+            "",
+            *emit_section(emit),
+            "",
+            *analysis_section(analysis),
+            "",
+        ]
+    )
+    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
