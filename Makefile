@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck schemas bench bench-quick clean
+.PHONY: demo test lint typecheck schemas bench bench-quick bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,10 +36,10 @@ bench-deps: $(STAMP)
 	command -v jq >/dev/null || (apt-get update -qq && apt-get install -y -qq jq) || echo "jq unavailable: its rows are skipped"
 
 bench: bench-deps
-	$(BIN)/python bench/run.py --full
+	$(BIN)/python bench/run.py full
 
 bench-quick: bench-deps
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/run.py quick
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -57,6 +57,7 @@ class Loaded:
     files: list[str]
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
+    _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     # --- decoding ----------------------------------------------------------
 
@@ -82,15 +83,20 @@ class Loaded:
 
     def keys(self, event: str, field: str = "metrics") -> list[str]:
         """The keys of the object ``field`` across all events of one type, without decoding them."""
-        df = self._select([event])
-        return _object_keys(df["line"], field) if df.height else []
+        if (event, field) not in self._keys:
+            df = self._select([event])
+            self._keys[(event, field)] = _object_keys(df["line"], field) if df.height else []
+        return self._keys[(event, field)]
 
-    def frame(self, event: str, metrics: Sequence[str] | None = None) -> pl.DataFrame:
+    def frame(
+        self, event: str, metrics: Sequence[str] | None = None, timing: Sequence[str] | None = None
+    ) -> pl.DataFrame:
         """One event type as a frame: envelope, typed fields, ``metrics.*``/``timing.*`` as Float64.
 
         Args:
             event: the event type.
-            metrics: decode only these ``metrics`` keys (all when None).
+            metrics: decode only these ``metrics`` keys (all present keys when None; no discovery pass).
+            timing: the same for ``timing``.
         """
         df = self._select([event])
         if df.height == 0:
@@ -99,9 +105,11 @@ class Loaded:
         if et is None or et.extra is not None or any(f.kind in _FREE_KINDS for f in et.fields):
             return _frame_from_records(self.records([event]), self.note)
         nested = [f.name for f in et.fields if f.kind == "numbers"]
-        keys = {name: _object_keys(df["line"], name) for name in nested}
-        if metrics is not None and "metrics" in keys:
-            keys["metrics"] = [k for k in keys["metrics"] if k in set(metrics)]
+        wanted = {"metrics": metrics, "timing": timing}
+        keys = {
+            name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
+            for name in nested
+        }
         dtype = _dtype(et, keys)
         try:
             decoded = df.select("file", "n", pl.col("line").str.json_decode(dtype).alias("ev")).unnest("ev")
@@ -355,6 +363,7 @@ def _raw(path: str) -> bytes | None:
 def _python_lines(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.LazyFrame:
     """The slow path for files that are not valid UTF-8: bad lines become blank and are reported."""
     data = raw if raw is not None else Path(path).read_bytes()
+    first = 0
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -363,9 +372,9 @@ def _python_lines(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.La
         try:
             text.append(b.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            skipped.append(Skipped(path, i + 1, f"invalid UTF-8 at byte {exc.start}"))
+            skipped.append(Skipped(path, first + i + 1, f"invalid UTF-8 at byte {exc.start}"))
             text.append("")
-    return pl.LazyFrame({"n": pl.Series(range(len(text)), dtype=pl.UInt32), "line": text})
+    return pl.LazyFrame({"n": pl.Series(range(first, first + len(text)), dtype=pl.UInt32), "line": text})
 
 
 def _torn_tail(path: str, raw: bytes | None) -> tuple[int, str] | None:
@@ -393,6 +402,9 @@ def _torn_tail(path: str, raw: bytes | None) -> tuple[int, str] | None:
     else:
         index = pl.scan_lines(path).select(pl.len()).collect().item() - 1
     return index, tail.decode("utf-8", "replace")
+
+
+_EMPTY = pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
 
 
 def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
@@ -427,12 +439,7 @@ def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str
             raise CliError(msg) from None
     names = ["stdin" if f == "-" else f for f in files]
     skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
-    lines = (
-        pl.concat(frames)
-        if frames
-        else pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
-    )
-    return Loaded(lines, names, skipped)
+    return Loaded(pl.concat(frames) if frames else _EMPTY, names, skipped)
 
 
 def _typed_lines(

@@ -74,6 +74,22 @@ def json_line(obj: Any) -> bytes:
     return safe_json(orjson.dumps(obj)) + b"\n"
 
 
+def emit_json_rows(frame: Any) -> None:
+    """A polars frame as a JSON list of objects; non-finite floats spelled as in the event files.
+
+    Fast path for big tables: only the cells that are NaN or ±Inf are patched in Python.
+    """
+    import polars as pl
+
+    rows = frame.to_dicts()
+    for name, dtype in frame.schema.items():
+        if dtype.is_float():
+            odd = frame.with_row_index("_i").filter(pl.col(name).is_not_null() & ~pl.col(name).is_finite())
+            for i, v in odd.select("_i", name).iter_rows():
+                rows[i][name] = jsonable(v)
+    sys.stdout.write(safe_json(orjson.dumps(rows, option=orjson.OPT_INDENT_2)).decode() + "\n")
+
+
 def emit_json(obj: Any) -> None:
     sys.stdout.write(safe_json(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2)).decode() + "\n")
 

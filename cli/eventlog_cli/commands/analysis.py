@@ -15,7 +15,7 @@ from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli._errors import CliError, guarded
 from eventlog_cli._load import load
 from eventlog_cli._options import Csv, Json, Paths, Rank, Strict
-from eventlog_cli._output import console, emit_csv, emit_json, new_table, text
+from eventlog_cli._output import console, emit_csv, emit_json, emit_json_rows, new_table, text
 from eventlog_cli._query import collapse_steps, eval_at, phase_counts, phase_rows, resolve_metric, trend
 from eventlog_cli.commands._config import project_columns
 
@@ -112,10 +112,12 @@ def table(
     """The per-step metrics table."""
     loaded = load(paths or [], ["step_metrics"])
     loaded.report(strict)
-    present = loaded.keys("step_metrics")
-    keys = [c.strip() for c in cols.split(",")] if cols else (project_columns() or _default_keys(present))
+    keys = [c.strip() for c in cols.split(",")] if cols else project_columns()
+    keys = keys or _default_keys(loaded.keys("step_metrics"))
     columns = columns_from_keys(keys)
-    frame = loaded.frame("step_metrics", metrics=[k.removeprefix("metrics.") for k in keys])
+    metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.")]
+    timing_keys = [k[7:] for k in keys if k.startswith("timing.")]
+    frame = loaded.frame("step_metrics", metrics=metric_keys, timing=timing_keys)
     if frame.height == 0:
         raise CliError("no step_metrics events in these files")
     if rank is not None:
@@ -124,11 +126,10 @@ def table(
     if last:
         frame = frame.tail(last)
     rows = frame.to_dicts()
-    data = [{c.key: _cell(r, c.key) for c in columns} for r in rows]
     if json_output:
-        emit_json(data)
+        emit_json_rows(_cells_frame(frame, [c.key for c in columns]))
     elif csv_output:
-        emit_csv(data, [c.key for c in columns])
+        emit_csv([{c.key: _cell(r, c.key) for c in columns} for r in rows], [c.key for c in columns])
     elif markdown:
         sys.stdout.write("| " + " | ".join(sanitize(c.header) for c in columns) + " |\n")
         sys.stdout.write("|" + "|".join("---:" for _ in columns) + "|\n")
@@ -150,6 +151,15 @@ def _default_keys(metrics: list[str]) -> list[str]:
     return [
         c.key for c in DEFAULT_COLUMNS if c.key in ("step", "epoch") or c.key.startswith("timing.") or c.key in metrics
     ]
+
+
+def _cells_frame(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The table's columns, named by their keys (a key with no data gives an empty column)."""
+    exprs = []
+    for k in keys:
+        col = next((c for c in (k, f"metrics.{k}") if c in frame.columns), None)
+        exprs.append(pl.col(col).alias(k) if col else pl.lit(None).alias(k))
+    return frame.select(exprs)
 
 
 def _cell(row: dict[str, Any], key: str) -> Any:
