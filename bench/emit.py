@@ -251,9 +251,10 @@ import sys, time, tempfile, numpy as np
 sys.path.insert(0, sys.argv[1])
 mode, steps = sys.argv[2], int(sys.argv[3])
 a = np.random.default_rng(0).random((160, 160))
+reps = int(sys.argv[4])
 def work():
     x = a
-    for _ in range(3):
+    for _ in range(reps):
         x = x @ a / 160.0
     return float(x[0, 0])
 if mode == "eventlog":
@@ -269,13 +270,16 @@ if mode == "eventlog":
     eventlog.finish()
 print(time.perf_counter() - t0)
 """
+
+    def run(mode: str, reps: int, n: int) -> float:
+        cmd = [sys.executable, "-c", code, str(ROOT), mode, str(n), str(reps)]
+        return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+    reps = max(1, round(3 * 0.001 / (run("none", 3, 300) / 300)))  # calibrate to ~1 ms of work per step
     times: dict[str, list[float]] = {"none": [], "eventlog": []}
     for _ in range(repeats):
         for mode in ("none", "eventlog"):
-            out = subprocess.run(
-                [sys.executable, "-c", code, str(ROOT), mode, str(steps)], capture_output=True, text=True, check=True
-            )
-            times[mode].append(float(out.stdout))
+            times[mode].append(run(mode, reps, steps))
     none, el = statistics.median(times["none"]), statistics.median(times["eventlog"])
     return {
         "steps": steps,
