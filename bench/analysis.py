@@ -107,6 +107,9 @@ def commands(path: str, out: str, q: str) -> dict[str, list[str] | None]:
     }
 
 
+_WHOLE_FILE_READERS = {"pandas read_json", "polars read_ndjson", "duckdb read_json_auto"}
+
+
 def reference(path: Path, q: str) -> list[list[Any]]:
     rows = []
     with open(path, "rb") as f:
@@ -160,6 +163,9 @@ def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
                 row: dict[str, Any] = {"file": path.name, "size_mb": size_mb, "question": q, "contender": name}
                 if cmd is None:
                     results.append({**row, "error": "not installed"})
+                    continue
+                if size_mb > 2000 and name in _WHOLE_FILE_READERS:
+                    results.append({**row, "error": "skipped: loads the whole file into memory (pandas needed 10x)"})
                     continue
                 runs = [timed(cmd) for _ in range(repeats)]
                 errors = [e for _, _, e in runs if e]
