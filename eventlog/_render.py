@@ -241,11 +241,8 @@ class Renderer:
 
     def _step_metrics(self, ev: dict[str, Any]) -> list[Line]:
         if self.style == "compact":
-            return [
-                Line(t, "dim" if i == 0 and len(lines) > 1 else "")
-                for lines in [self.table.stream(ev)]
-                for i, t in enumerate(lines)
-            ]
+            *header, row = self.table.stream(ev)  # the header comes first when it is due
+            return [*(Line(h, "dim") for h in header), Line(row)]
         metrics = ev.get("metrics") or {}
         text = f"[Step {fmt_num(ev.get('step'))}] " + " ".join(
             f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items()
