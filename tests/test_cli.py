@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FakeClock, build_fixture_run
+from conftest import ROOT, FakeClock, build_fixture_run
 from eventlog_cli._app import app
 
 COMMANDS = [
@@ -302,3 +302,31 @@ class TestErrors:
         result = cli("eval", "--json")
         assert "using runs/fx" in result.stderr
         assert 4 == json.loads(result.stdout)["step"]
+
+
+class TestFollow:
+    @pytest.mark.timeout(60)
+    def test_replay_follow_shows_lines_appended_later(self, fx: str) -> None:
+        """replay --follow prints the run, then events appended afterwards (complete lines only)."""
+        import os
+        import subprocess
+        import sys
+        import time
+
+        script = "from eventlog_cli import main; main()"
+        proc = subprocess.Popen([sys.executable, "-c", script, "replay", "--style", "compact", "--follow", fx],
+                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            lines = []
+            while "■ run completed" not in "".join(lines):
+                lines.append(proc.stdout.readline())  # type: ignore[union-attr]
+            time.sleep(0.5)
+            with open(f"{fx}/events.jsonl", "ab") as f:
+                f.write(b'{"v":1,"ts":1.8e9,"event":"log","run":"fx","rank":0,"seq":54,"level":"warning",')
+                f.flush()
+                time.sleep(0.7)  # a torn half line is not shown
+                f.write(b'"msg":"appended later"}\n')
+            assert "! appended later\n" == proc.stdout.readline()  # type: ignore[union-attr]
+        finally:
+            proc.kill()
+            proc.wait(10)
