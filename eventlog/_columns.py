@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventlog._text import fmt_duration, sanitize
+from eventlog._values import decode_nonfinite
 
 __all__ = ["DEFAULT_COLUMNS", "Column", "StepTable", "column_for", "lookup"]
 
@@ -48,10 +49,9 @@ class Column:
 def _plain(v: Any, fmt: str) -> str:
     if v is None:
         return "-"
+    v = decode_nonfinite(v)
     if isinstance(v, str):
-        v = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v, v)
-        if isinstance(v, str):
-            return sanitize(v)
+        return sanitize(v)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return sanitize(v)
     if math.isnan(v):

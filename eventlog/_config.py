@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventlog._writer import FSYNC_POLICIES, FULL_POLICIES
 from eventlog.exceptions import ConfigError
 
 __all__ = ["Config", "find_config_file", "load_config"]
 
 _CONSOLE = ("banner", "compact", "off")
 _VERBOSITY = ("concise", "verbose")
-_FSYNC = ("never", "batch", "close")
-_ON_FULL = ("block", "drop")
+_FSYNC = FSYNC_POLICIES
+_ON_FULL = FULL_POLICIES
 
 
 @dataclass(frozen=True, slots=True)

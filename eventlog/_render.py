@@ -353,10 +353,6 @@ class Renderer:
         lines = [ln.text for ln in self.render(ev) if ln.style != "rule"]
         return " ".join(lines) if lines else self._generic(ev)[0].text
 
-    def legend(self) -> list[Line]:
-        """The step-table legend (compact style)."""
-        return [Line(t, "dim") for t in self.table.legend()]
-
 
 def _compact(v: Any) -> str:
     """A field value in one line: numbers for people, containers as compact JSON."""

@@ -36,6 +36,19 @@ def _nonfinite(v: float) -> str:
     return "Infinity" if v > 0 else "-Infinity"
 
 
+def decode_nonfinite(v: Any) -> Any:
+    """``"NaN"``/``"Infinity"``/``"-Infinity"`` → the float; anything else unchanged."""
+    return NONFINITE[v] if type(v) is str and v in NONFINITE else v
+
+
+def as_number(v: Any) -> float | None:
+    """A decoded JSON value as a float (non-finite spellings included); None when it is not a number."""
+    v = decode_nonfinite(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
 def to_float(v: Any) -> float:
     """Inverse of the encoding for one number: ``"NaN"`` → nan, numbers unchanged."""
     if isinstance(v, str):
@@ -158,8 +171,3 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
         return to_any(tolist(), where, _depth + 1, _seen)
     msg = f"{where}: cannot store a {type(v).__name__} as JSON; pass a number, str, list or dict"
     raise EncodeError(msg)
-
-
-def is_finite_number(v: Any) -> bool:
-    """True for an int or finite float (used by renderers)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -17,15 +17,11 @@ from typing import Any
 import orjson
 
 from eventlog._schema import get_type
-from eventlog._values import NONFINITE
+from eventlog._values import decode_nonfinite
 
 __all__ = ["decode_numbers", "read_events"]
 
 _NUMERIC = {"number", "numbers", "number_list", "number_lists"}
-
-
-def _num(v: Any) -> Any:
-    return NONFINITE[v] if isinstance(v, str) and v in NONFINITE else v
 
 
 def decode_numbers(ev: dict[str, Any]) -> dict[str, Any]:
@@ -40,13 +36,13 @@ def decode_numbers(ev: dict[str, Any]) -> dict[str, Any]:
         if kind not in _NUMERIC and not (kind == "scalar" and f is None):
             continue
         if kind in ("number", "scalar"):
-            out[k] = _num(v) if kind == "number" else v
+            out[k] = decode_nonfinite(v) if kind == "number" else v
         elif kind == "numbers" and isinstance(v, dict):
-            out[k] = {mk: _num(mv) for mk, mv in v.items()}
+            out[k] = {mk: decode_nonfinite(mv) for mk, mv in v.items()}
         elif kind == "number_list" and isinstance(v, list):
-            out[k] = [_num(x) for x in v]
+            out[k] = [decode_nonfinite(x) for x in v]
         elif kind == "number_lists" and isinstance(v, list):
-            out[k] = [[_num(x) for x in row] if isinstance(row, list) else row for row in v]
+            out[k] = [[decode_nonfinite(x) for x in row] if isinstance(row, list) else row for row in v]
     return out
 
 

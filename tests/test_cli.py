@@ -314,8 +314,12 @@ class TestFollow:
         import time
 
         script = "from eventlog_cli import main; main()"
-        proc = subprocess.Popen([sys.executable, "-c", script, "replay", "--style", "compact", "--follow", fx],
-                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, "replay", "--style", "compact", "--follow", fx],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             lines = []
             while "■ run completed" not in "".join(lines):

@@ -27,7 +27,7 @@ import orjson
 import polars as pl
 
 from eventlog._schema import get_type
-from eventlog._values import NONFINITE
+from eventlog._values import as_number
 from eventlog_cli._errors import CliError
 
 __all__ = ["Loaded", "Skipped", "load", "resolve_paths"]
@@ -269,7 +269,7 @@ def _frame_from_records(records: list[dict[str, Any]], note: Callable[[str], Non
                 continue
             if isinstance(v, dict) and k in ("metrics", "timing"):
                 for mk, mv in v.items():
-                    row[f"{k}.{mk}"] = x = _num(mv)
+                    row[f"{k}.{mk}"] = x = as_number(mv)
                     if x is None and mv is not None:
                         odd.setdefault(f"{k}.{mk}", []).append(ev.get("_line", 0))
             elif isinstance(v, (dict, list)):
@@ -293,14 +293,6 @@ def _frame_from_records(records: list[dict[str, Any]], note: Callable[[str], Non
             s = pl.Series(c, [None if v is None else str(v) for v in vals], dtype=pl.String)
         series.append(s)
     return pl.DataFrame(series)
-
-
-def _num(v: Any) -> Any:
-    if isinstance(v, str) and v in NONFINITE:
-        return NONFINITE[v]
-    if isinstance(v, bool):
-        return float(v)
-    return float(v) if isinstance(v, (int, float)) else None
 
 
 # --- finding and reading files ------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from eventlog._text import sanitize
-from eventlog._values import NONFINITE
+from eventlog._values import as_number
 from eventlog_cli._errors import CliError
 from eventlog_cli._load import Loaded
 
@@ -25,15 +25,6 @@ __all__ = [
     "resolve_metric",
     "trend",
 ]
-
-
-def num(v: Any) -> float | None:
-    """A JSON value as a float (``"NaN"`` → nan); None when not a number."""
-    if isinstance(v, str):
-        return NONFINITE.get(v)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v)
 
 
 def parse_steps(spec: str | None) -> tuple[int | None, int | None]:
@@ -114,7 +105,7 @@ def phase_rows(records: Sequence[dict[str, Any]]) -> list[PhaseRow]:
             row = rows.get((*key_file, r.get("id")))
             if row is None:
                 continue
-            row.duration = num(r.get("duration"))
+            row.duration = as_number(r.get("duration"))
             row.status = str(r.get("status", "ok"))
             row.info.update({k: v for k, v in r.items() if k not in _PHASE_META})
     for key in order:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from eventlog._values import NONFINITE
+from eventlog._values import decode_nonfinite
 from eventlog_cli._errors import CliError
 
 __all__ = ["compile_where"]
@@ -166,14 +166,8 @@ def _get(ev: Any, path: list[str]) -> Any:
     return ev
 
 
-def _norm(v: Any) -> Any:
-    if isinstance(v, str) and v in NONFINITE:
-        return NONFINITE[v]
-    return v
-
-
 def _compare(fn: Callable[[Any, Any], bool], op: str, a: Any, b: Any) -> bool:
-    a, b = _norm(a), _norm(b)
+    a, b = decode_nonfinite(a), decode_nonfinite(b)
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return op in ("==", "<=", ">=")  # "metrics.loss == nan" finds diverged steps
     if a is None or b is None:

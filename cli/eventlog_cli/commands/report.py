@@ -11,11 +11,12 @@ import typer
 from rich.text import Text
 
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
+from eventlog._values import as_number
 from eventlog_cli._errors import CliError, guarded
 from eventlog_cli._load import Loaded, load
 from eventlog_cli._options import Json, Paths, Strict
 from eventlog_cli._output import console, emit_json, new_table, text
-from eventlog_cli._query import better_high, nonfinite_metrics, num, phase_counts, phase_rows
+from eventlog_cli._query import better_high, nonfinite_metrics, phase_counts, phase_rows
 
 _LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"]
 _MAIN_STEP = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
@@ -31,7 +32,7 @@ def run_summary(
     for f in (steps, evals):
         if f.height:
             ts += [x for x in f["ts"].to_list() if x is not None]
-    duration = num(end.get("duration")) if end else None
+    duration = as_number(end.get("duration")) if end else None
     if duration is None and ts:
         duration = max(ts) - min(ts)
     rows = phase_rows(records)
