@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eventlog import _run
+from eventlog._constants import PHASE_CHECKPOINT, PHASE_TRAINING_STEP
 
 __all__ = ["checkpoint", "close_open_phases", "current_phase", "current_step", "phase", "set_step"]
 
@@ -115,7 +116,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             fields["error"] = error
         fields.update(self._summary)
         _run.emit("phase_end", **fields)
-        if self.parent is not None and self.name == "training_step" and status == "ok":
+        if self.parent is not None and self.name == PHASE_TRAINING_STEP and status == "ok":
             self.parent._recent.append(duration)
 
     # --- state and helpers ----------------------------------------------------
@@ -179,7 +180,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             elif step > 0:
                 fields["eta"] = round(elapsed / step * max(0, total - step), 3)
         fields.update(info)
-        return phase("training_step", step=step, **fields)
+        return phase(PHASE_TRAINING_STEP, step=step, **fields)
 
 
 def current_phase() -> phase | None:
@@ -226,7 +227,7 @@ class checkpoint:  # noqa: N801
     def __init__(self, step: int, path: str | os.PathLike[str]) -> None:
         self.step_no = step
         self.path = os.fspath(path)
-        self._phase = phase("checkpoint", step=step, path=self.path)
+        self._phase = phase(PHASE_CHECKPOINT, step=step, path=self.path)
 
     def __enter__(self) -> checkpoint:
         self._phase.__enter__()
