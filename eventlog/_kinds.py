@@ -195,9 +195,7 @@ def _decode_lists(x: Any) -> Any:
 _NUMBER = {"anyOf": [{"type": "number"}, {"enum": list(NONFINITE)}]}
 
 _ALL = (
-    Kind(
-        "int", _check_int, lambda x: type(x) is int, _same, {"type": "integer"}, "an integer", "int", _accept_int
-    ),
+    Kind("int", _check_int, lambda x: type(x) is int, _same, {"type": "integer"}, "an integer", "int", _accept_int),
     Kind("number", to_number, is_number, decode_nonfinite, _NUMBER, "a number", "float", _accept_number),
     Kind(
         "string",

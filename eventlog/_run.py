@@ -280,10 +280,10 @@ def emit(event: str, /, **payload: Any) -> None:
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
+    if st.console is not None:  # first: once queued, the dict belongs to the writer thread
+        st.console.show(ev)
     if st.file_events is None or event in st.file_events:
         st.writer.put(ev)
-    if st.console is not None:
-        st.console.show(ev)
 
 
 def flush() -> None:
@@ -312,7 +312,7 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     end: dict[str, Any] = {
         "status": status or st.status or "completed",
         "duration": round(st.elapsed(), 6),
-        "events_dropped": 0,
+        "events_dropped": st.writer.dropped,
     }
     if error or st.error:
         end["error"] = error or st.error

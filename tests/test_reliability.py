@@ -164,15 +164,14 @@ class TestBackpressure:
         """A writer slower than emit(): the default policy blocks, so all events arrive, no deadlock."""
         code = r"""
 import os, sys, time, eventlog
-from eventlog import _writer
 eventlog.init(sys.argv[1], run="s", console="off", queue_size=100)
-real, target = os.write, eventlog.current_run().writer._fd
+real, target = os.write, eventlog.current_run().writer.sink.fd
 def slow(fd, data):
     if fd != target:
         return real(fd, data)
     time.sleep(0.002)
     return real(fd, data[:4096])  # short writes, slowly
-_writer.os.write = slow
+os.write = slow
 for i in range(5000):
     eventlog.emit("log", level="info", msg="m", i=i)
 eventlog.finish()
@@ -187,14 +186,13 @@ eventlog.finish()
         """on_full='drop': events are dropped, counted in run_end, seq shows the gap, one warning."""
         code = r"""
 import os, sys, time, eventlog
-from eventlog import _writer
 eventlog.init(sys.argv[1], run="d", console="off", queue_size=100, on_full="drop")
-real, target = os.write, eventlog.current_run().writer._fd
+real, target = os.write, eventlog.current_run().writer.sink.fd
 def slow(fd, data):
     if fd == target:
         time.sleep(0.05)
     return real(fd, data)
-_writer.os.write = slow
+os.write = slow
 for i in range(20000):
     eventlog.emit("log", level="info", msg="m", i=i)
 eventlog.finish()
@@ -248,10 +246,11 @@ class TestDisk:
         code = r"""
 import sys, eventlog
 from eventlog import _run
+from eventlog._writer import Writer
 eventlog.init(sys.argv[1], run="n", console="off")
 st = _run.current_run()
 st.writer.abandon()
-st.writer = _run.Writer("/dev/full", flush_interval=0.01)
+st.writer = Writer("/dev/full", flush_interval=0.01)
 for i in range(1000):
     eventlog.emit("log", level="info", msg="m", i=i)
 eventlog.finish()
