@@ -1,24 +1,52 @@
-"""Phases: nested, timed sections of a run, as context managers and decorators."""
+"""Phases: nested, timed sections of a run, as context managers and decorators.
+
+Each run's open phases are kept here (not in the run): the first phase of a
+run registers one finish hook with it, which closes whatever is still open
+as ``interrupted`` before ``run_end``.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from eventlog import _run
 from eventlog._constants import PHASE_CHECKPOINT, PHASE_TRAINING_STEP
 
-__all__ = ["checkpoint", "close_open_phases", "current_phase", "current_step", "phase", "set_step"]
+__all__ = ["checkpoint", "current_phase", "current_step", "phase", "set_step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _current: ContextVar[phase | None] = ContextVar("eventlog_phase", default=None)
 _RECENT = 10
+_open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
+_open_lock = threading.Lock()
+
+
+def _open_phases(st: _run.Run) -> dict[int, phase]:
+    """The run's open phases by id, in opening order (the first call registers the finish hook)."""
+    opened = _open.get(st)
+    if opened is not None:
+        return opened
+    with _open_lock:
+        opened = _open.get(st)
+        if opened is None:
+            opened = _open[st] = {}
+            st.on_finish(functools.partial(_close_all, opened))
+    return opened
+
+
+def _close_all(opened: dict[int, phase]) -> None:
+    """Close every phase still open, innermost first, as ``interrupted``."""
+    for p in reversed(list(opened.values())):
+        p._end("interrupted", None)
 
 
 class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("validation"):``
@@ -66,7 +94,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             fields["label"] = self.label
         fields.update(self.info)
         if st is not None:
-            st.open_phases[self.id] = self
+            _open_phases(st)[self.id] = self
         self._token = _current.set(self)
         _run.emit("phase_start", **fields)
         return self
@@ -104,7 +132,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         duration = time.monotonic() - self.t0
         st = _run.current_run()
         if st is not None and self.id is not None:
-            st.open_phases.pop(self.id, None)
+            _open_phases(st).pop(self.id, None)
         fields: dict[str, Any] = {"phase": self.name, "id": self.id, "status": status, "duration": round(duration, 6)}
         if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
             fields["parent"] = self.parent.id
@@ -189,8 +217,9 @@ def current_phase() -> phase | None:
     if p is not None:
         return p
     st = _run.current_run()
-    if st is not None and st.open_phases:
-        return next(reversed(st.open_phases.values()))
+    opened = _open.get(st) if st is not None else None
+    if opened:
+        return next(reversed(opened.values()))
     return None
 
 
@@ -209,12 +238,6 @@ def set_step(step: int) -> None:
     st = _run.current_run()
     if st is not None:
         st.last_step = step
-
-
-def close_open_phases(st: _run.Run) -> None:
-    """Close every phase still open, innermost first, as ``interrupted``."""
-    for p in reversed(list(st.open_phases.values())):
-        p._end("interrupted", None)
 
 
 class checkpoint:  # noqa: N801
