@@ -150,7 +150,7 @@ def demo(
     verbose: Annotated[bool, typer.Option("--verbose")] = False,
 ) -> None:
     """Run the demo GRPO training (numpy) that emits the whole event flow."""
-    from eventlog.demo import main as demo_main
+    from examples.grpo_demo import main as demo_main
 
     args = ["--out", out, "--steps", str(steps), "--delay", str(delay), "--style", style]
     raise typer.Exit(demo_main(args + (["--verbose"] if verbose else [])))
