@@ -23,7 +23,7 @@ test: $(STAMP)
 	EVENTLOG_STRICT=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check eventlog cli tests
+	$(BIN)/ruff check eventlog cli tests examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -159,3 +159,24 @@ class TestRenderFailure:
         assert "RuntimeError('boom')" in err
         assert err.rstrip().endswith("--- end of eventlog problem ---")
         assert "" == out.getvalue()
+
+
+class TestPhaseLooks:
+    def test_words_come_from_the_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Editing one entry of the phase-look table changes what the banner says about that phase."""
+        from eventlog import _looks
+
+        look = _looks.PhaseLook(icon="🔎", banner="[META] CHECKING {label}", done="[META] {label} DONE")
+        monkeypatch.setitem(_looks.LOOKS, "validation", look)
+        r = Renderer("banner")
+        start = r.render({"event": "phase_start", "phase": "validation", "id": 1})
+        end = r.render({"event": "phase_end", "phase": "validation", "id": 1, "status": "ok", "duration": 1.0})
+        assert "🔎 [META] CHECKING VALIDATION" == start[1].text
+        assert "✅ [META] VALIDATION DONE" == end[1].text
+
+    def test_every_named_phase_has_a_look(self) -> None:
+        """Each phase name of the seed flow has its own entry in the table."""
+        from eventlog._constants import PHASES
+        from eventlog._looks import LOOKS
+
+        assert set(PHASES) == set(LOOKS)
