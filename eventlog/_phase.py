@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from eventlog import _run
+from eventlog import _clock, _run
 from eventlog._constants import PHASE_CHECKPOINT, PHASE_TRAINING_STEP
 
 __all__ = ["checkpoint", "current_phase", "current_step", "phase", "set_step"]
@@ -73,6 +72,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self.id: int | None = None
         self.parent: phase | None = None
         self.t0 = 0.0
+        self._clock: _clock.Clock = _clock.current()
         self._summary: dict[str, Any] = {}
         self._token: Any = None
         self._recent: deque[float] = deque(maxlen=_RECENT)
@@ -84,7 +84,8 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         st = _run.current_run()
         self.parent = current_phase()
         self.id = next(st.phase_ids) if st is not None else -1
-        self.t0 = time.monotonic()
+        self._clock = st.clock if st is not None else _clock.current()
+        self.t0 = self._clock.monotonic()
         fields: dict[str, Any] = {"phase": self.name, "id": self.id}
         if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
             fields["parent"] = self.parent.id
@@ -129,7 +130,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         if self._closed:
             return
         self._closed = True
-        duration = time.monotonic() - self.t0
+        duration = self._clock.monotonic() - self.t0
         st = _run.current_run()
         if st is not None and self.id is not None:
             _open_phases(st).pop(self.id, None)
@@ -159,7 +160,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     @property
     def elapsed(self) -> float:
         """Seconds since the phase started."""
-        return time.monotonic() - self.t0
+        return self._clock.monotonic() - self.t0
 
     def summary(self, **numbers: Any) -> None:
         """Add totals to the ``phase_end`` event (``questions=7405, avg_reward=0.51``)."""

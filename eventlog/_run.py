@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from eventlog import _clock
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
@@ -40,12 +41,13 @@ class Run:
     def __init__(self, config: Config, console_stream: IO[str] | None = None) -> None:
         self.config = config
         self.rank = config.rank if config.rank is not None else _rank_from_env()
-        self.run = config.run or time.strftime("%Y%m%d-%H%M%S")
+        self.clock = _clock.current()
+        self.run = config.run or time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock.time()))
         self.dir = Path(config.dir) if config.dir else Path("runs") / self.run
         self.strict = config.strict
         self.pid = os.getpid()
         self.host = socket.gethostname()
-        self.t0 = time.monotonic()
+        self.t0 = self.clock.monotonic()
         self.phase_ids = itertools.count()
         self.last_step: int | None = None
         self.status: str | None = None
@@ -89,7 +91,7 @@ class Run:
         warnings.warn(f"eventlog: {message}", RuntimeWarning, stacklevel=4)
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.t0
+        return self.clock.monotonic() - self.t0
 
 
 _state: Run | None = None
@@ -207,7 +209,7 @@ def emit(event: str, /, **payload: Any) -> None:
         st = current_run()
         if st is None:
             return
-    ev: dict[str, Any] = {"v": 1, "ts": time.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
+    ev: dict[str, Any] = {"v": 1, "ts": st.clock.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
     check(event, payload, st.strict, st.warn, ev)
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
