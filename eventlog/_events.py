@@ -10,38 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from eventlog._constants import LEVELS, STATUS_PHASE, STATUS_RUN
-from eventlog._kinds import KINDS, Kind, enum_acceptor
+from eventlog._kinds import KINDS, Kind, KindName, enum_acceptor
 from eventlog.exceptions import ValidationError
 
 __all__ = ["BUILTIN", "EventType", "Field", "KindName"]
-
-KindName = Literal[
-    "int",
-    "number",
-    "string",
-    "bool",
-    "object",
-    "numbers",
-    "ints",
-    "strings",
-    "number_list",
-    "number_lists",
-    "scalar",
-    "any",
-]
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
     """One payload field of an event type.
 
-    ``kind`` is one of: int, number, string, bool, scalar (number, string or
-    bool), object (any JSON object), numbers (object name → number), ints
-    (list of int), strings (list of str), number_list (list of numbers), number_lists (list of lists of
-    numbers), any.
+    ``kind`` names a field kind of ``_kinds.KINDS`` (``int``, ``number``,
+    ``string``, ``numbers`` for name → number, ...); ``enum`` limits a string.
     """
 
     name: str

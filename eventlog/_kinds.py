@@ -17,13 +17,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from eventlog._constants import NONFINITE, decode_nonfinite, is_number
 from eventlog._values import to_any, to_number, to_number_map, to_str
 from eventlog.exceptions import EncodeError
 
-__all__ = ["KINDS", "SLOW", "Kind", "enum_acceptor"]
+__all__ = ["KINDS", "SLOW", "Kind", "KindName", "enum_acceptor"]
+
+KindName = Literal[
+    "int",
+    "number",
+    "string",
+    "bool",
+    "object",
+    "numbers",
+    "ints",
+    "strings",
+    "number_list",
+    "number_lists",
+    "scalar",
+    "any",
+]
 
 SLOW = object()
 _FLOAT = frozenset({float})

@@ -135,6 +135,14 @@ class TestFieldKinds:
         } == readers
         assert all(k.words and callable(k.check) and callable(k.ok) and callable(k.decode) for k in KINDS.values())
 
+    def test_kind_names_are_declared_beside_the_kinds(self) -> None:
+        """The KindName type lists exactly the kinds in KINDS (adding a kind touches _kinds.py only)."""
+        from typing import get_args
+
+        from eventlog._kinds import KINDS, KindName
+
+        assert list(KINDS) == list(get_args(KindName))
+
     def test_testing_restores_nonfinite_phase_summary_numbers(self, run: Path) -> None:
         """read_events turns a NaN phase summary number (a scalar extra) back into a float, not the string "NaN"."""
         from eventlog.testing import read_events as read_back
