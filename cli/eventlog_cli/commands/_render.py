@@ -3,16 +3,22 @@
 The shape family (the same for every command):
 
 * ``--csv`` writes the command's main table: a header of column keys, then one line
-  per row; empty cells for null, ``nan`` for NaN, control characters shown escaped.
-* ``--json`` writes the same rows as a JSON list of objects with the same keys, when
-  the rows are the whole answer (``table``, ``samples``, ``grep``, ``validate``...).
-  A command whose answer is one record (``eval``, one run's ``summary``) or holds
-  several tables (``phases``: phases and counts; ``trend``: metric, source and rows;
-  ``groups``: summaries and details) writes one object instead, and its main table is
-  one of that object's keys, holding the same row objects as ``--csv``.
+  per row; empty cells for null, ``nan`` for NaN, nested values as JSON text, control
+  characters shown escaped.
+* ``--json`` writes those same rows as a JSON list of objects with the same keys when
+  the rows are the whole answer: ``table``, ``samples``, ``grep``.
+* A command whose answer is one record or has context around its rows writes one JSON
+  object instead, and its main table (the ``--csv`` rows) is one key of it:
+  ``trend`` → ``rows`` (beside ``metric``, ``source``), ``phases`` → ``phases`` (beside
+  ``counts``), ``groups`` → ``summaries`` (beside ``details``), ``validate`` →
+  ``problems`` (beside ``lines``, ``ok``), ``summary`` → each run's ``metrics`` (the CSV
+  adds a ``run`` column; several runs give a list of objects), ``eval`` → ``metrics``
+  (the CSV has it as ``metric``/``value`` rows, plus ``total`` and ``duration``).
 * NaN and ±Inf are written as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as in the event files.
 * Without either flag: ``Result.view`` if the command has its own look, else a plain
   table of the rows.
+
+These keep the JSON every earlier version wrote, which tests and scripts rely on.
 
 A command builds ``Result(rows, columns, data=..., view=...)`` and calls
 ``render(result, output_format(json_output, csv_output))``.

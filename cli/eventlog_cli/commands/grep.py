@@ -33,8 +33,7 @@ def grep(
 ) -> None:
     """Events whose text or fields match, with the phase path and step they happened in.
 
-    ``--json`` is a list of ``{"path", "step", "event"}`` (the event whole); ``--csv`` has
-    path, step, type and the event's one-line text.
+    ``--json`` and ``--csv`` give one row per match: path, step and the event whole.
     """
     fmt = output_format(json_output, csv_output)
     rx = regex(pattern, ignore_case)
@@ -46,11 +45,10 @@ def grep(
     ]
     if fmt == "table" and not hits:
         raise NoMatchError
-    found = [(picked[i][0].event, path_text(picked[i][1].path), picked[i][1].step, texts[i]) for i in hits]
-    rows = [{"path": p, "step": s, "type": ev.get("event"), "text": t} for ev, p, s, t in found]
-    data = [{"path": p, "step": s, "event": ev} for ev, p, s, _ in found]
-    view = lambda: _view(picked, texts, hits, context)  # noqa: E731
-    render(Result(rows, ["path", "step", "type", "text"], data=data, view=view), fmt)
+    rows = [
+        {"path": path_text(picked[i][1].path), "step": picked[i][1].step, "event": picked[i][0].event} for i in hits
+    ]
+    render(Result(rows, ["path", "step", "event"], view=lambda: _view(picked, texts, hits, context)), fmt)
 
 
 def _view(picked: list[tuple[Record, Context]], texts: list[str], hits: list[int], context: int) -> None:
