@@ -29,7 +29,12 @@ def summary(paths: Paths = None, json_output: Json = False, csv_output: Csv = Fa
     result = summarize(read(paths, strict=strict))
     rows = [{"run": s["run"], **m} for s in result for m in s["metrics"]]
     data = result if len(result) > 1 else result[0]
-    render(Result(rows, COLUMNS, data=data, view=lambda: [_print_summary(s) for s in result]), fmt)
+    render(Result(rows, COLUMNS, data=data, view=lambda: _print_all(result)), fmt)
+
+
+def _print_all(result: list[dict[str, Any]]) -> None:
+    for s in result:
+        _print_summary(s)
 
 
 def _print_summary(s: dict[str, Any]) -> None:
