@@ -3,6 +3,8 @@
 ``read(paths, types, strict=strict)`` replaces the ``load(...)`` / ``report(strict)``
 preamble every command had: skipped lines go to stderr (a torn last line as a
 note, anything else as one warning line), and ``strict`` makes either an error.
+Values found odd later, while decoding (a metric that is not a number), are warned
+about on stderr as they are found.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ def read(
     """
     loaded = load(paths or [], types, contains)
     report(loaded, strict)
+    loaded.warn = _warn  # values found odd later, while decoding, are reported as they are found
     return loaded
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
 
 
 def report(loaded: Loaded, strict: bool = False) -> None:

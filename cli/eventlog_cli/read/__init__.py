@@ -9,9 +9,10 @@ What lives here:
 * ``_record``: :class:`Record`, an event with its ``file`` and ``line`` kept beside it;
 * ``_loaded``: ``load()`` and :class:`Loaded` (``records()``, ``frame()``, ``keys()``).
 
-Nothing here prints results or knows exit codes; problems are ``errors.DataError``.
-Warnings found while decoding (skipped lines, non-numbers) are data on ``Loaded``;
-``commands/_read.py`` reports them.
+Nothing here knows exit codes (problems are ``errors.DataError``) or prints, except the
+one ``using runs/<newest>`` line on stderr when no path is given. Skipped lines and
+odd values are data on ``Loaded`` (``skipped``, ``notes``, ``warn``); ``commands/_read.py``
+reports them.
 """
 
 from __future__ import annotations

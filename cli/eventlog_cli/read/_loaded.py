@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -42,6 +41,7 @@ class Loaded:
     files: list[str]
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
+    warn: Callable[[str], None] | None = None  # told each new note as it is found (commands print it)
     _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     def records(self, types: Iterable[str] | None = None) -> list[Record]:
@@ -133,10 +133,11 @@ class Loaded:
         return out
 
     def note(self, text: str) -> None:
-        """Warn on stderr, once per distinct note (found while decoding, after the skipped lines)."""
+        """Keep a note found while decoding (once per distinct text) and pass it to ``warn``."""
         if text not in self.notes:
             self.notes.append(text)
-            sys.stderr.write(f"warning: {text}\n")
+            if self.warn is not None:
+                self.warn(text)
 
     def _note_non_numbers(self, text: pl.DataFrame) -> None:
         """Name metric values that are present but not numbers (they read as null)."""
