@@ -8,7 +8,6 @@ import io
 import json
 import sys
 import types
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import ROOT, FakeClock, build_fixture_run
-from eventlog._schema import Kind, get_type
+from eventlog import Field
+from eventlog._schema import all_types, get_type
 from eventlog_cli._app import app
 from eventlog_cli.commands import demo as demo_cmd
 from eventlog_cli.commands._exit import exit_code
@@ -161,9 +161,13 @@ class TestReaders:
             "scalar": "json",
             "any": "json",
         }
-        got = {k: reader_of(types.SimpleNamespace(kind=k)) for k in typing.get_args(Kind)}
+        got = {k: reader_of(Field("x", k)) for k in expected}  # type: ignore[arg-type]
         assert expected == got
         assert set(READERS) == set(expected.values())
+
+    def test_every_built_in_field_has_a_known_reader(self) -> None:
+        """Every field of every registered type reads through an entry of the one table."""
+        assert all(reader_of(f) in READERS for et in all_types() for f in et.fields)
 
     def test_step_metrics_take_the_fast_path(self) -> None:
         """Built-in numeric types have a dtype for every field (no fallback to Python decoding)."""

@@ -46,7 +46,8 @@ READERS: dict[str, Reader] = {
 }
 
 # Today's string kinds (eventlog._schema.Kind) → reader names. When the library's kind
-# objects carry a ``reader`` attribute, reader_of becomes ``return field.kind.reader``.
+# objects carry a ``reader`` attribute, reader_of becomes ``return field.spec.reader``
+# (or wherever the library puts it) and this table goes.
 _KIND_READER = {
     "int": "int",
     "number": "float",
