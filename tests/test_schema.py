@@ -154,3 +154,12 @@ class TestFieldKinds:
         assert isinstance(end["avg_reward"], float)
         assert end["avg_reward"] != end["avg_reward"]
         assert "NaN-free" == end["label_text"]
+
+    def test_envelope_is_declared_once(self) -> None:
+        """validate, the JSON Schema and emit() all use the envelope of _constants, in its order."""
+        from eventlog._constants import ENVELOPE
+        from eventlog._schema import _ENVELOPE_OK, json_schema
+
+        assert list(ENVELOPE) == list(_ENVELOPE_OK)
+        assert list(ENVELOPE) == json_schema("envelope")["required"]
+        assert list(ENVELOPE) == list(json_schema("envelope")["properties"])
