@@ -104,7 +104,7 @@ def next_seq(path: Path) -> int:
                 if m and f.read(2).rstrip(b"\r").endswith(b"}"):  # a whole object (CRLF allowed)
                     seq = int(m.group(1)) + 1
                     if seq > _SEQ_MAX:
-                        _note(f"{path}: its last seq is {seq - 1}, the largest an int64 holds; this run's seq restarts at 0")
+                        _note(f"{path}: its last seq is {seq - 1}, the largest int64; this run's seq restarts at 0")
                         return 0
                     return seq
     except OSError:

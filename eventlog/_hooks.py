@@ -8,6 +8,7 @@ of hook is installed once per process.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -16,10 +17,13 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from eventlog._signals import Watchdog
+
 __all__ = ["die_of", "install_process_hooks", "install_sigterm", "register_mp_finalizer", "sigterm_waiting"]
 
 _installed = False
 _waiting: Callable[[], bool] | None = None  # a SIGTERM hook asked for on another thread, for the main thread
+_watchdog: Watchdog | None = None  # makes sure our SIGTERM handler runs (see _signals)
 
 
 def install_process_hooks(
@@ -62,6 +66,8 @@ def install_sigterm(on_term: Callable[[], bool]) -> None:
     _waiting = None
 
     def handler(signum: int, frame: Any) -> None:
+        if _watchdog is not None:
+            _watchdog.handled()
         die = True
         try:
             die = on_term()
@@ -72,8 +78,30 @@ def install_sigterm(on_term: Callable[[], bool]) -> None:
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, handler)
+            _start_watchdog()
     except (ValueError, OSError):
         pass
+
+
+def _start_watchdog() -> None:
+    global _watchdog
+    if _watchdog is None:
+        os.register_at_fork(after_in_child=_watchdog_after_fork)
+    elif _watchdog.active:
+        return
+    _watchdog = Watchdog(signal.SIGTERM)
+
+
+def _watchdog_after_fork() -> None:
+    """In a forked child that keeps our handler: a watchdog of its own (the parent's pipe is not ours)."""
+    global _watchdog
+    if _watchdog is None:
+        return
+    _watchdog.detach()
+    _watchdog = None
+    with contextlib.suppress(ValueError, OSError):
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+            _watchdog = Watchdog(signal.SIGTERM)
 
 
 def sigterm_waiting() -> None:

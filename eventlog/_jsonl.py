@@ -108,7 +108,8 @@ class JsonlSink:
                 return
             new = _open(self.path)
         except OSError as exc:
-            self._report("deleted", f"{self.path} was deleted while the run was writing it, and cannot be created again: {exc}")
+            why = f"{self.path} was deleted while the run was writing it, and cannot be created again: {exc}"
+            self._report("deleted", why)
             return
         try:
             os.dup2(new, self.fd, inheritable=False)  # same number: a concurrent fsync never sees a stranger's file

@@ -14,7 +14,10 @@ finished) delivers its item itself, so every item put is delivered or counted.
 :meth:`Pump.flush` is a barrier: it queues a token and polls until the thread
 has delivered past it. Waking the thread is a byte on a pipe, and drop
 counters are deques, so nothing on the caller's side takes a lock that a
-signal handler on the same thread could already hold.
+signal handler on the same thread could already hold. The thread blocks the
+asynchronous signals, so a signal sent to the process always lands on a thread
+of the program's own (usually the main one), where it interrupts what that
+thread is blocked in.
 
 The wake pipe is closed only when the pump is garbage (or abandoned in a
 forked child), never while a thread could still write to it: a closed
@@ -34,6 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from eventlog._signals import start_masked
 from eventlog._trouble import Reporter
 
 __all__ = ["Pump"]
@@ -94,7 +98,7 @@ class Pump:
         self._put_drops: deque[int] = deque()  # one entry per item dropped at put()
         self._put_drops_seen = 0
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.thread.start()
+        start_masked(self.thread)  # a signal sent to the process never lands on this thread
 
     # --- caller side --------------------------------------------------------
 

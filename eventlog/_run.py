@@ -20,12 +20,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from eventlog import _clock
+from eventlog import _clock, _hooks
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
 from eventlog._files import end_torn_line, next_seq, open_run_file
-from eventlog import _hooks
 from eventlog._hooks import die_of, install_process_hooks, install_sigterm, register_mp_finalizer
 from eventlog._render import Renderer
 from eventlog._schema import Refused, check

@@ -16,16 +16,16 @@ from typing import Any
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
 from eventlog._kinds import KINDS, SLOW
-from eventlog._values import to_any, to_str
+from eventlog._values import to_any
 from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
     "BUILTIN",
-    "Refused",
     "ENVELOPE",
     "SCHEMA_VERSION",
     "EventType",
     "Field",
+    "Refused",
     "all_types",
     "check",
     "get_type",
