@@ -99,14 +99,15 @@ SIGNALS = {"TERM": signal.SIGTERM, "INT": signal.SIGINT, "USR1": signal.SIGUSR1}
 TRIALS = 20
 
 
-def _drain(stream: Any, slow: bool) -> None:
-    """Read a pipe to EOF; ``slow`` reads 512 bytes every 2 ms (a slow terminal, a loaded ``tee``)."""
+def _drain(stream: Any, slow: threading.Event | None = None) -> None:
+    """Read a pipe to EOF; while ``slow`` is set, 512 bytes every 2 ms (a slow terminal, a loaded ``tee``)."""
     try:
         while True:
-            chunk = stream.read1(512) if slow else stream.read1(1 << 16)
+            throttled = slow is not None and slow.is_set()
+            chunk = stream.read1(512 if throttled else 1 << 16)
             if not chunk:
                 return
-            if slow:
+            if throttled:
                 time.sleep(0.002)
     except (OSError, ValueError):
         return
@@ -124,17 +125,19 @@ def _signal_trial(base: Path, style: str, which: str, k: int) -> tuple[Any, ...]
     assert proc.stdout is not None and proc.stderr is not None
     try:
         assert b"ready\n" == proc.stderr.readline()
-        err = threading.Thread(target=_drain, args=(proc.stderr, False), daemon=True)
-        err.start()
-        slow = k % 2 == 1  # odd trials: a slow reader all along; even trials: stdout stalled until the signal
-        if slow:
-            threading.Thread(target=_drain, args=(proc.stdout, True), daemon=True).start()
+        threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
+        slow = threading.Event()
+        if k % 2 == 1:  # odd trials: a slow reader until the signal; even trials: stdout stalled until the signal
+            slow.set()
+            threading.Thread(target=_drain, args=(proc.stdout, slow), daemon=True).start()
         time.sleep(0.15 + 0.01 * (k % 7))  # setup delay (not an assertion): the pipe is full by now
         proc.send_signal(SIGNALS[which])
-        if not slow:
-            threading.Thread(target=_drain, args=(proc.stdout, False), daemon=True).start()
+        if slow.is_set():
+            slow.clear()  # the signal has landed: from now on the reader keeps up
+        else:
+            threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
         try:
-            rc = proc.wait(timeout=10)
+            rc = proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             return ("hung",)
     finally:
