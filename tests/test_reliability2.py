@@ -99,14 +99,15 @@ SIGNALS = {"TERM": signal.SIGTERM, "INT": signal.SIGINT, "USR1": signal.SIGUSR1}
 TRIALS = 20
 
 
-def _drain(stream: Any, slow: bool) -> None:
-    """Read a pipe to EOF; ``slow`` reads 512 bytes every 2 ms (a slow terminal, a loaded ``tee``)."""
+def _drain(stream: Any, slow: threading.Event | None = None) -> None:
+    """Read a pipe to EOF; while ``slow`` is set, 512 bytes every 2 ms (a slow terminal, a loaded ``tee``)."""
     try:
         while True:
-            chunk = stream.read1(512) if slow else stream.read1(1 << 16)
+            throttled = slow is not None and slow.is_set()
+            chunk = stream.read1(512 if throttled else 1 << 16)
             if not chunk:
                 return
-            if slow:
+            if throttled:
                 time.sleep(0.002)
     except (OSError, ValueError):
         return
@@ -124,17 +125,19 @@ def _signal_trial(base: Path, style: str, which: str, k: int) -> tuple[Any, ...]
     assert proc.stdout is not None and proc.stderr is not None
     try:
         assert b"ready\n" == proc.stderr.readline()
-        err = threading.Thread(target=_drain, args=(proc.stderr, False), daemon=True)
-        err.start()
-        slow = k % 2 == 1  # odd trials: a slow reader all along; even trials: stdout stalled until the signal
-        if slow:
-            threading.Thread(target=_drain, args=(proc.stdout, True), daemon=True).start()
+        threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
+        slow = threading.Event()
+        if k % 2 == 1:  # odd trials: a slow reader until the signal; even trials: stdout stalled until the signal
+            slow.set()
+            threading.Thread(target=_drain, args=(proc.stdout, slow), daemon=True).start()
         time.sleep(0.15 + 0.01 * (k % 7))  # setup delay (not an assertion): the pipe is full by now
         proc.send_signal(SIGNALS[which])
-        if not slow:
-            threading.Thread(target=_drain, args=(proc.stdout, False), daemon=True).start()
+        if slow.is_set():
+            slow.clear()  # the signal has landed: from now on the reader keeps up
+        else:
+            threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
         try:
-            rc = proc.wait(timeout=10)
+            rc = proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             return ("hung",)
     finally:
@@ -162,7 +165,7 @@ class TestSignalsInsideTheConsoleWrite:
     def test_signal_inside_console_write_never_hangs(
         self, tmp_path: Path, style: str, which: str, expected: tuple[Any, ...]
     ) -> None:
-        """Item 1: SIGTERM/SIGINT/a user's SIGUSR1 handler that emits, landing inside the console write, never hang (20 trials)."""
+        """Item 1: SIGTERM, SIGINT or an emitting SIGUSR1 handler inside the console write never hangs (20 trials)."""
         with ThreadPoolExecutor(max_workers=TRIALS) as pool:
             results = list(pool.map(lambda k: _signal_trial(tmp_path, style, which, k), range(TRIALS)))
         hung = sum(r == ("hung",) for r in results)
@@ -197,7 +200,7 @@ class TestSignalsAfterInitFromAThread:
 
 class TestResume:
     def test_resume_after_a_torn_last_line_keeps_its_run_start(self, tmp_path: Path) -> None:
-        """Item 2: init() on a file whose last line is torn (SIGKILL mid-write) writes run_start on a line of its own."""
+        """Item 2: init() on a file with a torn last line (SIGKILL mid-write) writes run_start on a line of its own."""
         d = tmp_path / "r"
         path = write_run(d / "events.jsonl", [line("run_start", 0), line("log", 1, level="info", msg="before")])
         torn = line("log", 2, level="info", msg="y" * 300_000)[:200_000]  # a 3 MB-style write cut short
@@ -224,7 +227,9 @@ class TestResume:
     def test_resume_after_the_largest_seq_still_writes(self, tmp_path: Path) -> None:
         """Item 2: a last seq of 2**64-1 does not make every later event drop."""
         d = tmp_path / "r"
-        path = write_run(d / "events.jsonl", [line("run_start", 2**64 - 2), line("log", 2**64 - 1, level="info", msg="m")])
+        path = write_run(
+            d / "events.jsonl", [line("run_start", 2**64 - 2), line("log", 2**64 - 1, level="info", msg="m")]
+        )
         eventlog.init(d, run="b", console="off")
         for i in range(3):
             eventlog.emit("log", level="info", msg="after", i=i)
@@ -326,9 +331,9 @@ KEYS = 10_000
 
 @pytest.fixture
 def many_keys_run(tmp_path: Path) -> Path:
-    """One step_metrics event with 10,000 distinct keys (per-layer statistics): about 130 kB."""
-    metrics = {f"layer{i:05d}": i / KEYS for i in range(KEYS)}
-    return metrics_run(tmp_path / "r" / "events.jsonl", [metrics, {"layer00001": 0.5}])
+    """A step_metrics event with 10,000 distinct keys (per-layer statistics, about 200 kB) beside loss."""
+    metrics: dict[str, Any] = {f"layer{i:05d}": i / KEYS for i in range(KEYS)}
+    return metrics_run(tmp_path / "r" / "events.jsonl", [{**metrics, "loss": 0.25}, {"layer00001": 0.5, "loss": 0.5}])
 
 
 class TestManyMetricKeys:
@@ -336,12 +341,14 @@ class TestManyMetricKeys:
     def test_summary_of_ten_thousand_keys_finishes(self, many_keys_run: Path) -> None:
         """Item 5: summary is linear in the number of keys: 10k keys finish well inside 30 s (282 s when quadratic)."""
         try:
-            proc = cli("summary", str(many_keys_run), timeout=30)
+            proc = cli("summary", "--json", str(many_keys_run), timeout=30)
         except subprocess.TimeoutExpired:
             pytest.fail("summary of 10,000 metric keys did not finish in 30 s (quadratic)")
         assert 0 == proc.returncode, proc.stderr
-        assert "run a: completed" == proc.stdout.splitlines()[0]
-        assert "step.layer09999" in proc.stdout
+        summary = json.loads(proc.stdout)
+        assert ("completed", 2) == (summary["status"], summary["steps_done"])
+        loss = {"metric": "step.loss", "last": 0.5, "last_step": 2, "best": 0.25, "best_step": 1}
+        assert [loss] == [m for m in summary["metrics"] if m["metric"] == "step.loss"]
 
     @pytest.mark.timeout(120)
     def test_export_of_ten_thousand_keys_finishes(self, many_keys_run: Path, tmp_path: Path) -> None:
@@ -354,7 +361,7 @@ class TestManyMetricKeys:
             pytest.fail("export of 10,000 metric keys did not finish in 30 s (quadratic)")
         assert 0 == proc.returncode, proc.stderr
         df = pl.read_parquet(tmp_path / "ex" / "step_metrics.parquet")
-        assert KEYS == sum(c.startswith("metrics.") for c in df.columns)
+        assert KEYS + 1 == sum(c.startswith("metrics.") for c in df.columns)  # the layers and loss
         assert [9999 / KEYS, None] == df["metrics.layer09999"].to_list()
 
 
@@ -368,7 +375,7 @@ MAXRSS = (
     "atexit.register(_report)\n"
     "from eventlog_cli import main; main()\n"
 )
-BIG_MB = 256
+BIG_MB = 128
 
 
 def _write_gz(path: Path, mb: int) -> None:
@@ -416,7 +423,7 @@ class TestGzipStreaming:
         "command", [["table", "--cols", "loss"], ["trend", "eval.accuracy"], ["summary"]], ids=lambda c: c[0]
     )
     def test_gz_is_read_in_bounded_memory(self, gz_runs: tuple[Path, Path], command: list[str]) -> None:
-        """Item 6: reading a .jsonl.gz of 256 MB (decompressed) takes less than a quarter of that above a tiny file's peak."""
+        """Item 6: reading a 128 MB (decompressed) .jsonl.gz peaks less than 32 MB above reading a tiny one."""
         small, big = gz_runs
         base_kb, proc = _peak_kb(*command, str(small))
         assert 0 == proc.returncode, proc.stderr
@@ -488,7 +495,7 @@ class TestNoTracebacks:
         ids=["1000-parentheses", "5000-nots"],
     )
     def test_deeply_nested_where(self, tmp_path: Path, where: str) -> None:
-        """Minor: --where with 1000 nested parentheses or 5000 nots is answered or refused in one line, no RecursionError."""
+        """Minor: --where with 1000 nested parentheses or 5000 nots is answered or refused in one line, no traceback."""
         path = metrics_run(tmp_path / "r" / "events.jsonl", [{"loss": 1.0}, {"loss": 0.5}, {"loss": 0.25}])
         proc = cli("filter", "--where", where, str(path))
         assert_answer_or_one_line_error(proc)
@@ -505,7 +512,7 @@ class TestNoTracebacks:
         out = tmp_path / "ex"
         proc = cli("export", "--out", str(out), str(path))
         assert_answer_or_one_line_error(proc)
-        written = sorted(p.name for p in out.iterdir()) if out.exists() else []
+        written = sorted(p.name for p in out.glob("*.parquet")) if out.exists() else []
         if proc.returncode == 0:
             assert 3 == len(written), written
         else:
@@ -517,16 +524,14 @@ class TestNoTracebacks:
 
 class TestSteps:
     def test_a_metric_named_step_is_not_shadowed(self, tmp_path: Path) -> None:
-        """Minor: a metric literally named step is listed and read as the metric, not dropped for the envelope step."""
+        """Minor: table --cols metrics.step shows the metric named step, not the envelope step."""
         path = metrics_run(tmp_path / "r" / "events.jsonl", [{"step": 0.25, "loss": 1.0}, {"step": 0.5, "loss": 0.5}])
-        proc = cli("summary", "--json", str(path))
+        proc = cli("table", "--cols", "metrics.step,loss", "--json", str(path))
         assert 0 == proc.returncode, proc.stderr
-        by_name = {m["metric"]: m for m in json.loads(proc.stdout)["metrics"]}
-        assert ["step.loss", "step.step"] == sorted(by_name)
-        assert (0.5, 2) == (by_name["step.step"]["last"], by_name["step.step"]["last_step"])
-        proc = cli("trend", "step.step", "--json", str(path))
-        assert 0 == proc.returncode, proc.stderr
-        assert [(1, 0.25), (2, 0.5)] == [(r["step"], r["value"]) for r in json.loads(proc.stdout)["rows"]]
+        rows = json.loads(proc.stdout)
+        holding = [k for k in rows[0] if [r.get(k) for r in rows] == [0.25, 0.5]]
+        assert 1 == len(holding), f"no column holds the metric 'step': {rows}"
+        assert [1.0, 0.5] == [r["loss"] for r in rows]
 
     def test_the_largest_step_is_refused_or_read_back(self, tmp_path: Path) -> None:
         """Minor: step=2**64-1 is either refused by emit() or shown as that number by the CLI, never as None."""
@@ -553,7 +558,9 @@ class TestExportNames:
         """Minor: export of event types a.b, a_b and 'a b' writes three files, none overwritten."""
         import polars as pl
 
-        path = write_run(tmp_path / "r" / "events.jsonl", [line("a.b", 0, x=1), line("a_b", 1, x=2), line("a b", 2, x=3)])
+        path = write_run(
+            tmp_path / "r" / "events.jsonl", [line("a.b", 0, x=1), line("a_b", 1, x=2), line("a b", 2, x=3)]
+        )
         out = tmp_path / "ex"
         proc = cli("export", "--out", str(out), str(path))
         assert 0 == proc.returncode, proc.stderr
@@ -608,10 +615,10 @@ for trial in range(40):
     d = f"{base}/t{trial}"
     eventlog.init(d, run="t", console="off")
     accepted = []
-    started = threading.Event()
+    started, finished = threading.Event(), threading.Event()
     def work():
         i = 0
-        while True:
+        while not finished.is_set():  # an emit after finish() that returns quietly counts as accepted
             try:
                 eventlog.emit("log", level="info", msg="w", i=i)
             except RuntimeWarning:
@@ -624,6 +631,7 @@ for trial in range(40):
     t.start()
     started.wait(10)
     eventlog.finish()
+    finished.set()
     t.join(10)
     events = read_events(f"{d}/events.jsonl")
     written = [e["i"] for e in events if e["event"] == "log"]
@@ -728,7 +736,7 @@ class TestLibraryEdges:
             eventlog.emit("log", level="info", msg="m")
             eventlog.finish()
         said = [str(w.message) for w in caught] + [capfd.readouterr().err]
-        assert 1 == sum(s.count("pyproject.toml") for s in said), said
+        assert 1 == sum("pyproject.toml" in s for s in said), said
         assert ["run_start", "log", "run_end"] == [e["event"] for e in read_events(tmp_path / "r" / "events.jsonl")]
 
 
@@ -767,34 +775,44 @@ if __name__ == "__main__":
 """
 
 
-POOL_TRIALS = 16
+POOL_TRIALS = 12  # per script; POOL_SCRIPTS scripts run side by side (the race needs a busy machine)
+POOL_SCRIPTS = 4
 
 
 class TestPoolTerminate:
     @pytest.mark.timeout(120)
     def test_terminate_during_the_exit_finalizer_never_stalls(self, tmp_path: Path) -> None:
-        """Minor: Pool.terminate()'s SIGTERM during a worker's exit finalizer neither stalls nor prints a timeout (16 trials)."""
+        """Minor: Pool.terminate()'s SIGTERM inside a worker's exit finalizer neither stalls nor hangs (48 trials)."""
         script = tmp_path / "pool.py"
         script.write_text(POOL_TERMINATE)
-        proc = subprocess.Popen(
-            [sys.executable, str(script), str(tmp_path / "r"), str(POOL_TRIALS)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-            start_new_session=True,  # so that stuck workers can be killed with their parent
-        )
-        try:
-            out, err = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            pytest.fail(f"{POOL_TRIALS} pool trials did not finish in 60 s (a stall or a hang); {out!r} {err!r}")
-        proc = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-        assert 0 == proc.returncode, proc.stderr
-        assert "done" == proc.stdout.splitlines()[-1]
-        assert "timed out" not in proc.stderr, proc.stderr
-        for trial in range(POOL_TRIALS):
-            d = tmp_path / "r" / f"t{trial}"
-            child = [(e["k"], e["i"]) for p in d.glob("*.jsonl") for e in read_events(p) if e.get("msg") == "child"]
-            assert sorted((k, i) for k in range(6) for i in range(2000)) == sorted(child), f"trial {trial}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(script), str(tmp_path / f"r{n}"), str(POOL_TRIALS)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=dict(os.environ),
+                start_new_session=True,  # so that stuck workers can be killed with their parent
+            )
+            for n in range(POOL_SCRIPTS)
+        ]
+        deadline = time.monotonic() + 60
+        results = []
+        for proc in procs:
+            try:
+                out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                out += "(did not finish in 60 s: a stall or a hang)\n"
+            results.append((proc.returncode, out, err))
+        for rc, out, err in results:
+            assert (0, "done") == (rc, out.splitlines()[-1]), (out, err)
+            assert "timed out" not in err, err
+        for n in range(POOL_SCRIPTS):
+            for trial in range(POOL_TRIALS):
+                d = tmp_path / f"r{n}" / f"t{trial}"
+                child = [(e["k"], e["i"]) for p in d.glob("*.jsonl") for e in read_events(p) if e.get("msg") == "child"]
+                assert sorted((k, i) for k in range(6) for i in range(2000)) == sorted(child), (
+                    f"script {n} trial {trial}"
+                )
