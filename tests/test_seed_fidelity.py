@@ -402,8 +402,13 @@ class TestPhaseApi:
         ck = [e for e in read_events(run / "events.jsonl") if e["event"] == "checkpoint"]
         assert [(100, "ckpt.bin", 16)] == [(e["step"], e["path"], e["size_bytes"]) for e in ck]
 
+    # Revised by the issue-11 fix: the original asked for a positive ETA on step 1 when nothing had happened
+    # before it (0.1 s steps, no time before step 1). Then nothing is known and any number would be made up;
+    # the seed's own step-1 ETA (`Elapsed: 42s | ETA: 23.8m`) comes from 42 s that had run before step 1,
+    # which the phase does count. So: `?` (never `0.0s`) until there is something to go on, then a positive ETA.
+
     def test_first_step_eta_is_not_zero(self) -> None:
-        """Banners: the first training step does not show `ETA: 0.0s` when each step takes 0.1 s of 10."""
+        """Banners: the first step shows `ETA: ?`, never `0.0s`, when nothing ran before it; step 2 a positive ETA."""
 
         def body() -> None:
             with eventlog.phase("training", total_steps=10, total_epochs=1) as tr:
@@ -412,13 +417,27 @@ class TestPhaseApi:
                         time.sleep(0.1)
 
         lines, _ = console_run(body)
-        line = next(ln for ln in lines if ln.startswith("[Epoch 1/1] Step 1/10 (10.0%) | Elapsed: "))
-        m = re.search(r"\| ETA: (\S+)$", line)
-        assert m, line
-        assert seconds(m.group(1)) > 0, line
+        first = next(ln for ln in lines if ln.startswith("[Epoch 1/1] Step 1/10 (10.0%) | Elapsed: "))
+        assert first.endswith("| ETA: ?"), first
+        second = next(ln for ln in lines if ln.startswith("[Epoch 1/1] Step 2/10 (20.0%) | Elapsed: "))
+        m = re.search(r"\| ETA: (\S+)$", second)
+        assert m, second
+        assert seconds(m.group(1)) > 0, second
+
+    def test_first_step_eta_counts_the_time_before_it(self, clock: Any) -> None:
+        """Banners: as seed 001 (42 s before step 1 → ETA 23.8m), time the phase ran before step 1 counts as a step."""
+
+        def body() -> None:
+            with eventlog.phase("training", total_steps=35, total_epochs=3) as tr:
+                clock.advance(42)
+                with tr.step_phase(1, epoch=1):
+                    pass
+
+        lines, _ = console_run(body)
+        assert "[Epoch 1/3] Step 1/35 (2.9%) | Elapsed: 42s | ETA: 24.5m" in lines  # 42 s x 35 steps left
 
     def test_first_step_after_resume_eta_is_not_zero(self) -> None:
-        """Banners: the first step after a resume (steps 6.. of 10, 0.1 s each) does not show `ETA: 0.0s`."""
+        """Banners: after a resume (steps 6.. of 10, 0.1 s each) the first step shows `?`, the next a positive ETA."""
 
         def first() -> None:
             with eventlog.phase("training", total_steps=10, total_epochs=1) as tr:
@@ -435,6 +454,8 @@ class TestPhaseApi:
         console_run(first)
         lines, _ = console_run(resumed)
         line = next(ln for ln in lines if ln.startswith("[Epoch 1/1] Step 6/10 (60.0%) | Elapsed: "))
+        assert line.endswith("| ETA: ?"), line
+        line = next(ln for ln in lines if ln.startswith("[Epoch 1/1] Step 7/10 (70.0%) | Elapsed: "))
         m = re.search(r"\| ETA: (\S+)$", line)
         assert m, line
         assert seconds(m.group(1)) > 0, line
