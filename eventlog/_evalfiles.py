@@ -15,7 +15,7 @@ once on stderr and never stops training.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import orjson
 
 from eventlog._trouble import Reporter
 
-__all__ = ["EVAL_DIR", "EvalFiles", "eval_file_name", "flat_eval"]
+__all__ = ["EVAL_DIR", "EvalFiles", "eval_file_name", "flat_eval", "saved_beside"]
 
 EVAL_DIR = "eval_logs"
 _EXTRA = ("split", "total", "duration")
@@ -74,3 +74,20 @@ class EvalFiles:
     def saved(self, ev: dict[str, Any]) -> str | None:
         """The path :meth:`save` wrote for this very event, if it did."""
         return self._saved.get(id(ev))
+
+
+def saved_beside(events_file: str | os.PathLike[str]) -> Callable[[dict[str, Any]], str | None]:
+    """For a replay: the eval stats file of an ``eval_summary`` when it is there beside the events file.
+
+    The run printed ``<run dir>/eval_logs/eval_step_XXXX.json``; replaying
+    ``<run dir>/events.jsonl`` from the same directory prints the same path.
+    """
+    base = Path(events_file).parent / EVAL_DIR
+
+    def saved(ev: dict[str, Any]) -> str | None:
+        if ev.get("rank", 0) != 0 or not isinstance(ev.get("step"), int):
+            return None
+        path = base / eval_file_name(ev["step"])
+        return str(path) if path.is_file() else None
+
+    return saved

@@ -63,11 +63,11 @@ def _totals(ev: dict[str, Any]) -> str:
     return " | ".join(x for x in (pairs(extras(ev, PHASE_KEYS)), f"Duration: {fmt_duration(ev.get('duration'))}") if x)
 
 
-def _numbers(ev: dict[str, Any], first: tuple[tuple[str, str], ...], skip: frozenset[str]) -> str:
-    """``first``'s fields in their order and words, then the event's other numbers as ``Key: value``."""
+def _numbers(ev: dict[str, Any], first: tuple[tuple[str, str], ...], skip: frozenset[str]) -> list[str]:
+    """The seed's line (``first``'s fields in their order and words), then a line of the event's other numbers."""
     shown = [words.format(value_text(k, ev[k])) for k, words in first if ev.get(k) is not None]
     rest = pairs(extras(ev, skip | {k for k, _ in first}))
-    return " | ".join(x for x in (*shown, rest) if x)
+    return [x for x in (" | ".join(shown), rest) if x]
 
 
 def _val_text(ev: dict[str, Any]) -> str:
@@ -162,7 +162,7 @@ class BannerStyle:
         if look.progress:
             progress = self._progress(ev)
             return [Line(RULE, "rule"), head, *([Line(progress, "dim")] if progress else []), Line(RULE, "rule")]
-        return self._framed(head, _numbers(ev, look.facts, PHASE_KEYS))
+        return self._framed(head, *_numbers(ev, look.facts, PHASE_KEYS))
 
     def _progress(self, ev: dict[str, Any]) -> str:
         parts = []
@@ -189,8 +189,8 @@ class BannerStyle:
             return self._framed(Line(self._words(WORDS["phase_interrupted"], ev), "warn"), _totals(ev))
         if look.done is None:
             return []
-        totals = _numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals) if look.totals else _totals(ev)
-        return self._framed(Line(self._words(look.done, ev), "ok"), totals)
+        totals = _numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals) if look.totals else [_totals(ev)]
+        return self._framed(Line(self._words(look.done, ev), "ok"), *totals)
 
     def val_batch(self, ev: dict[str, Any]) -> list[Line]:
         return [Line(WORDS["validation"].format(_val_text(ev)))]
@@ -263,7 +263,9 @@ class CompactStyle:
         if look_of(name).quiet and status == "ok":
             return []
         icon = {"ok": "✓", "failed": "✗"}.get(str(status), "!")
-        text = f"{icon} {sanitize(name)} {sanitize(status)} | {_totals(ev)}"
+        look = look_of(name)
+        totals = " | ".join(_numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals)) if look.totals else _totals(ev)
+        text = f"{icon} {sanitize(name)} {sanitize(status)} | {totals}"
         if ev.get("error"):
             text += f" | Error: {sanitize(ev['error'])}"
         return [Line(text, "ok" if status == "ok" else "error" if status == "failed" else "warn")]
