@@ -48,12 +48,12 @@ class EvalFiles:
 
     def __init__(self, run_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(run_dir) / EVAL_DIR
-        self._saved: dict[int, str] = {}  # id(event) -> path, for the console of the same emit
+        self._saved: dict[Any, str] = {}  # step -> path written (the console may render on another thread)
         self._report = Reporter()
 
     def save(self, ev: dict[str, Any]) -> str | None:
         """Write the event's flat object; the path written, or None (reported once on stderr)."""
-        self._saved.clear()
+        self._saved.pop(ev.get("step"), None)
         try:
             path = self.dir / eval_file_name(ev.get("step"))
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -68,12 +68,12 @@ class EvalFiles:
                 "further eval-file errors are not printed.",
             )
             return None
-        self._saved[id(ev)] = str(path)
+        self._saved[ev.get("step")] = str(path)
         return str(path)
 
     def saved(self, ev: dict[str, Any]) -> str | None:
-        """The path :meth:`save` wrote for this very event, if it did."""
-        return self._saved.get(id(ev))
+        """The path :meth:`save` wrote for this event's step, if it did."""
+        return self._saved.get(ev.get("step"))
 
 
 def saved_beside(events_file: str | os.PathLike[str]) -> Callable[[dict[str, Any]], str | None]:

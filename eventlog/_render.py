@@ -4,7 +4,9 @@
 event type to its console style (``_styles``: banner or compact) or to the
 blocks every style shares (``_blocks``). It never prints and never reads a
 clock: everything it shows (elapsed, ETA, durations) is in the event, so a
-replay shows exactly what the run printed.
+replay shows exactly what the run printed. The one thing not in the event is
+where an eval's stats file was saved: ``eval_saved`` answers it (the run's
+eval-file writer live, the files beside the events file in ``eventlog replay``).
 """
 
 from __future__ import annotations
