@@ -205,10 +205,13 @@ def _decode_lists(x: Any) -> Any:
     return [[decode_nonfinite(v) for v in row] if isinstance(row, list) else row for row in x]
 
 
+_SPECIAL = frozenset({type(None), tuple, list})
+
+
 def _check_numbers(d: Any, where: str) -> Any:
     """A map of numbers; as seed 003's step table: None is NaN (not measured) and an ``(n, d)`` pair
     (a ``frac`` cell) is stored as two numbers, ``k = n`` and ``k_denom = d``."""
-    if isinstance(d, dict) and any(v is None or type(v) in (tuple, list) for v in d.values()):
+    if isinstance(d, dict) and not _SPECIAL.isdisjoint(map(type, d.values())):
         flat: dict[Any, Any] = {}
         for k, v in d.items():
             if v is None:
