@@ -122,6 +122,8 @@ def group_summary(ev: dict[str, Any]) -> list[Line]:
             text = f"{v:,} ({100 * v / tt:.1f}%)"
         elif key.startswith("tokens") and isinstance(v, int):
             text = f"{v:,}"
+        elif key.endswith("_time") and isinstance(v, (int, float)) and 0 <= v < 60:
+            text = f"{v:.1f}s"  # the seed's 45.3s: a step's times are short, tenths matter
         else:
             text = value_text(key, v)
         lines.append(Line(words.format(text)))
@@ -147,15 +149,19 @@ def group_detail(ev: dict[str, Any]) -> list[Line]:
 
 
 def rubric(ev: dict[str, Any]) -> list[Line]:
-    """``📊 Detailed Rubric Statistics:``: counts as ``n/N (pct%)`` of the eval's total, other numbers as they are."""
+    """``📊 Detailed Rubric Statistics:``: counts as ``n/N (pct%)`` of the eval's total (``total_*`` keys
+    excepted: they count other things), other numbers as they are."""
     metrics = ev.get("metrics") or {}
     total = ev.get("total")
     if not isinstance(total, int) or isinstance(total, bool):
         total = metrics.get("total_samples")
     lines = [Line(WORDS["rubric_title"], "phase")]
     for k, v in metrics.items():
-        if isinstance(v, int) and not isinstance(v, bool) and isinstance(total, int) and 0 <= v <= total > 0:
-            text = f"{v}/{total} ({100 * v / total:.1f}%)" if k != "total_samples" else fmt_num(v)
+        share = not k.startswith("total_")  # total_searches & co. count something else than samples
+        if share and isinstance(v, int) and not isinstance(v, bool) and isinstance(total, int) and 0 <= v <= total > 0:
+            text = f"{v}/{total} ({100 * v / total:.1f}%)"
+        elif k.endswith("_time"):
+            text = value_text(k, v)
         else:
             text = fixed(v, 3) if isinstance(v, float) else fmt_num(v)
         lines.append(Line(WORDS["rubric_line"].format(name=humanize_key(k), value=text)))

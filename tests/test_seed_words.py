@@ -183,3 +183,53 @@ class TestLooks:
 
 def _fields(look: Any) -> dict[str, Any]:
     return {name: getattr(look, name) for name in look.__slots__}
+
+
+SEED_004 = [  # seed 004's own numbers: an eval, a step's group summary and a group's advantages
+    {
+        "event": "eval_summary",
+        "step": 10,
+        "split": "val",
+        "total": 100,
+        "metrics": {
+            "accuracy": 0.85,
+            "correct_answers": 85,
+            "attempted_answer": 95,
+            "found_correct_email": 87,
+            "read_correct_email": 82,
+            "total_repeated_searches": 15,
+            "total_unique_searches": 230,
+            "avg_turns_correct": 3.45,
+            "num_idk": 5,
+            "eval_time": 234.5,
+        },
+    },
+    {
+        "event": "group_summary",
+        "step": 10,
+        "groups_total": 8,
+        "groups_kept": 6,
+        "groups_filtered": 2,
+        "rollouts_total": 48,
+        "rollouts_early_exit": 18,
+        "rollout_time": 45.3,
+        "train_time": 2.1,
+        "tokens_total": 45678,
+        "tokens_trainable": 12345,
+    },
+    {
+        "event": "group_detail",
+        "step": 10,
+        "group": 0,
+        "turn_advantages": [[0.35, 0.42, 0.8, 1.2], [-0.2, -0.15, 0.3, None]],
+        "rewards": [1.0, 0.0],
+    },
+]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_seed_004_blocks(verbose: bool, golden: Any) -> None:
+    """Seed 004's blocks from its own numbers: concise one-liners, or the verbose statistics and tables."""
+    r = Renderer("banner", verbose=verbose, eval_saved=lambda ev: "out/eval_logs/eval_step_0010.json")
+    text = "\n".join(ln.text for ev in SEED_004 for ln in r.render(ev)) + "\n"
+    golden("console_seed004_verbose" if verbose else "console_seed004_concise", text)
