@@ -76,6 +76,7 @@ def assert_answer_or_one_line_error(proc: subprocess.CompletedProcess[str]) -> N
 
 SIGNAL_CHILD = r"""
 import signal, sys, eventlog
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal: a background job inherits SIGINT ignored
 d, style, which = sys.argv[1], sys.argv[2], sys.argv[3]
 stop = []
 if which == "USR1":
