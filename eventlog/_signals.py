@@ -81,7 +81,7 @@ class Watchdog:
             self._close()
             return
         self.active = True
-        self._main = threading.main_thread().ident
+        self._main = threading.main_thread().ident or 0
         start_masked(threading.Thread(target=self._watch, name="eventlog-signals", daemon=True))
 
     def handled(self) -> None:

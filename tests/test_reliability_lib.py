@@ -264,7 +264,7 @@ class TestFilesAndConfig:
 
     def test_a_broken_pyproject_with_our_table_is_still_an_error(self, tmp_path: Path) -> None:
         (tmp_path / "pyproject.toml").write_text("[tool.eventlog]\nconsole = \n", encoding="utf-8")
-        with pytest.raises(eventlog.ConfigError, match="pyproject.toml"):
+        with pytest.raises(eventlog.ConfigError, match=r"pyproject\.toml"):
             eventlog.init(tmp_path / "r", run="a", console="off")
 
     def test_a_nul_in_dir_is_a_config_error(self, tmp_path: Path) -> None:
