@@ -259,6 +259,16 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     if st is None or st.finished or st.finishing is not None or st.pid != os.getpid():
         return
     st.finishing = threading.get_ident()
+    try:
+        _finish(st, status, error, mode)
+    finally:
+        if not st.finished:  # a hook raised: a later finish() tries again
+            st.finishing = None
+        if st.die_of is not None:  # a signal interrupted this finish(): now the process dies of it
+            die_of(st.die_of)
+
+
+def _finish(st: Run, status: str | None, error: str | None, mode: str | None) -> None:
     for hook in reversed(st._finish_hooks):
         hook()
     st.writer.flush()  # room in the queue for run_end, and an exact events_dropped
@@ -275,8 +285,6 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     st.finished = True
     st.writer.close()
     st.file.release()
-    if st.die_of is not None:  # a signal interrupted this finish(): now the process dies of it
-        die_of(st.die_of)
 
 
 def reset() -> None:
