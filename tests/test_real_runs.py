@@ -14,6 +14,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,20 +42,26 @@ class Result:
         return json.loads(self.out)
 
 
+_OUTER = ("NO_COLOR", "FORCE_COLOR", "RANK", "LOCAL_RANK", "SLURM_PROCID", "WORLD_SIZE")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without colour, rank or EVENTLOG_* settings (but strict mode), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _OUTER and not k.startswith("EVENTLOG_")}
+    return {**env, "EVENTLOG_STRICT": "1", "LINES": "50", **extra}
+
+
 def cli(
     *args: str, cwd: Path | None = None, stdin: bytes | None = None, columns: int = 100, timeout: float = 60
 ) -> Result:
     """Run ``eventlog ARGS`` as a real process (stdout is a pipe: plain text, ``COLUMNS`` wide)."""
-    env = {**os.environ, "COLUMNS": str(columns), "LINES": "50"}
-    env.pop("NO_COLOR", None)
-    env.pop("FORCE_COLOR", None)
     proc = subprocess.run(
         [sys.executable, "-c", "from eventlog_cli import main; main()", *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
         timeout=timeout,
         cwd=cwd,
-        env=env,
+        env=clean_env(COLUMNS=str(columns)),
     )
     return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 
@@ -66,11 +73,10 @@ def cli_many(calls: Sequence[tuple[Sequence[str], Path]]) -> list[Result]:
 
 
 def popen(*args: str, cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "COLUMNS": "100"}
     return subprocess.Popen(
         [sys.executable, "-c", "from eventlog_cli import main; main()", *args],
         cwd=cwd,
-        env=env,
+        env=clean_env(COLUMNS="100"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -256,10 +262,8 @@ _COMMANDS: list[tuple[str, ...]] = [
     ("trend", "accuracy"),
     ("trend", "step.loss", "--json"),
     ("summary", "--json"),
-    ("samples", "--json"),
     ("groups", "--json"),
     ("eval", "--json"),
-    ("grep", "too long"),
     ("filter", "--event", "step_metrics", "--where", "metrics.kl > 0.015"),
     ("replay", "--style", "compact", "-v"),
     ("validate", "--json"),
@@ -270,9 +274,9 @@ _COMMANDS: list[tuple[str, ...]] = [
 def written_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Result]]:
     """A run written by eventlog itself (compact JSONL), and every command's answer on it."""
     root = tmp_path_factory.mktemp("compact")
-    env = {**os.environ, "EVENTLOG_STRICT": "1"}
-    env = {k: v for k, v in env.items() if not (k.startswith("EVENTLOG_") and k != "EVENTLOG_STRICT")}
-    done = subprocess.run([sys.executable, "-c", _BUILD, "run"], cwd=root, env=env, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD, "run"], cwd=root, env=clean_env(), capture_output=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr.decode()
     answers = cli_many([((*cmd, "run"), root) for cmd in _COMMANDS])
     return root, answers
@@ -311,12 +315,10 @@ class TestAnyJsonWriter:
     def test_trend_on_python_json_dumps_file(self, tmp_path: Path) -> None:
         """Item 1: `trend accuracy` on a json.dumps file finds the eval metric instead of "no metric 'accuracy'"."""
         events = simple_run(evals={2: 0.25, 4: 0.75})
-        write_jsonl(tmp_path / "a" / "events.jsonl", events)
         write_jsonl(tmp_path / "b" / "events.jsonl", events, _default_separators)
-        a, b = cli_many([(("trend", "accuracy", "--json", d), tmp_path) for d in ("a", "b")])
-        assert (0, 0) == (a.code, b.code), b.err
-        assert [(2, 0.25), (4, 0.75)] == [(r["step"], r["value"]) for r in trend_rows(b.json)]
-        assert a.json == b.json
+        got = cli("trend", "accuracy", "--json", "b", cwd=tmp_path)
+        assert 0 == got.code, got.err
+        assert [(2, 0.25, False), (4, 0.75, True)] == [(r["step"], r["value"], r["best"]) for r in trend_rows(got.json)]
 
     def test_seq_gap_seen_in_any_encoding(self, tmp_path: Path) -> None:
         """Item 1: the pre-filter never changes an answer: a seq gap is reported for a json.dumps file too."""
@@ -328,15 +330,6 @@ class TestAnyJsonWriter:
         gap = [w for w in summaries(a.json)[0]["warnings"] if "missing" in w]
         assert 1 == len(gap)
         assert [w.replace("a/", "b/") for w in summaries(a.json)[0]["warnings"]] == summaries(b.json)[0]["warnings"]
-
-    def test_table_default_columns_from_json_dumps_file(self, tmp_path: Path) -> None:
-        """Item 1: `table` on a json.dumps file finds the metrics for its default columns, as on the compact file."""
-        write_jsonl(tmp_path / "a" / "events.jsonl", simple_run())
-        write_jsonl(tmp_path / "b" / "events.jsonl", simple_run(), _default_separators)
-        a, b = cli_many([(("table", "a"), tmp_path), (("table", "b"), tmp_path)])
-        assert (0, 0) == (a.code, b.code), b.err
-        assert "loss" in a.out.splitlines()[0].split()
-        assert a.out == b.out
 
 
 # --- 2. Runs and ranks are kept apart ---------------------------------------------------------------------
@@ -855,7 +848,7 @@ class TestSmallDefects:
         got = cli(*args, cwd=tmp_path)
         assert 0 == got.code, (args, got.err)
         assert got.out.strip()
-        volatile = re.compile(r"\d\.\ds\b|Elapsed|ETA|Duration")  # times differ from run to run
+        volatile = re.compile(r"timing=|[Dd]uration|Elapsed|ETA|\d\.\ds\b")  # times differ from run to run
         assert [] == [ln for ln in got.out.splitlines() if not volatile.search(ln) and ln not in shown], shown
 
 
@@ -897,7 +890,7 @@ class TestFollow:
                 _rank_events(rank, [1], 1000.0 + rank * 0.01, True, False),
             )
         proc = popen("replay", "--follow", "--until-end", "--style", "compact", "--steps", "2:3", "live", cwd=tmp_path)
-        time.sleep(1.5)  # let it start following (if it is slower, the lines are simply part of its first read)
+        time.sleep(1.0)  # let it start following (if it is slower, the lines are simply part of its first read)
         for rank in (0, 1):
             write_jsonl(
                 d / ("events.jsonl" if rank == 0 else "events.rank1.jsonl"),
@@ -914,8 +907,33 @@ class TestFollow:
     def test_follow_waits_for_a_run_not_there_yet(self, tmp_path: Path) -> None:
         """Item 5: `replay --follow --until-end` on a run not there yet waits for it, then stops at run_end."""
         proc = popen("replay", "--follow", "--until-end", "--style", "compact", "later", cwd=tmp_path)
-        time.sleep(1.5)
+        time.sleep(1.0)
         write_jsonl(tmp_path / "later" / "events.jsonl", _rank_events(0, [1, 2], 1000.0, True, True))
         got = _finish(proc)
         assert 0 == got.code, got.err
         assert {"0.11", "0.21"} <= set(re.findall(r"\b0\.\d\d\b", got.out))
+
+    def test_follow_keeps_lines_appended_during_the_first_read(self, tmp_path: Path) -> None:
+        """Item 5: `replay --follow` goes on where its first read stopped: no line appended meanwhile is lost."""
+        s = Seq()
+        first = [s("step_metrics", 1000.0 + i / 1000, step=i, metrics={"loss": 0.5}) for i in range(1, 30001)]
+        path = write_jsonl(tmp_path / "live" / "events.jsonl", [s("run_start", 999.0), *first])
+        proc = popen("replay", "--follow", "--style", "compact", "--event", "log", "live", cwd=tmp_path)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(x.decode() for x in proc.stdout or []), daemon=True)
+        reader.start()
+        n, start = 0, time.monotonic()
+        with open(path, "a", encoding="utf-8") as f:
+            while time.monotonic() - start < 2.5:  # one line every 10 ms, before, during and after the first read
+                f.write(compact(s("log", 2000.0 + n, level="info", msg=f"tick {n:04d}")) + "\n")
+                f.flush()
+                n += 1
+                time.sleep(0.01)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(f"tick {n - 1:04d}" in x for x in list(lines)):
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
+        shown = re.findall(r"tick (\d{4})", "".join(lines))
+        assert [f"{i:04d}" for i in range(n)] == shown
