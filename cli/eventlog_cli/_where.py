@@ -5,7 +5,9 @@
 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
-A field is a dotted path into the event (``metrics.loss``, ``config.lr``).
+A field is a dotted path into the event (``metrics.loss``, ``config.lr``); a key with any
+other characters is quoted in brackets: ``metrics["rewards/accuracy/mean"] > 0.5``,
+``metrics["lr.scheduled"]`` (one key, not a path).
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from typing import Any
 from eventlog._constants import decode_nonfinite
 from eventlog_cli.errors import UsageError
 
-__all__ = ["compile_where"]
+__all__ = ["compile_where", "where_fields"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
     | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<op>==|!=|<=|>=|=~|!~|<|>|\(|\))
-    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)
+    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*
+        (?:\[\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\](?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)*)
     )""",
     re.VERBOSE,
 )
@@ -40,6 +43,16 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 }
 _CONST = {"true": True, "false": False, "null": None, "nan": math.nan, "inf": math.inf}
 Pred = Callable[[dict[str, Any]], bool]
+_SEGMENT = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]""")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _path(text: str) -> list[str]:
+    """``metrics["a/b"].c`` → ``["metrics", "a/b", "c"]``."""
+    return [m.group(1) if m.group(1) is not None else _unquote(m.group(2)) for m in _SEGMENT.finditer(text)]
 
 
 class _Parser:
@@ -58,6 +71,7 @@ class _Parser:
             self.toks.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()
         self.i = 0
+        self.fields: list[list[str]] = []
 
     def fail(self, what: str, col: int | None = None) -> None:
         col = len(self.src) if col is None else col
@@ -143,7 +157,7 @@ class _Parser:
             value: Any = float(text) if any(c in text for c in ".eE") else int(text)
             return lambda ev: value
         if kind == "str":
-            s = re.sub(r"\\(.)", r"\1", text[1:-1])
+            s = _unquote(text)
             return lambda ev: s
         if kind == "name":
             low = text.lower()
@@ -152,7 +166,8 @@ class _Parser:
                 return lambda ev: const
             if low in ("and", "or", "not"):
                 self.fail(f"expected a field or value, got {text!r}", col)
-            path = text.split(".")
+            path = _path(text)
+            self.fields.append(path)
             return lambda ev: _get(ev, path)
         self.fail(f"expected a field or value, got {text!r}", col)
         raise AssertionError  # unreachable
@@ -193,3 +208,14 @@ def compile_where(src: str) -> Pred:
         UsageError: the expression is malformed, with a caret at the column.
     """
     return _Parser(src).parse()
+
+
+def where_fields(src: str) -> list[list[str]]:
+    """The field paths an expression reads (``metrics["a/b"] > 1`` → ``[["metrics", "a/b"]]``).
+
+    Raises:
+        UsageError: the expression is malformed.
+    """
+    parser = _Parser(src)
+    parser.parse()
+    return parser.fields

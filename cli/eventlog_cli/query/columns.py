@@ -63,9 +63,7 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
             if not hits:
                 raise unknown_name("column matching", key, [*FIELDS, *known, *timing_keys])
             out += hits
-        elif key in FIELDS or key in known or key in timing_keys:
-            out.append(key)
-        elif key.startswith("metrics.") and key[8:] in metrics:
+        elif key in FIELDS or key in known or key in timing_keys or (key.startswith("metrics.") and key[8:] in metrics):
             out.append(key)
         else:
             raise unknown_name("column", key, [*known, *timing_keys, *FIELDS])
