@@ -16,7 +16,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.summary import summarize
 
-COLUMNS = ["run", "metric", "last", "last_step", "best", "best_step"]
+COLUMNS = ["run", "metric", "group", "last", "last_step", "best", "best_step", "higher_better"]
 
 
 @guarded
@@ -40,15 +40,15 @@ def summary(
     A run is a directory and a run name; timings, metrics and checkpoints are rank 0's
     (``--rank N`` for another), the error is the first failing rank's. Every metric is
     listed, grouped by prefix; "best" only for a known name or one given to
-    ``--higher-better`` / ``--lower-better``. ``--json`` is always a list with one object
-    per run; ``--csv`` is the metrics table of every run.
+    ``--higher-better`` / ``--lower-better``. ``--json`` is always ``{"runs": [...]}``, one
+    object per run; ``--csv`` is the metrics table of every run.
     """
     fmt = output_format(json_output, csv_output)
     declared = {n: True for n in split_names(higher_better) or []}
     declared |= {n: False for n in split_names(lower_better) or []}
     result = summarize(read(paths, strict=strict), rank, declared)
     rows = [{"run": s["run"], **m} for s in result for m in s["metrics"]]
-    render(Result(rows, COLUMNS, data=result, view=lambda: _print_all(result)), fmt)
+    render(Result(rows, COLUMNS, data={"runs": result}, view=lambda: _print_all(result)), fmt)
 
 
 def _print_all(result: list[dict[str, Any]]) -> None:
