@@ -17,10 +17,11 @@ from typing import Any
 
 from eventlog._columns import Column, column_for
 from eventlog._text import sanitize
+from eventlog_cli.query.columns import FIELDS
 
 __all__ = ["MAX_HEADER", "headers", "step_columns", "step_lines"]
 
-MAX_HEADER = 20
+MAX_HEADER = 24
 
 
 def _tails(key: str) -> list[str]:
@@ -32,12 +33,31 @@ def _tails(key: str) -> list[str]:
     return out
 
 
+def _common(names: Sequence[str]) -> int:
+    """How many characters of ``/``-separated leading parts every name shares (0 for fewer than two)."""
+    if len(names) < 2:
+        return 0
+    parts = [n.split("/") for n in names]
+    k = 0
+    while all(len(p) > k + 1 and p[k] == parts[0][k] for p in parts):
+        k += 1
+    return sum(len(x) + 1 for x in parts[0][:k])
+
+
 def headers(keys: Sequence[str]) -> list[str]:
-    """Unique, readable headers for metric keys (see the module docstring)."""
+    """Unique, readable headers for metric keys (see the module docstring).
+
+    A ``/`` prefix every column shares (``train/``) is shown as ``…``; a name still longer
+    than :data:`MAX_HEADER` loses leading parts (``…accuracy_reward/mean``).
+    """
+    names = [key if key.removeprefix("metrics.") in FIELDS else key.removeprefix("metrics.") for key in keys]
+    cut = _common(names)  # the metric "step" is headed metrics.step, never step
     chosen: list[str] = []
-    for key in keys:
-        name = key.removeprefix("metrics.")
-        fits = [t for t in _tails(name) if len(t) <= MAX_HEADER and t not in chosen]
+    for name in names:
+        tails = _tails(name)
+        if cut:
+            tails = ["…" + name[cut:], *(t for t in tails if len(t) < len(name) - cut + 1)]
+        fits = [t for t in tails if len(sanitize(t)) <= MAX_HEADER and t not in chosen]
         if fits:
             chosen.append(fits[0])
             continue
@@ -63,7 +83,7 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list
             col = dataclasses.replace(col, header=heads[k])
             wide = dataclasses.replace(col, width=40)
             cells = [len(wide.format(r).strip()) for r in rows]
-            col = dataclasses.replace(col, width=max(8, len(heads[k]), min(16, max(cells, default=0))))
+            col = dataclasses.replace(col, width=max(8, len(sanitize(heads[k])), min(16, max(cells, default=0))))
         cols.append(col)
     return cols
 
