@@ -71,7 +71,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     if len(s.get("ranks") or []) > 1:
         out.print(text(f"ranks {', '.join(map(str, s['ranks']))}; timings and metrics of rank {s['rank']}"))
     if s.get("config"):
-        out.print(text(f"config: {_config_text(s['config'])}"))
+        for line in _config_lines(s["config"], out.width):
+            out.print(text(line), soft_wrap=True)
     if s["phases"]:
         t = new_table("phase", "runs", "time", "share", right=("runs", "time", "share"))
         for p in s["phases"]:
@@ -112,12 +113,17 @@ def _print_summary(s: dict[str, Any]) -> None:
     out.print()
 
 
-def _config_text(config: Any) -> str:
-    """``lr=3e-06 | model=Qwen`` (nested values as JSON)."""
+def _config_lines(config: Any, width: int) -> list[str]:
+    """``config: lr=3e-06  model=Qwen ...`` wrapped at ``width`` between items (nested values as JSON)."""
     if not isinstance(config, dict):
-        return orjson.dumps(config).decode()
-    parts = [f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in config.items()]
-    return " | ".join(parts)
+        return [f"config: {orjson.dumps(config).decode()}"]
+    items = [f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in config.items()]
+    lines = ["config:"]
+    for item in items:
+        if len(lines[-1]) > len("config:") and len(lines[-1]) + 2 + len(item) > width:
+            lines.append(" " * len("config:"))
+        lines[-1] += ("  " if len(lines[-1]) > len("config:") else " ") + item
+    return lines
 
 
 def register(app: typer.Typer) -> None:

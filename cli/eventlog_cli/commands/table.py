@@ -34,7 +34,7 @@ def table(
         ),
     ] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Every Nth step (and always the last).")] = 1,
-    last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N rows.")] = None,
+    last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N rows (of each run and rank).")] = None,
     legend: Annotated[bool, typer.Option("--legend", help="Explain the columns.")] = False,
     rank: Rank = None,
     json_output: Json = False,
@@ -69,10 +69,8 @@ def table(
         .sort(["_run", "rank", "step"], maintain_order=True, nulls_last=True)
         .drop("_run")
     )
-    frame = _every(frame, every)
-    if last:
-        frame = frame.tail(last)
     lead = [k for k in ("run", "rank") if frame[k].n_unique() > 1 and k not in keys]
+    frame = _every(frame, every, last)
     if lead:  # several runs or ranks: one run's (rank's) rows together, then in step order
         frame = frame.sort([*lead, "step"], maintain_order=True, nulls_last=True) if lead == ["rank"] else frame
     marks = [r for r in resumes(starts, ids) if rank is None or r.rank == rank]
@@ -90,12 +88,14 @@ def table(
     render(Result(cells(frame, names), names, view=lambda: _view(lead, columns, rows, legend, marks)), fmt)
 
 
-def _every(frame: pl.DataFrame, every: int) -> pl.DataFrame:
-    """Every ``every``-th row of each run and rank, and always its last row."""
-    if every == 1:
-        return frame
-    i = pl.int_range(pl.len()).over(["run", "rank"])
-    return frame.filter((i % every == 0) | (i == pl.len().over(["run", "rank"]) - 1))
+def _every(frame: pl.DataFrame, every: int, last: int | None) -> pl.DataFrame:
+    """Every ``every``-th row of each run and rank, always its last row; then its ``last`` rows."""
+    if every > 1:
+        i = pl.int_range(pl.len()).over(["run", "rank"])
+        frame = frame.filter((i % every == 0) | (i == pl.len().over(["run", "rank"]) - 1))
+    if last:
+        frame = frame.filter(pl.int_range(pl.len()).over(["run", "rank"]) >= pl.len().over(["run", "rank"]) - last)
+    return frame
 
 
 def cells(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
