@@ -2,12 +2,13 @@
 
     metrics.loss > 0.5 and not (step < 10 or split == "train")
     msg =~ "too long"        level != 'debug'       metrics.kl == nan
+    metrics["rewards/accuracy/mean"] > 0.5          metrics["lr.scheduled"] < 1e-5
+
+A key with any characters is quoted in brackets (``metrics["lr.scheduled"]`` is one key, not a path).
 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
-A field is a dotted path into the event (``metrics.loss``, ``config.lr``); a key with any
-other characters is quoted in brackets: ``metrics["rewards/accuracy/mean"] > 0.5``,
-``metrics["lr.scheduled"]`` (one key, not a path).
+A field is a dotted path into the event (``metrics.loss``, ``config.lr``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _path(text: str) -> list[str]:
 
 class _Parser:
     def __init__(self, src: str) -> None:
+        self.fields: list[list[str]] = []  # the field paths read, for where_fields()
         self.src = src
         self.toks: list[tuple[str, str, int]] = []
         pos = 0
@@ -71,7 +73,6 @@ class _Parser:
             self.toks.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()
         self.i = 0
-        self.fields: list[list[str]] = []
 
     def fail(self, what: str, col: int | None = None) -> None:
         col = len(self.src) if col is None else col

@@ -44,7 +44,7 @@ def trend_cmd(
     if higher_better and lower_better:
         raise UsageError("--higher-better and --lower-better: choose one")
     # Only lines that hold the key can answer: a literal pre-filter skips the rest before any parsing.
-    contains = orjson.dumps(metric_key(metric)).decode() + ":"
+    contains = orjson.dumps(metric_key(metric)).decode()  # the quoted key, whatever follows it
     loaded = read(paths, list(SOURCES.values()), strict=strict, contains=contains)
     try:
         source, name, frame = resolve_metric(loaded, metric)
