@@ -44,16 +44,6 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 }
 _CONST = {"true": True, "false": False, "null": None, "nan": math.nan, "inf": math.inf}
 Pred = Callable[[dict[str, Any]], bool]
-_SEGMENT = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]""")
-
-
-def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text[1:-1])
-
-
-def _path(text: str) -> list[str]:
-    """``metrics["a/b"].c`` → ``["metrics", "a/b", "c"]``."""
-    return [m.group(1) if m.group(1) is not None else _unquote(m.group(2)) for m in _SEGMENT.finditer(text)]
 
 
 class _Parser:
@@ -220,3 +210,16 @@ def where_fields(src: str) -> list[list[str]]:
     parser = _Parser(src)
     parser.parse()
     return parser.fields
+
+
+# Quoted keys: metrics["rewards/acc/mean"] (the name token allows [ "..." ] parts).
+_SEGMENT = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]""")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _path(text: str) -> list[str]:
+    """``metrics["a/b"].c`` → ``["metrics", "a/b", "c"]``."""
+    return [m.group(1) if m.group(1) is not None else _unquote(m.group(2)) for m in _SEGMENT.finditer(text)]
