@@ -72,16 +72,15 @@ def _view(rows: list[dict[str, Any]], source: str, name: str) -> None:
         _side_by_side(rows, runs, source, name)
         return
     out = console()
-    head = sanitize(name)
     for run in runs:
         part = [r for r in rows if r["run"] == run]
         t = new_table(
             "step",
-            head,
+            sanitize(name),
             "change",
             "best",
-            title=f"{sanitize(run)}: {source}.{head}",
-            right=("step", head, "change"),
+            title=f"{sanitize(run)}: {source}.{sanitize(name)}",
+            right=("step", sanitize(name), "change"),
         )
         for r in part:
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
