@@ -34,7 +34,9 @@ def table(
         ),
     ] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Every Nth step (and always the last).")] = 1,
-    last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N rows (of each run and rank).")] = None,
+    last: Annotated[
+        int | None, typer.Option("--last", min=1, help="Only the last N rows (of each run and rank).")
+    ] = None,
     legend: Annotated[bool, typer.Option("--legend", help="Explain the columns.")] = False,
     rank: Rank = None,
     json_output: Json = False,
