@@ -81,13 +81,12 @@ def table(
             f"note: {sanitize(r.run)} resumed at {sanitize(r.file)}:{r.line} (a second run_start); "
             "a step logged twice shows its later value\n"
         )
-    rows = frame.to_dicts()
-    columns = step_columns(keys, rows)
     if markdown and fmt == "table":
-        _markdown(lead, columns, rows)
+        rows = frame.to_dicts()
+        _markdown(lead, step_columns(keys, rows), rows)
         return
-    names = [*lead, *(c.key for c in columns)]
-    render(Result(cells(frame, names), names, view=lambda: _view(lead, columns, rows, legend, marks)), fmt)
+    names = [*lead, *keys]
+    render(Result(cells(frame, names), names, view=lambda: _view(lead, keys, frame, legend, marks)), fmt)
 
 
 def _every(frame: pl.DataFrame, every: int, last: int | None) -> pl.DataFrame:
@@ -122,9 +121,9 @@ def _markdown(lead: Sequence[str], columns: Sequence[Column], rows: list[dict[st
         sys.stdout.write("| " + " | ".join([*lead_cells, *(c.format(r).strip() for c in columns)]) + " |\n")
 
 
-def _view(
-    lead: Sequence[str], columns: Sequence[Column], rows: list[dict[str, Any]], legend: bool, marks: list[Resume]
-) -> None:
+def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend: bool, marks: list[Resume]) -> None:
+    rows = frame.to_dicts()
+    columns = step_columns(keys, rows)
     pending = list(marks)
 
     def marker(r: Mapping[str, Any]) -> str | None:

@@ -148,16 +148,23 @@ def _duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.DataF
     bounds = starts[1:]
     seg_ts: dict[int, list[float]] = {}
     seg_end: dict[int, float] = {}
-    ts = [(e["ts"], e) for e in events if isinstance(e.get("ts"), (int, float))]
-    for f in (steps, evals):
-        if f.height:
-            ts += [(x, {}) for x in f["ts"].to_list() if x is not None]
-    for t, e in ts:
-        i = bisect.bisect_right(bounds, t)
-        seg_ts.setdefault(i, []).append(t)
-        d = as_number(e.get("duration")) if e.get("event") == "run_end" else None
-        if d is not None:
-            seg_end[i] = d
+    for e in events:
+        if isinstance(t := e.get("ts"), (int, float)):
+            i = bisect.bisect_right(bounds, t)
+            seg_ts.setdefault(i, []).append(t)
+            d = as_number(e.get("duration")) if e.get("event") == "run_end" else None
+            if d is not None:
+                seg_end[i] = d
+    for f in (steps, evals):  # many rows: each segment's first and last time, in polars
+        if f.height and "ts" in f.columns:
+            seg = pl.Series(bounds, dtype=pl.Float64).search_sorted(f["ts"].drop_nulls(), side="right")
+            by = (
+                pl.DataFrame({"seg": seg, "ts": f["ts"].drop_nulls()})
+                .group_by("seg")
+                .agg(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
+            )
+            for i, lo, hi in by.iter_rows():
+                seg_ts.setdefault(i, []).extend((lo, hi))
     if not seg_ts:
         return None, max(1, len(starts))
     total = sum(seg_end[i] if i in seg_end else max(v) - min(v) for i, v in seg_ts.items())
