@@ -231,3 +231,20 @@ class TestMore:
         result = cli("--version")
         assert 0 == result.exit_code
         assert eventlog.__version__ in result.stdout
+
+    def test_groups_and_samples_name_the_rank(self) -> None:
+        """Several ranks: `groups` gets a rank column and each sample says its rank."""
+        for rank in (0, 1):
+            envelope = {"v": 1, "run": "demo", "rank": rank}
+            events = [
+                *run(rank=rank),
+                {**envelope, "ts": 1009.0, "event": "group_summary", "seq": 90, "step": 3, "groups_total": 4},
+                {**envelope, "ts": 1009.5, "event": "sample", "seq": 91, "step": 3, "output": f"rank {rank}"},
+            ]
+            write(Path("ddp") / ("events.jsonl" if rank == 0 else "events.rank1.jsonl"), events)
+        groups = cli("groups", "ddp")
+        assert 0 == groups.exit_code, groups.stderr
+        assert "rank" == groups.stdout.split()[0]
+        samples = cli("samples", "ddp")
+        heads = [ln.removeprefix("── ").split(" · ")[0] for ln in samples.stdout.splitlines() if ln.startswith("──")]
+        assert ["rank 0", "rank 1"] == heads

@@ -44,8 +44,9 @@ def groups(
 
 
 def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
+    ranks = len({r.get("rank") for r in summ}) > 1  # several ranks: a rank column
     cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")
-    t = new_table(*cols, right=cols)
+    t = new_table(*(("rank",) if ranks else ()), *cols, right=cols)
     for r in summ:
         tt, tr = r.get("tokens_total"), r.get("tokens_trainable")
         share = f"{100 * tr / tt:.1f}%" if isinstance(tt, int) and isinstance(tr, int) and tt else ""
@@ -53,6 +54,7 @@ def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
             *(
                 text(x)
                 for x in (
+                    *((fmt_num(r.get("rank")),) if ranks else ()),
                     fmt_num(r.get("step")),
                     fmt_num(r.get("groups_total")),
                     fmt_num(r.get("groups_kept")),

@@ -49,12 +49,14 @@ def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:
 
 def _view(rows: list[dict[str, Any]], full: bool) -> None:
     out = console()
+    ranks = len({r.get("rank") for r in rows}) > 1  # several ranks: say which
     for r in rows:
         correct = r.get("correct")
         mark = ("✓ correct", "green") if correct is True else ("✗ wrong", "red") if correct is False else ("?", "")
         head = " · ".join(
             x
             for x in (
+                f"rank {fmt_num(r.get('rank'))}" if ranks else "",
                 f"step {fmt_num(r.get('step'))}",
                 sanitize(r.get("split") or ""),
                 f"#{fmt_num(r.get('index'))}" if r.get("index") is not None else "",
