@@ -12,6 +12,7 @@ from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Events, Paths, Rank, Steps, Strict, split_names
 from eventlog_cli.commands._output import json_line
 from eventlog_cli.commands._read import read
+from eventlog_cli.errors import DataError
 from eventlog_cli.query import compile_where
 from eventlog_cli.query.select import check_events, check_where_keys, select_events
 
@@ -35,7 +36,10 @@ def filter_(
     names = split_names(event)
     loaded = read(paths, names, strict=strict)
     records = loaded.records()
-    check_events(names, records)
+    try:
+        check_events(names, records)
+    except DataError:  # name the types the files do have: read them all (only on this error path)
+        check_events(names, read(paths).records())
     if where:
         check_where_keys(where_fields(where), records)
     out = sys.stdout.buffer
