@@ -14,6 +14,7 @@ import typer
 
 from eventlog._columns import columns_from_keys
 from eventlog._console import paint, use_colour
+from eventlog._evalfiles import saved_beside
 from eventlog._render import Renderer
 from eventlog_cli.commands._config import project_columns
 from eventlog_cli.commands._exit import guarded
@@ -53,7 +54,13 @@ def replay(
     if until_end and not follow:
         raise UsageError("--until-end needs --follow")
     cols = project_columns()
-    renderer = Renderer(style, verbose=verbose, columns=columns_from_keys(cols) if cols else None)
+    beside: dict[str, Any] = {}  # the events file being shown: its eval_logs/ are named as the run named them
+    renderer = Renderer(
+        style,
+        verbose=verbose,
+        columns=columns_from_keys(cols) if cols else None,
+        eval_saved=lambda ev: beside["saved"](ev) if "saved" in beside else None,
+    )
     rx = regex(grep) if grep else None
     colour = use_colour(sys.stdout)
     if follow:
@@ -67,14 +74,23 @@ def replay(
     if not follow:
         check_phase(phase, records)
     selector = Selector(names, rank, steps, phase)
+    files = list(loaded.files)
+
+    def show(rec: Record) -> None:
+        if selector.keep(rec) is None:
+            return
+        name = files[rec.file]
+        if name != "-" and beside.get("file") != name:
+            beside.update(file=name, saved=saved_beside(name))
+        _print(renderer, rec.event, rx, colour)
+
     for rec in records:
-        if selector.keep(rec) is not None:
-            _print(renderer, rec.event, rx, colour)
+        show(rec)
     if follow:
         tail = _Tail(paths or [], loaded, records)
+        files = tail.files  # the same list, grown as new files appear
         for rec in tail.records(until_end):
-            if selector.keep(rec) is not None:
-                _print(renderer, rec.event, rx, colour)
+            show(rec)
 
 
 def _print(renderer: Renderer, ev: dict[str, Any], rx: re.Pattern[str] | None, colour: bool) -> None:
