@@ -2,6 +2,9 @@
 
     metrics.loss > 0.5 and not (step < 10 or split == "train")
     msg =~ "too long"        level != 'debug'       metrics.kl == nan
+    metrics["rewards/accuracy/mean"] > 0.5          metrics["lr.scheduled"] < 1e-5
+
+A key with any characters is quoted in brackets (``metrics["lr.scheduled"]`` is one key, not a path).
 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
@@ -19,14 +22,15 @@ from typing import Any
 from eventlog._constants import decode_nonfinite
 from eventlog_cli.errors import UsageError
 
-__all__ = ["compile_where"]
+__all__ = ["compile_where", "where_fields"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
     | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<op>==|!=|<=|>=|=~|!~|<|>|\(|\))
-    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)
+    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*
+        (?:\[\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\](?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)*)
     )""",
     re.VERBOSE,
 )
@@ -44,6 +48,7 @@ Pred = Callable[[dict[str, Any]], bool]
 
 class _Parser:
     def __init__(self, src: str) -> None:
+        self.fields: list[list[str]] = []  # the field paths read, for where_fields()
         self.src = src
         self.toks: list[tuple[str, str, int]] = []
         pos = 0
@@ -143,7 +148,7 @@ class _Parser:
             value: Any = float(text) if any(c in text for c in ".eE") else int(text)
             return lambda ev: value
         if kind == "str":
-            s = re.sub(r"\\(.)", r"\1", text[1:-1])
+            s = _unquote(text)
             return lambda ev: s
         if kind == "name":
             low = text.lower()
@@ -152,7 +157,8 @@ class _Parser:
                 return lambda ev: const
             if low in ("and", "or", "not"):
                 self.fail(f"expected a field or value, got {text!r}", col)
-            path = text.split(".")
+            path = _path(text)
+            self.fields.append(path)
             return lambda ev: _get(ev, path)
         self.fail(f"expected a field or value, got {text!r}", col)
         raise AssertionError  # unreachable
@@ -193,3 +199,27 @@ def compile_where(src: str) -> Pred:
         UsageError: the expression is malformed, with a caret at the column.
     """
     return _Parser(src).parse()
+
+
+def where_fields(src: str) -> list[list[str]]:
+    """The field paths an expression reads (``metrics["a/b"] > 1`` → ``[["metrics", "a/b"]]``).
+
+    Raises:
+        UsageError: the expression is malformed.
+    """
+    parser = _Parser(src)
+    parser.parse()
+    return parser.fields
+
+
+# Quoted keys: metrics["rewards/acc/mean"] (the name token allows [ "..." ] parts).
+_SEGMENT = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]""")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _path(text: str) -> list[str]:
+    """``metrics["a/b"].c`` → ``["metrics", "a/b", "c"]``."""
+    return [m.group(1) if m.group(1) is not None else _unquote(m.group(2)) for m in _SEGMENT.finditer(text)]
