@@ -31,7 +31,7 @@ def trend_cmd(
     """A metric across evals or steps, one or several runs side by side, with the best marked."""
     fmt = output_format(json_output, csv_output)
     # Only lines that hold the key can answer: a literal pre-filter skips the rest before any parsing.
-    contains = orjson.dumps(metric_key(metric)).decode() + ":"
+    contains = orjson.dumps(metric_key(metric)).decode()  # the quoted key, whatever follows it
     loaded = read(paths, list(SOURCES.values()), strict=strict, contains=contains)
     source, name, frame = resolve_metric(loaded, metric)
     rows = trend(frame, name)

@@ -18,9 +18,9 @@ from eventlog._values import as_number
 from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._record import Record
 
-__all__ = ["ENVELOPE_DTYPES", "decode_typed", "frame_from_records", "is_free", "object_keys", "to_float"]
+__all__ = ["ENVELOPE_DTYPES", "decode_typed", "frame_from_records", "is_free", "object_keys", "to_columns", "to_float"]
 
-_KEY = r'"((?:[^"\\]|\\.)*)":'
+_STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
 ENVELOPE_DTYPES: dict[str, pl.DataType] = {
     "v": pl.Int64(),
     "ts": pl.Float64(),
@@ -69,14 +69,39 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
 
 
 def object_keys(lines: pl.Series, name: str) -> list[str]:
-    """Every key of the flat object ``name`` across all lines, in first-seen order."""
-    body = lines.str.extract(rf'"{re.escape(name)}":\{{([^{{}}]*)\}}')
-    keys = body.str.extract_all(_KEY).explode().drop_nulls().unique(maintain_order=True).to_list()
-    out = []
-    for match in keys:  # extract_all gives whole matches: '"name":'
-        k = match[1:-2]
-        out.append(orjson.loads(f'"{k}"') if "\\" in k else k)
+    """Every key of the flat object ``name`` across all lines, in first-seen order.
+
+    Any spelling: spaces around ``:``, braces or escaped quotes in key names, keys in
+    ``\\uXXXX`` escapes. A line whose object the pattern cannot read (a nested value, say)
+    is decoded with orjson.
+    """
+    quoted = re.escape(orjson.dumps(name).decode())
+    body = lines.str.extract(rf"{quoted}\s*:\s*\{{((?:[^{{}}\"]|{_STRING})*)\}}")
+    found = body.str.extract_all(rf"{_STRING}\s*:").explode().drop_nulls().unique(maintain_order=True).to_list()
+    out = [_key(m) for m in found]
+    maybe = lines.str.contains(orjson.dumps(name).decode(), literal=True) | lines.str.contains("\\", literal=True)
+    odd = lines.filter(body.is_null() & maybe)
+    for text in odd.to_list():  # the pattern could not read it: decode properly
+        try:
+            obj = orjson.loads(text).get(name)
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(obj, dict):
+            out.extend(str(k) for k in obj)
     return list(dict.fromkeys(out))
+
+
+def _key(match: str) -> str:
+    """The key of a match ``"name" :`` (escapes decoded)."""
+    text = match[: match.rindex('"') + 1]
+    return orjson.loads(text) if "\\" in text else text[1:-1]
+
+
+def to_columns(struct: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """The fields of a decoded map (one column per key) renamed ``prefix.key``, in one pass (linear in keys)."""
+    out = struct.unnest(struct.columns[0])
+    out.columns = [f"{prefix}.{k}" for k in out.columns]
+    return out
 
 
 def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
