@@ -49,11 +49,11 @@ def _view(rows: list[dict[str, Any]], source: str, name: str) -> None:
         part = [r for r in rows if r["run"] == run]
         t = new_table(
             "step",
-            name,
+            sanitize(name),
             "change",
             "best",
             title=f"{sanitize(run)}: {source}.{sanitize(name)}",
-            right=("step", name, "change"),
+            right=("step", sanitize(name), "change"),
         )
         for r in part:
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"

@@ -1,4 +1,4 @@
-"""Every line of every file checked against the schema of its type, plus seq gaps and repeats."""
+"""Every line of every file checked against the schema of its type, plus seq gaps, repeats and recorded drops."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
         if get_type(ev.get("event", "")) is None and isinstance(ev.get("event"), str):
             problems.append(
                 {**where, "problem": f"unknown event type {ev['event']!r} (not registered; passed through)"}
+            )
+        dropped = ev.get("events_dropped") if ev.get("event") == "run_end" else None
+        if type(dropped) is int and dropped > 0:
+            problems.append(
+                {**where, "problem": f"run_end records {dropped} event(s) dropped by the writer (lost, not in the file)"}
             )
         seq = ev.get("seq")
         if type(seq) is int:
