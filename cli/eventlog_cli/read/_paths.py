@@ -28,7 +28,7 @@ from eventlog_cli.errors import DataError
 
 __all__ = ["CHUNK", "chunks", "resolve_paths"]
 
-CHUNK = 8 << 20  # bytes of text per chunk read from a stream (stdin, gzip)
+CHUNK = 2 << 20  # bytes of text per chunk read from a stream (stdin, gzip)
 _GZIP = b"\x1f\x8b"
 _SUFFIXES = (".jsonl", ".jsonl.gz")
 

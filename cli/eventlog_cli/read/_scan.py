@@ -129,7 +129,8 @@ def _scan_chunks(
         if torn is not None:
             df = df.filter(pl.col("n") != offset + data.count(b"\n"))
         offset += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        yield df
+        # The kept lines are views into this chunk's text: copy the few kept out so the chunk can be freed.
+        yield df.with_columns(pl.col("line") + pl.lit("")) if wanted is not None else df
 
 
 def _python_lines(data: bytes, path: str, skipped: list[Skipped], offset: int = 0) -> pl.LazyFrame:
