@@ -47,9 +47,8 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
             )
         dropped = ev.get("events_dropped") if ev.get("event") == "run_end" else None
         if type(dropped) is int and dropped > 0:
-            problems.append(
-                {**where, "problem": f"run_end records {dropped} event(s) dropped by the writer (lost, not in the file)"}
-            )
+            lost = f"run_end records {dropped} event(s) dropped by the writer (lost, not in the file)"
+            problems.append({**where, "problem": lost})
         seq = ev.get("seq")
         if type(seq) is int:
             by_seq = seen.setdefault((f, ev.get("rank")), {})

@@ -126,7 +126,8 @@ class Loaded:
         if odd.height:  # another writer's spelling: decode the top-level seq properly
             fixed = odd.with_columns(pl.col("line").str.json_path_match("$.seq").alias("seq"))
             seqs = pl.concat([seqs.filter(pl.col("seq").is_not_null()), fixed])
-        seqs = seqs.select("file", pl.col("seq").cast(pl.UInt64, strict=False))  # beyond 2**64-1 or no number: unchecked
+        # A seq beyond 2**64-1, negative or not a number is left unchecked (never a traceback).
+        seqs = seqs.select("file", pl.col("seq").cast(pl.UInt64, strict=False))
         stats = (
             seqs.drop_nulls()
             .group_by("file")

@@ -21,7 +21,7 @@ import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
@@ -146,12 +146,12 @@ def chunks(path: str) -> Iterator[bytes] | None:
     with open(path, "rb") as f:
         if f.read(2) != _GZIP:
             return None
-    return _stream_chunks(open(path, "rb"), path)  # noqa: SIM115 (closed by the generator)
+    return _stream_chunks(open(path, "rb"), path)  # closed by the generator
 
 
 def _stream_chunks(raw: BinaryIO, name: str) -> Iterator[bytes]:
     head = raw.read(2)
-    src: BinaryIO = _Prepend(head, raw)
+    src: Any = _Prepend(head, raw)
     if head == _GZIP:
         src = gzip.GzipFile(fileobj=src, mode="rb")
     rest = b""
