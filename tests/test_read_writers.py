@@ -209,3 +209,15 @@ class TestWhereDepth:
             compile_where("(" * 101 + "step >= 2" + ")" * 101)
         assert "parentheses nested deeper than 100 levels at column 101" in str(err.value)
         assert "\n" not in str(err.value)
+
+
+class TestWideIntegers:
+    def test_a_step_beyond_int64_is_shown_as_itself(self, tmp_path: Path) -> None:
+        """Whole numbers past 2**63-1 (up to Int128) are read back, never shown as null."""
+        path = tmp_path / "events.jsonl"
+        events = [ev("step_metrics", i, step=s, metrics={"loss": 1.0}) for i, s in enumerate((1, 2**63, 2**64 - 1))]
+        path.write_text("".join(compact(e) + "\n" for e in events), encoding="utf-8")
+        code, rows = invoke(["table", "--json", str(path)])
+        assert (0, [1, 2**63, 2**64 - 1]) == (code, [r["step"] for r in rows])
+        normal = load([str(write(tmp_path / "r" / "events.jsonl", compact))]).frame("step_metrics")
+        assert ("Int64", "Int64") == (str(normal.schema["step"]), str(normal.schema["seq"]))  # narrowed when they fit

@@ -31,6 +31,9 @@ ENVELOPE_DTYPES: dict[str, pl.DataType] = {
 }
 
 
+_I64 = (-(2**63), 2**63 - 1)
+
+
 def to_float(e: pl.Expr) -> pl.Expr:
     """Numbers decoded as text ("0.5", "NaN", "Infinity") → Float64."""
     return e.cast(pl.String).cast(pl.Float64, strict=False)
@@ -57,7 +60,22 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
         make = READERS[reader_of(f)].dtype
         if make is not None:
             fields[f.name] = make(keys.get(f.name, []))
+    # Whole numbers are read as Int128 (Int64 would read 2**63 and beyond as null, silently), then
+    # narrowed back to Int64 when every value fits: a step of 2**64-1 is shown as itself.
+    wide = [k for k, t in fields.items() if t == pl.Int64]
+    fields.update({k: pl.Int128() for k in wide})
     decoded = df.select("file", "n", pl.col("line").str.json_decode(pl.Struct(fields)).alias("ev")).unnest("ev")
+    if decoded.height:
+        bounds = decoded.select(pl.col(wide).min().name.suffix(".lo"), pl.col(wide).max().name.suffix(".hi")).row(0)
+        lo, hi = bounds[: len(wide)], bounds[len(wide) :]
+        fits = [
+            k
+            for k, a, b in zip(wide, lo, hi, strict=True)
+            if (a is None or a >= _I64[0]) and (b is None or b <= _I64[1])
+        ]
+        decoded = decoded.with_columns(pl.col(fits).cast(pl.Int64))
+    else:
+        decoded = decoded.with_columns(pl.col(wide).cast(pl.Int64))
     exprs = []
     for f in et.fields:
         how = READERS[reader_of(f)].to_float
