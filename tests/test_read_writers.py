@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,24 @@ class TestPaths:
         os.mkfifo(tmp_path / "b.jsonl")
         assert [str(tmp_path / "a.jsonl")] == _paths.resolve_paths([str(tmp_path / "*.jsonl")])
         assert "b.jsonl: a FIFO, not a file; skipped" in capsys.readouterr().err
+
+
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+    def test_a_pipe_named_on_the_command_line_is_read(self, tmp_path: Path) -> None:
+        """`eventlog table <(zcat run.jsonl.gz)`: a FIFO named explicitly is read as a stream, gzip sniffed."""
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        data = gzip.compress("".join(compact(e) + "\n" for e in run_events()).encode())
+
+        def feed() -> None:
+            with open(fifo, "wb") as f:
+                f.write(data)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        code, got = invoke(["filter", str(fifo)])
+        writer.join(10)
+        assert (0, run_events()) == (code, got)
 
 
 class TestExportNames:

@@ -5,7 +5,8 @@ symlink or a symlink loop named ``*.jsonl``) are skipped with a note on stderr, 
 opened: opening a FIFO would wait for a writer forever. Every path shown on stderr goes
 through ``sanitize`` (a file name may hold control characters).
 
-Stdin and gzip files (recognised by their first bytes, whatever their name) are read as a
+A pipe named on the command line (``<(zcat run.jsonl.gz)``) is read like stdin. Stdin, pipes
+and gzip files (recognised by their first bytes, whatever their name) are read as a
 stream of line-aligned chunks (:func:`chunks`), so memory stays bounded by the chunk size
 plus the lines kept; plain files are read by polars itself.
 """
@@ -53,7 +54,7 @@ def resolve_paths(paths: Sequence[str]) -> list[str]:
         path = Path(p)
         if path.is_dir():
             files.extend(_run_files(path))
-        elif path.is_file():
+        elif path.is_file() or _is_pipe(path):  # named on the command line: a pipe is read as a stream
             files.append(str(path))
         elif any(c in p for c in "*?["):
             matched = sorted(glob.glob(p))
@@ -114,6 +115,13 @@ def _odd(path: Path) -> str:
     return "not a regular file"
 
 
+def _is_pipe(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _newest_run(root: Path) -> Path:
     runs = [d for d in root.iterdir() if d.is_dir() and any(d.glob("*.jsonl*"))] if root.is_dir() else []
     if not runs:
@@ -143,6 +151,8 @@ def chunks(path: str) -> Iterator[bytes] | None:
     """
     if path == "-":
         return _stream_chunks(sys.stdin.buffer, "stdin")
+    if _is_pipe(Path(path)):  # <(zcat run.jsonl.gz): its first bytes can be read only once
+        return _stream_chunks(open(path, "rb"), path)  # closed by the generator
     with open(path, "rb") as f:
         if f.read(2) != _GZIP:
             return None
