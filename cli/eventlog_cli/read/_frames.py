@@ -18,9 +18,19 @@ from eventlog._values import as_number
 from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._record import Record
 
-__all__ = ["ENVELOPE_DTYPES", "decode_typed", "frame_from_records", "is_free", "object_keys", "to_columns", "to_float"]
+__all__ = [
+    "ENVELOPE_DTYPES",
+    "STRING",
+    "decode_typed",
+    "frame_from_records",
+    "is_free",
+    "key_of",
+    "object_keys",
+    "to_columns",
+    "to_float",
+]
 
-_STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
+STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
 ENVELOPE_DTYPES: dict[str, pl.DataType] = {
     "v": pl.Int64(),
     "ts": pl.Float64(),
@@ -94,9 +104,9 @@ def object_keys(lines: pl.Series, name: str) -> list[str]:
     is decoded with orjson.
     """
     quoted = re.escape(orjson.dumps(name).decode())
-    body = lines.str.extract(rf"{quoted}\s*:\s*\{{((?:[^{{}}\"]|{_STRING})*)\}}")
-    found = body.str.extract_all(rf"{_STRING}\s*:").explode().drop_nulls().unique(maintain_order=True).to_list()
-    out = [_key(m) for m in found]
+    body = lines.str.extract(rf"{quoted}\s*:\s*\{{((?:[^{{}}\"]|{STRING})*)\}}")
+    found = body.str.extract_all(rf"{STRING}\s*:").explode().drop_nulls().unique(maintain_order=True).to_list()
+    out = [key_of(m) for m in found]
     maybe = lines.str.contains(orjson.dumps(name).decode(), literal=True) | lines.str.contains("\\", literal=True)
     odd = lines.filter(body.is_null() & maybe)
     for text in odd.to_list():  # the pattern could not read it: decode properly
@@ -109,7 +119,7 @@ def object_keys(lines: pl.Series, name: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _key(match: str) -> str:
+def key_of(match: str) -> str:
     """The key of a match ``"name" :`` (escapes decoded)."""
     text = match[: match.rindex('"') + 1]
     return orjson.loads(text) if "\\" in text else text[1:-1]

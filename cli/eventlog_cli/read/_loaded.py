@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import polars as pl
 
 from eventlog._schema import get_type
 from eventlog_cli.read._frames import (
+    ENVELOPE_DTYPES,
+    STRING,
     decode_typed,
     frame_from_records,
     is_free,
+    key_of,
     map_fields,
     object_keys,
     to_columns,
@@ -24,10 +28,7 @@ from eventlog_cli.read._scan import PREFIX, Skipped, scan, short
 __all__ = ["Loaded", "load"]
 
 # eventlog's own envelope, in its order: the seq without decoding the line (others: json_path_match).
-_SEQ_PREFIX = PREFIX + (
-    r'\s*,\s*"run"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"rank"\s*:\s*-?\d+\s*,\s*"seq"\s*:\s*(\d+)\s*[,}]'
-)
-
+_SEQ_PREFIX = PREFIX + (r'\s*,\s*"run"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"rank"\s*:\s*-?\d+\s*,\s*"seq"\s*:\s*(\d+)\s*[,}]')
 
 
 def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
@@ -94,9 +95,9 @@ class Loaded:
         if df.height == 0:
             return pl.DataFrame()
         et = get_type(event)
-        if is_free(et):
+        nested = map_fields(et) if et is not None else []
+        if is_free(et) or self._has_foreign_fields(df["line"], et, nested):
             return frame_from_records(self.records([event]), self.note)
-        nested = map_fields(et)
         wanted = {"metrics": metrics, "timing": timing}
         keys = {
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
@@ -118,6 +119,29 @@ class Loaded:
                 decoded = decoded.drop(name)
         decoded = decoded.filter(pl.col("event") == event)
         return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
+
+    def _has_foreign_fields(self, lines: pl.Series, et: Any, nested: list[str]) -> bool:
+        """Whether another writer added top-level fields the schema does not declare (kept as columns then).
+
+        Checked for types without maps of numbers (``sample``, ``checkpoint``...): for
+        ``step_metrics``/``eval_summary`` the key scan would cost as much as the decoding
+        itself, so fields outside their schema are not looked for there.
+        """
+        if nested:
+            return False
+        known = {*ENVELOPE_DTYPES, *(f.name for f in et.fields)}
+        found = set(lines.str.extract_all(rf"{STRING}\s*:").explode().drop_nulls().unique().to_list())
+        for match in found:
+            key = key_of(match)
+            if key in known:
+                continue
+            for text in lines.filter(lines.str.contains(match[: match.rindex('"') + 1], literal=True)).head(20):
+                try:
+                    if key in orjson.loads(text):
+                        return True
+                except (orjson.JSONDecodeError, TypeError):
+                    continue
+        return False
 
     def seq_problems(self) -> list[str]:
         """Gaps and duplicates in each file's ``seq`` (over the lines loaded; any writer's spelling)."""

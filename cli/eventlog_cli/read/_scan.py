@@ -35,9 +35,7 @@ from eventlog_cli.read._paths import chunks, resolve_paths
 __all__ = ["EMPTY", "PREFIX", "Skipped", "scan"]
 
 # The envelope opening a line: exact for the first keys of the top-level object (see above).
-PREFIX = (
-    r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
-)
+PREFIX = r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
 EMPTY = pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
 
 
