@@ -9,6 +9,8 @@ A key with any characters is quoted in brackets (``metrics["lr.scheduled"]`` is 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
 A field is a dotted path into the event (``metrics.loss``, ``config.lr``).
+Parentheses nest at most :data:`MAX_DEPTH` deep (a one-line error beyond); a run of
+``not`` is read without recursion (its parity).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 }
 _CONST = {"true": True, "false": False, "null": None, "nan": math.nan, "inf": math.inf}
 Pred = Callable[[dict[str, Any]], bool]
+MAX_DEPTH = 100
 
 
 class _Parser:
@@ -63,6 +66,7 @@ class _Parser:
             self.toks.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()
         self.i = 0
+        self.depth = 0
 
     def fail(self, what: str, col: int | None = None) -> None:
         col = len(self.src) if col is None else col
@@ -108,16 +112,22 @@ class _Parser:
         return parts[0] if len(parts) == 1 else (lambda ev: all(p(ev) for p in parts))
 
     def not_(self) -> Pred:
-        if self.word("not"):
-            inner = self.not_()
-            return lambda ev: not inner(ev)
-        return self.cmp()
+        negate = False
+        while self.word("not"):  # a loop, not recursion: 5000 nots are fine
+            negate = not negate
+        inner = self.cmp()
+        return (lambda ev: not inner(ev)) if negate else inner
 
     def cmp(self) -> Pred:
         t = self.peek()
         if t and t[1] == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                msg = f"--where: parentheses nested deeper than {MAX_DEPTH} levels at column {t[2] + 1}; simplify it"
+                raise UsageError(msg)
             inner = self.or_()
+            self.depth -= 1
             close = self.peek()
             if not close or close[1] != ")":
                 self.fail("expected ')'", close[2] if close else None)
