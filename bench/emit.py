@@ -266,8 +266,8 @@ def measure(names: list[str], n: int, paced: int, repeats: int) -> list[dict[str
     return results
 
 
-def training_loop_overhead(steps: int, repeats: int) -> dict[str, Any]:
-    """A loop of ~1 ms numpy work per step and 10 events per step, with and without eventlog."""
+def training_loop_overhead(steps: int, repeats: int, ms: float = 1.0) -> dict[str, Any]:
+    """A loop of ~``ms`` ms numpy work per step and 10 events per step, with and without eventlog."""
     code = r"""
 import sys, time, tempfile, numpy as np
 sys.path.insert(0, sys.argv[1])
@@ -295,12 +295,14 @@ print(time.perf_counter() - t0)
 
     def run(mode: str, reps: int, n: int) -> float:
         cmd = [sys.executable, "-c", code, str(ROOT), mode, str(n), str(reps)]
-        return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        one_thread = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        env = {**os.environ, **one_thread}  # BLAS threads on a shared 2-core box made the work itself vary 10x
+        return float(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout)
 
-    reps = max(1, round(3 * 0.001 / (run("none", 3, 300) / 300)))  # calibrate to ~1 ms of work per step
+    reps = max(1, round(3 * ms / 1000 / (run("none", 3, 300) / 300)))  # calibrate to ~ms of work per step
     times: dict[str, list[float]] = {"none": [], "eventlog": []}
-    for _ in range(repeats):
-        for mode in ("none", "eventlog"):
+    for r in range(repeats):  # alternate which goes first
+        for mode in ("none", "eventlog") if r % 2 == 0 else ("eventlog", "none"):
             times[mode].append(run(mode, reps, steps))
     none, el = statistics.median(times["none"]), statistics.median(times["eventlog"])
     return {
