@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -21,6 +22,23 @@ app = typer.Typer(
 )
 for module in (view, analysis, runs):
     module.register(app)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from eventlog import __version__
+
+        typer.echo(f"eventlog {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Analyse eventlog runs: phases, step tables, eval trends, samples, validation, export."""
 
 
 def run() -> None:
