@@ -59,7 +59,7 @@ def _plain(v: Any, fmt: str) -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
     if fmt == "d":
-        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+        return str(int(v)) if float(v).is_integer() else f"{round(v, 2):g}"  # a fractional epoch: 0.33
     if fmt == "pct":
         return f"{100 * v:.1f}%"
     if fmt == "s":

@@ -176,7 +176,7 @@ BUILTIN: tuple[EventType, ...] = (
         (
             _f("step", "int", True),
             _f("metrics", "numbers", True, "name → number"),
-            _f("epoch", "int"),
+            _f("epoch", "number", description="may be fractional (HF reports 0.25 after a quarter epoch)"),
             _f("total_epochs", "int"),
             _f("total_steps", "int"),
             _f("timing", "numbers", description="name → seconds"),
