@@ -175,7 +175,7 @@ BUILTIN: tuple[EventType, ...] = (
         "Metrics of one training step.",
         (
             _f("step", "int", True),
-            _f("metrics", "numbers", True, "name → number"),
+            _f("metrics", "numbers", True, "name → number; null: not measured"),
             _f("epoch", "number", description="may be fractional (HF reports 0.25 after a quarter epoch)"),
             _f("total_epochs", "int"),
             _f("total_steps", "int"),
@@ -505,7 +505,7 @@ def _decoded_ok(kind: Any, v: Any) -> bool:
     if kind == "bool":
         return isinstance(v, bool)
     if kind == "numbers":
-        return isinstance(v, dict) and all(_is_num(x) for x in v.values())
+        return isinstance(v, dict) and all(x is None or _is_num(x) for x in v.values())
     if kind == "any":
         return True
     try:
@@ -542,7 +542,7 @@ _KIND_SCHEMA: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
     "scalar": {"anyOf": [{"type": ["string", "boolean", "null"]}, _NUMBER]},
     "object": {"type": "object"},
-    "numbers": {"type": "object", "additionalProperties": _NUMBER},
+    "numbers": {"type": "object", "additionalProperties": {"anyOf": [_NUMBER, {"type": "null"}]}},
     "ints": {"type": "array", "items": {"type": "integer"}},
     "strings": {"type": "array", "items": {"type": "string"}},
     "number_list": {"type": "array", "items": _NUMBER},

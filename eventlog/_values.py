@@ -110,18 +110,20 @@ def to_number(v: Any, where: str) -> int | float | str:
     raise EncodeError(msg)
 
 
-def to_number_map(d: Any, where: str) -> dict[str, int | float | str]:
-    """A mapping of name → number, copied; the hot path for ``metrics``."""
+def to_number_map(d: Any, where: str) -> dict[str, int | float | str | None]:
+    """A mapping of name → number (or None: not measured), copied; the hot path for ``metrics``."""
     if not isinstance(d, Mapping):
         msg = f"{where}: expected an object of name → number, got {type(d).__name__}"
         raise EncodeError(msg)
-    out: dict[str, int | float | str] = {}
+    out: dict[str, int | float | str | None] = {}
     for k, v in d.items():
         if type(k) is not str:
             msg = f"{where}: key {k!r} is not a string"
             raise EncodeError(msg)
         if type(v) is float and v - v == 0.0:
             out[k] = v
+        elif v is None:  # "not measured" (TRL logs None when every value was NaN): kept as null
+            out[k] = None
         else:
             out[k] = to_number(v, f"{where}.{k}")
     return out

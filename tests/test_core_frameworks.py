@@ -44,3 +44,37 @@ class TestFractionalEpoch:
         out = cli("table", "--cols", "step,epoch,loss", str(run_dir))
         assert 0 == out.exit_code
         assert "      1 0.33…         1\n" == out.stdout.splitlines(keepends=True)[1]
+
+
+class TestNotMeasured:
+    def test_none_metric_is_kept_as_null_distinct_from_nan(self, run_dir: Path) -> None:
+        """metrics={"a": None, "b": nan} stores null and "NaN": not measured vs diverged."""
+        eventlog.emit("step_metrics", step=1, metrics={"a": None, "b": float("nan"), "c": 1.0})
+        eventlog.emit("eval_summary", step=1, metrics={"accuracy": None})
+        eventlog.finish()
+        assert {"a": None, "b": "NaN", "c": 1.0} == _events(run_dir, "step_metrics")[0]["metrics"]
+        assert {"accuracy": None} == _events(run_dir, "eval_summary")[0]["metrics"]
+
+    def test_cli_reads_null_metric_as_empty_and_validate_passes(self, run_dir: Path) -> None:
+        """validate accepts null metrics; table shows '-' for null and 'nan' for NaN, with no warning."""
+        eventlog.emit("step_metrics", step=1, metrics={"a": None, "b": float("nan")})
+        eventlog.emit("step_metrics", step=2, metrics={"a": 0.5, "b": 1.0})
+        eventlog.finish()
+        assert 0 == cli("validate", str(run_dir)).exit_code
+        out = cli("table", "--cols", "step,a,b", str(run_dir))
+        assert 0 == out.exit_code
+        rows = [ln.split() for ln in out.stdout.splitlines()[1:]]
+        assert [["1", "-", "nan"], ["2", "0.5", "1"]] == rows
+        assert "not numbers" not in out.stderr
+        for cmd in ("summary", "replay"):
+            assert 0 == cli(cmd, str(run_dir)).exit_code
+
+    def test_console_prints_a_null_metric(self, tmp_path: Path) -> None:
+        """The live console shows a not-measured metric instead of failing."""
+        import io
+
+        buf = io.StringIO()
+        eventlog.init(tmp_path / "c", run="c", console="compact", console_stream=buf)
+        eventlog.emit("step_metrics", step=1, metrics={"loss": None, "kl": 0.5})
+        eventlog.finish()
+        assert "kl" in buf.getvalue()

@@ -93,6 +93,6 @@ class TestDemo:
             "rank": 0,
             "seq": 0,
             "step": "one",
-            "metrics": {"loss": None},
+            "metrics": {"loss": "high"},  # None is valid: "not measured"
         }
         assert 2 <= len(list(Draft202012Validator(doc, registry=registry).iter_errors(bad)))
