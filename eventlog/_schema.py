@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from eventlog._fastcheck import SLOW, acceptor
-from eventlog._values import NONFINITE, to_any, to_number, to_number_map, to_str
+from eventlog._values import NONFINITE, _unwrap_scalar, to_any, to_number, to_number_map, to_str
 from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
@@ -300,10 +300,7 @@ def _check_kind(kind: Kind, v: Any, where: str, enum: tuple[str, ...] | None = N
     if kind == "numbers":
         return to_number_map(v, where)
     if kind == "int":
-        if type(v) is int or (type(v) is not bool and hasattr(v, "__index__")):
-            return to_number(int(v.__index__()), where)
-        msg = f"{where}: expected an int, got {type(v).__name__}"
-        raise EncodeError(msg)
+        return _check_int(v, where)
     if kind == "string":
         if type(v) is not str:
             msg = f"{where}: expected a str, got {type(v).__name__}"
@@ -321,6 +318,31 @@ def _check_kind(kind: Kind, v: Any, where: str, enum: tuple[str, ...] | None = N
     out = to_any(v, where)
     _check_shape(kind, out, where)
     return out
+
+
+class _CoercibleError(EncodeError):
+    """A float (or float tensor) where an int belongs: an error in strict mode, ``value`` otherwise."""
+
+    def __init__(self, msg: str, value: int, note: str) -> None:
+        super().__init__(msg)
+        self.value = value
+        self.note = note
+
+
+def _check_int(v: Any, where: str) -> int | float | str:
+    if type(v) is int:
+        return to_number(v, where)
+    u = v
+    if type(v) is not bool and not isinstance(v, (int, float)):
+        u = _unwrap_scalar(v)  # torch / numpy scalars: .item(), never __index__ (a float tensor raises TypeError)
+    if type(u) is not bool and isinstance(u, int):
+        return to_number(int(u), where)
+    if isinstance(u, float) and u - u == 0.0:
+        coerced = round(u)
+        msg = f"{where}: expected an int, got {type(v).__name__} {u!r}; pass int(value)"
+        raise _CoercibleError(msg, coerced, f"; stored {coerced}" + ("" if coerced == u else " (rounded)"))
+    msg = f"{where}: expected an int, got {type(v).__name__}"
+    raise EncodeError(msg)
 
 
 def _check_shape(kind: Kind, out: Any, where: str) -> None:
@@ -420,6 +442,10 @@ def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: P
     except EncodeError as exc:
         if strict:
             raise
+        if isinstance(exc, _CoercibleError):
+            warn(f"{name}:type:{k}", str(exc) + exc.note)
+            out[k] = exc.value
+            return
         warn(f"{name}:type:{k}", str(exc))
         out[k] = _lenient(v, where, strict, warn)
 

@@ -78,3 +78,52 @@ class TestNotMeasured:
         eventlog.emit("step_metrics", step=1, metrics={"loss": None, "kl": 0.5})
         eventlog.finish()
         assert "kl" in buf.getvalue()
+
+
+class TestFloatWhereIntBelongs:
+    @pytest.mark.parametrize("kind", ["torch", "numpy", "float"])
+    def test_strict_mode_raises_a_clear_error(self, run_dir: Path, kind: str) -> None:
+        """step=tensor(3.0) / float32(3.0) / 3.0 raises ValidationError naming the field, not a raw TypeError."""
+        value = _float_value(kind, 3.0)
+        with pytest.raises(eventlog.ValidationError, match=r"event 'step_metrics' field 'step': expected an int, got"):
+            eventlog.emit("step_metrics", step=value, metrics={"loss": 1.0})
+
+    @pytest.mark.parametrize("kind", ["torch", "numpy", "float"])
+    def test_lenient_mode_coerces_and_warns_once(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+    ) -> None:
+        """Without strict mode the value is stored as an int, with one warning for three calls."""
+        import warnings
+
+        monkeypatch.delenv("EVENTLOG_STRICT")
+        eventlog.init(tmp_path / "r", run="r", console="off")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for step in (3.0, 4.0, 5.6):
+                eventlog.emit("step_metrics", step=_float_value(kind, step), metrics={"loss": 1.0})
+        texts = [str(w.message) for w in caught if "field 'step'" in str(w.message)]
+        assert 1 == len(texts)
+        assert texts[0].endswith("pass int(value); stored 3")
+        assert [3, 4, 6] == [e["step"] for e in _events(tmp_path / "r", "step_metrics")]
+        eventlog.finish()
+        assert 0 == cli("validate", str(tmp_path / "r")).exit_code
+
+    def test_int_tensor_is_accepted(self, run_dir: Path) -> None:
+        """An integer tensor or numpy int is an int."""
+        import numpy as np
+
+        torch = pytest.importorskip("torch")
+        eventlog.emit("step_metrics", step=torch.tensor(7), metrics={}, total_steps=np.int64(9))
+        ev = _events(run_dir, "step_metrics")[0]
+        assert (7, 9) == (ev["step"], ev["total_steps"])
+
+
+def _float_value(kind: str, v: float) -> Any:
+    if kind == "torch":
+        torch = pytest.importorskip("torch")
+        return torch.tensor(v)
+    if kind == "numpy":
+        import numpy as np
+
+        return np.float32(v)
+    return v
