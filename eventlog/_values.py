@@ -151,10 +151,11 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
         if isinstance(v, Mapping):
             out: dict[str, Any] = {}
             for k, x in v.items():
-                if type(k) is not str:
-                    msg = f"{where}: key {k!r} is not a string; JSON object keys must be strings"
+                key = k if type(k) is str else _key_text(k, where)
+                if key in out:
+                    msg = f"{where}: keys {key!r} and {k!r} collide once stored as JSON strings; rename one"
                     raise EncodeError(msg)
-                out[to_str(k, where)] = to_any(x, f"{where}.{k}", _depth + 1, seen)
+                out[to_str(key, where)] = to_any(x, f"{where}.{key}", _depth + 1, seen)
             return out
         return [to_any(x, f"{where}[{i}]", _depth + 1, seen) for i, x in enumerate(v)]
     if isinstance(v, str):
@@ -172,4 +173,20 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
     if tolist is not None:
         return to_any(tolist(), where, _depth + 1, _seen)
     msg = f"{where}: cannot store a {type(v).__name__} as JSON; pass a number, str, list or dict"
+    raise EncodeError(msg)
+
+
+def _key_text(k: Any, where: str) -> str:
+    """A non-string mapping key as JSON would spell it (``id2label: {0: "a"}`` → ``"0"``)."""
+    if isinstance(k, enum.Enum):
+        k = k.value
+    k = _unwrap_scalar(k)
+    if k is None or isinstance(k, bool):
+        return {None: "null", True: "true", False: "false"}[k]
+    if isinstance(k, str):
+        return str(k)
+    if isinstance(k, (int, float)):
+        n = to_number(k, where)
+        return n if isinstance(n, str) else repr(n)
+    msg = f"{where}: key {k!r} is a {type(k).__name__}; object keys must be str, int, float, bool or None"
     raise EncodeError(msg)

@@ -127,3 +127,21 @@ def _float_value(kind: str, v: float) -> Any:
 
         return np.float32(v)
     return v
+
+
+class TestConfigKeys:
+    def test_non_string_keys_are_stored_as_json_spells_them(self, tmp_path: Path) -> None:
+        """id2label={0: "neg"} (every HF model config) is stored with string keys, not as one repr string."""
+        cfg = {"id2label": {0: "neg", 1: "pos"}, "flags": {True: 1, None: 2, 1.5: 3}, "lr": 0.1}
+        eventlog.init(tmp_path / "r", run="r", console="off", config=cfg)
+        start = _events(tmp_path / "r", "run_start")[0]
+        assert {
+            "id2label": {"0": "neg", "1": "pos"},
+            "flags": {"true": 1, "null": 2, "1.5": 3},
+            "lr": 0.1,
+        } == start["config"]
+
+    def test_colliding_keys_are_an_error_naming_both(self, run_dir: Path) -> None:
+        """{1: "a", "1": "b"} cannot be stored without loss: a clear error."""
+        with pytest.raises(eventlog.EncodeError, match="keys '1' and 1 collide"):
+            eventlog.emit("log", level="info", msg="x", config={"1": "b", 1: "a"})
