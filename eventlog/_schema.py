@@ -246,6 +246,14 @@ BUILTIN: tuple[EventType, ...] = (
         ),
     ),
     EventType(
+        "config_update",
+        "Hyperparameters known only after run_start (Lightning's log_hyperparams, a tracker's init).",
+        (
+            _f("config", "object", True, "the new or changed keys; stored with string keys"),
+            _f("source", "string", description="who reported them, e.g. lightning"),
+        ),
+    ),
+    EventType(
         "log",
         "A free-form message (from get_logger() or stdlib logging).",
         (

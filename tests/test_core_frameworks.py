@@ -145,3 +145,30 @@ class TestConfigKeys:
         """{1: "a", "1": "b"} cannot be stored without loss: a clear error."""
         with pytest.raises(eventlog.EncodeError, match="keys '1' and 1 collide"):
             eventlog.emit("log", level="info", msg="x", config={"1": "b", 1: "a"})
+
+
+class TestConfigUpdate:
+    def test_config_update_is_validated(self, run_dir: Path) -> None:
+        """config_update needs a config object; source is optional."""
+        with pytest.raises(eventlog.ValidationError, match="'config'"):
+            eventlog.emit("config_update", source="lightning")
+        eventlog.emit("config_update", config={"lr": 0.001, 3: "x"}, source="lightning")
+        assert {"lr": 0.001, "3": "x"} == _events(run_dir, "config_update")[0]["config"]
+
+    def test_summary_shows_each_update(self, run_dir: Path) -> None:
+        """summary prints one line per config_update (nested keys flattened), and --json lists them."""
+        import json
+
+        eventlog.emit("config_update", config={"lr": 0.001, "model": {"layers": 2}}, source="lightning")
+        eventlog.emit("config_update", config={"note": "\x1b[31mred"})
+        eventlog.finish()
+        out = cli("summary", str(run_dir))
+        assert 0 == out.exit_code
+        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("config update")]
+        assert [
+            "config update (lightning): lr=0.001, model.layers=2 (2 keys)",
+            "config update: note=\\x1b[31mred (1 key)",
+        ] == lines
+        data = json.loads(cli("summary", "--json", str(run_dir)).stdout)
+        assert [{"source": "lightning", "config": {"lr": 0.001, "model": {"layers": 2}}}] == data["config_updates"][:1]
+        assert 0 == cli("validate", str(run_dir)).exit_code

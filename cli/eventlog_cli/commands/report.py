@@ -18,7 +18,7 @@ from eventlog_cli._options import Json, Paths, Strict
 from eventlog_cli._output import console, emit_json, new_table, text
 from eventlog_cli._query import better_high, nonfinite_metrics, phase_counts, phase_rows
 
-_LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"]
+_LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log", "config_update"]
 _MAIN_STEP = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
@@ -58,9 +58,32 @@ def run_summary(
             for r in records
             if r.get("event") == "checkpoint"
         ],
+        "config_updates": [
+            {"source": r.get("source"), "config": r.get("config")}
+            for r in records
+            if r.get("event") == "config_update" and isinstance(r.get("config"), dict)
+        ],
         "warnings": _warnings(loaded, records, rows, steps, evals, end),
     }
     return out
+
+
+def _config_text(cfg: dict[str, Any], limit: int = 160) -> str:
+    """``lr=0.001, layers=4, … (12 keys)``: nested objects flattened with dots, clipped."""
+    flat: list[str] = []
+
+    def walk(prefix: str, v: Any) -> None:
+        if isinstance(v, dict) and v:
+            for k, x in v.items():
+                walk(f"{prefix}{k}.", x)
+        else:
+            flat.append(f"{prefix[:-1]}={fmt_num(v) if isinstance(v, (int, float)) else v}")
+
+    walk("", cfg)
+    body = ", ".join(flat)
+    if len(body) > limit:
+        body = body[: limit - 1] + "…"
+    return f"{body} ({len(flat)} key{'s' if len(flat) != 1 else ''})"
 
 
 def _metric_stats(frame: pl.DataFrame, source: str, only: tuple[str, ...] | None) -> list[dict[str, Any]]:
@@ -187,6 +210,9 @@ def _print_summary(s: dict[str, Any]) -> None:
                 + (f" ({fmt_bytes(last['size_bytes'])})" if last.get("size_bytes") is not None else "")
             )
         )
+    for u in s["config_updates"]:
+        src = f" ({u['source']})" if u.get("source") else ""
+        out.print(text(f"config update{src}: {_config_text(u['config'])}"))
     out.print(text("warnings:" if s["warnings"] else "warnings: none", "yellow" if s["warnings"] else ""))
     for w in s["warnings"]:
         out.print(text(f"  ⚠ {w}", "yellow"))
