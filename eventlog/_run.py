@@ -31,10 +31,11 @@ from eventlog._console import Console
 from eventlog._render import Renderer
 from eventlog._schema import check
 from eventlog._writer import Writer
-from eventlog.exceptions import ConfigError
+from eventlog.exceptions import ConfigError, ValidationError
 
 __all__ = ["Run", "current_run", "emit", "finish", "flush", "init", "reset"]
 
+_RUN_STATUS = ("completed", "failed", "interrupted")
 _RANK_VARS = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 
 
@@ -296,15 +297,28 @@ def flush() -> None:
 def finish(status: str | None = None, *, error: str | None = None, mode: str | None = None) -> None:
     """End the run: close open phases as interrupted, emit ``run_end``, flush, close.
 
+    Call it yourself to record the outcome without relying on the exit hook,
+    e.g. ``eventlog.finish(status="failed", error=str(exc))`` in an except block;
+    later calls and the exit hook then do nothing.
+
     Args:
         status: completed / failed / interrupted (default: what the process
             hooks saw, else completed).
         error: the error text for a failed run.
         mode: e.g. ``validation_only``.
+
+    Raises:
+        ValidationError: in strict mode, for a status that is not one of the three.
     """
     st = _state
     if st is None or st.finished or st.pid != os.getpid():
         return
+    if status is not None and status not in _RUN_STATUS:
+        msg = f"finish(status={status!r}): expected one of {', '.join(_RUN_STATUS)}"
+        if st.strict:
+            raise ValidationError(msg)
+        st.warn("finish-status", msg + "; recorded as failed")
+        status, error = "failed", error or f"finish(status={status!r})"
     from eventlog._phase import close_open_phases
 
     close_open_phases(st)

@@ -172,3 +172,36 @@ class TestConfigUpdate:
         data = json.loads(cli("summary", "--json", str(run_dir)).stdout)
         assert [{"source": "lightning", "config": {"lr": 0.001, "model": {"layers": 2}}}] == data["config_updates"][:1]
         assert 0 == cli("validate", str(run_dir)).exit_code
+
+
+class TestFinishStatus:
+    def test_failed_status_and_error_are_recorded_without_the_exit_hook(self) -> None:
+        """finish(status="failed", error=...) writes that run_end; a clean exit afterwards changes nothing."""
+        from conftest import run_python
+
+        code = (
+            "import sys, eventlog\n"
+            "eventlog.init(sys.argv[1], run='r', console='off')\n"
+            "with eventlog.phase('training'):\n"
+            "    eventlog.finish(status='failed', error='loss diverged at step 7')\n"
+            "eventlog.finish()\n"
+        )
+        out = run_python(code, "r")
+        assert 0 == out.returncode, out.stderr
+        ends = [e for e in read_events(Path("r") / "events.jsonl") if e["event"] in ("run_end", "phase_end")]
+        assert [("phase_end", "interrupted"), ("run_end", "failed")] == [(e["event"], e["status"]) for e in ends]
+        assert "loss diverged at step 7" == ends[-1]["error"]
+        summary = cli("summary", "r")
+        assert "run r: failed" in summary.stdout
+        assert "error: loss diverged at step 7" in summary.stdout
+
+    def test_unknown_status_is_refused_in_strict_mode(self, run_dir: Path) -> None:
+        """A typo in the status is a clear error, and the run stays open."""
+        with pytest.raises(eventlog.ValidationError, match="finish\\(status='fail'\\): expected one of"):
+            eventlog.finish(status="fail")
+        eventlog.finish(status="failed", error="x")
+        assert ["failed"] == [e["status"] for e in _events_file(run_dir, "run_end")]
+
+
+def _events_file(run_dir: Path, name: str) -> list[dict[str, Any]]:
+    return [e for e in read_events(run_dir / "events.jsonl") if e["event"] == name]
