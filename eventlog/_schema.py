@@ -185,7 +185,7 @@ BUILTIN: tuple[EventType, ...] = (
     ),
     EventType(
         "group_summary",
-        "The GRPO group summary of one step.",
+        "The GRPO group summary of one step; extra number/str fields (frac_reward_zero_std...) are kept.",
         (
             _f("step", "int", True),
             _f("groups_total", "int", True),
@@ -198,6 +198,7 @@ BUILTIN: tuple[EventType, ...] = (
             _f("tokens_total", "int"),
             _f("tokens_trainable", "int"),
         ),
+        extra="scalar",
     ),
     EventType(
         "group_detail",
@@ -232,7 +233,7 @@ BUILTIN: tuple[EventType, ...] = (
     ),
     EventType(
         "sample",
-        "One model output with its prompt, answers and reward.",
+        "One model output with its prompt, answers and reward; extra number/str fields are kept.",
         (
             _f("output", "string", True),
             _f("step", "int"),
@@ -244,6 +245,7 @@ BUILTIN: tuple[EventType, ...] = (
             _f("reward", "number"),
             _f("correct", "bool"),
         ),
+        extra="scalar",
     ),
     EventType(
         "config_update",

@@ -205,3 +205,38 @@ class TestFinishStatus:
 
 def _events_file(run_dir: Path, name: str) -> list[dict[str, Any]]:
     return [e for e in read_events(run_dir / "events.jsonl") if e["event"] == name]
+
+
+class TestExtraFields:
+    def test_sample_and_group_summary_keep_extra_fields_through_export(self, run_dir: Path) -> None:
+        """Per-function rewards, advantage, frac_reward_zero_std: written, valid, and exported as columns."""
+        import polars as pl
+
+        eventlog.emit(
+            "sample", step=1, prompt="2+2?", output="4", reward=1.5, reward_fmt=0.5, reward_acc=1.0, advantage=0.7
+        )
+        eventlog.emit(
+            "group_summary",
+            step=1,
+            groups_total=2,
+            groups_kept=1,
+            num_generations=4,
+            frac_reward_zero_std=0.5,
+            reward_acc_std=0.25,
+            note="trl",
+        )
+        with pytest.raises(eventlog.ValidationError, match="advantage"):
+            eventlog.emit("sample", output="x", advantage=[0.1, 0.2])  # extras are scalars
+        eventlog.finish()
+        assert 0 == cli("validate", str(run_dir)).exit_code
+        out = cli("export", str(run_dir), "--out", "exp")
+        assert 0 == out.exit_code
+        sample = pl.read_parquet("exp/sample.parquet").row(0, named=True)
+        assert (0.5, 1.0, 0.7) == (sample["reward_fmt"], sample["reward_acc"], sample["advantage"])
+        groups = pl.read_parquet("exp/group_summary.parquet").row(0, named=True)
+        assert (4, 0.5, 0.25, "trl") == (
+            groups["num_generations"],
+            groups["frac_reward_zero_std"],
+            groups["reward_acc_std"],
+            groups["note"],
+        )
