@@ -21,6 +21,7 @@ class TestExports:
             "Any",
             "demo",
             "exceptions",
+            "integrations",  # a subpackage, present once something imported it
             "testing",
         }
         public |= {"EventlogHandler", "__version__"}

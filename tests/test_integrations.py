@@ -1,0 +1,192 @@
+"""The framework integrations, with the real frameworks training tiny models for a few steps.
+
+Each training script in tests/frameworks/ runs in its own interpreter (as a user's script would, so the
+run ends at process exit), then the installed ``eventlog`` command checks and reads the result.
+Frameworks come from the ``integrations`` extra (``make test`` installs it); without it these tests are
+skipped, unless EVENTLOG_FRAMEWORK_TESTS=required (set by ``make test``), where a missing one fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, read_events
+
+SCRIPTS = Path(__file__).parent / "frameworks"
+EVENTLOG = Path(sys.executable).parent / "eventlog"
+pytestmark = pytest.mark.timeout(600)
+
+
+def need(*modules: str) -> None:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        if os.environ.get("EVENTLOG_FRAMEWORK_TESTS") == "required":
+            pytest.fail(f"{', '.join(missing)} not installed: pip install -e '.[integrations]' (see Makefile)")
+        pytest.skip(f"{', '.join(missing)} not installed (the integrations extra)")
+
+
+def train(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_") and k not in ("RANK", "WORLD_SIZE")}
+    env.update(
+        EVENTLOG_STRICT="1",
+        PYTHONPATH=str(ROOT),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        OMP_NUM_THREADS="1",
+    )
+    out = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=540
+    )
+    assert 0 == out.returncode, f"{script} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    return out
+
+
+def eventlog_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command, as a user runs it."""
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([str(EVENTLOG), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def check_cli(run_dir: Path, metric: str) -> dict[str, Any]:
+    """validate, summary, table and trend all succeed on the run; returns summary --json."""
+    v = eventlog_cli("validate", str(run_dir))
+    assert 0 == v.returncode, v.stdout + v.stderr
+    assert ", 0 problem(s)" in v.stdout
+    for args in (["summary"], ["table"], ["trend", metric]):
+        r = eventlog_cli(*args, str(run_dir))
+        assert 0 == r.returncode, f"{args}: {r.stderr}"
+        assert r.stdout.strip()
+        assert "Traceback" not in r.stderr
+    return json.loads(eventlog_cli("summary", "--json", str(run_dir)).stdout)
+
+
+def by_type(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["event"] == name]
+
+
+class TestImportWeight:
+    def test_integrations_package_imports_no_framework(self) -> None:
+        """import eventlog and eventlog.integrations load none of torch, transformers, trl, lightning, accelerate."""
+        code = (
+            "import sys, eventlog, eventlog.integrations; print(' '.join(sorted(m for m in sys.modules if "
+            "m.split('.')[0] in {'torch','transformers','trl','lightning','pytorch_lightning','accelerate',"
+            "'tensorboard','numpy'})))"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert "" == out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def hf_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    need("torch", "transformers")
+    out = tmp_path_factory.mktemp("hf")
+    train("hf_trainer.py", str(out / "train"), "callback", cwd=out)
+    return out / "train"
+
+
+class TestTransformers:
+    def test_trainer_run_is_recorded(self, hf_run: Path) -> None:
+        """Fractional epochs, named eval datasets as splits, checkpoints, the final record, a later evaluate()."""
+        events = read_events(hf_run / "eventlog" / "events.jsonl")
+        steps = by_type(events, "step_metrics")
+        assert [(2, 0.25), (4, 0.5), (6, 0.75), (8, 1)] == [(e["step"], e["epoch"]) for e in steps]
+        assert {"loss", "grad_norm", "learning_rate"} <= set(steps[0]["metrics"])
+        evals = [(e["step"], e["split"]) for e in by_type(events, "eval_summary")]
+        assert [(3, "g0"), (3, "g1"), (6, "g0"), (6, "g1"), (8, "g0"), (8, "g1"), (8, "eval")] == evals
+        assert {"loss", "accuracy", "runtime"} <= set(by_type(events, "eval_summary")[0]["metrics"])
+        ckpts = by_type(events, "checkpoint")
+        assert [4, 8] == [c["step"] for c in ckpts]
+        assert all(c["path"].endswith(f"checkpoint-{c['step']}") and c["size_bytes"] > 0 for c in ckpts)
+        start = events[0]
+        assert ("run_start", "hf-tiny") == (start["event"], start["run"])
+        assert {"0": "neg", "1": "pos"} == start["config"]["model"]["id2label"]
+        ends = {e["phase"]: e for e in by_type(events, "phase_end")}
+        assert "train_loss" in ends["training"] and "train_runtime" in ends["training"]
+        assert 8 == len([e for e in by_type(events, "phase_end") if e["phase"] == "training_step"])
+        last_eval = by_type(events, "phase_start")[-1]
+        assert ("validation", None) == (last_eval["phase"], last_eval.get("parent"))  # after training: top level
+        assert ("run_end", "completed") == (events[-1]["event"], events[-1]["status"])
+
+    def test_cli_reads_the_run(self, hf_run: Path) -> None:
+        """validate, summary, table and trend work on it; summary shows 8/8 steps and both checkpoints."""
+        summary = check_cli(hf_run / "eventlog", "accuracy")
+        assert ("completed", 8, 8) == (summary["status"], summary["steps_done"], summary["total_steps"])
+        assert 2 == len(summary["checkpoints"])
+        table = eventlog_cli("table", "--cols", "step,loss", str(hf_run / "eventlog")).stdout.splitlines()
+        assert ["2/8", "4/8", "6/8", "8/8"] == [row.split()[0] for row in table[1:]]
+
+    def test_report_to_eventlog_after_register(self, tmp_path: Path) -> None:
+        """register() makes TrainingArguments(report_to="eventlog") record the same run."""
+        need("torch", "transformers")
+        train("hf_trainer.py", str(tmp_path / "t"), "report_to", cwd=tmp_path)
+        events = read_events(tmp_path / "t" / "eventlog" / "events.jsonl")
+        assert [2, 4, 6, 8] == [e["step"] for e in by_type(events, "step_metrics")]
+        assert 0 == eventlog_cli("validate", str(tmp_path / "t" / "eventlog")).returncode
+
+
+class TestTRL:
+    def test_grpo_samples_and_group_stats(self, tmp_path: Path) -> None:
+        """GRPOTrainer with two reward functions: completions as samples, group statistics, None metrics valid."""
+        need("torch", "transformers", "trl", "datasets")
+        train("trl_grpo.py", str(tmp_path / "g"), cwd=tmp_path)
+        run_dir = tmp_path / "g" / "eventlog"
+        events = read_events(run_dir / "events.jsonl")
+        steps = by_type(events, "step_metrics")
+        assert [1, 2, 3] == [e["step"] for e in steps]
+        assert {"reward", "reward_std", "frac_reward_zero_std", "rewards/reward_short/mean"} <= set(steps[0]["metrics"])
+        samples = by_type(events, "sample")
+        assert 12 == len(samples)  # 3 steps × 4 completions
+        s = samples[0]
+        assert {"prompt", "output", "reward_short", "reward_says_yes", "advantage", "step", "split"} <= set(s)
+        assert s["reward_short"] == pytest.approx(-len(s["output"].split()) / 8)
+        groups = by_type(events, "group_summary")
+        assert [1, 2, 3] == [g["step"] for g in groups]
+        assert all(g["num_generations"] == 4 and g["groups_total"] == 1 and "frac_reward_zero_std" in g for g in groups)
+        assert "reward_short_mean" in groups[0]
+        summary = check_cli(run_dir, "step.reward")
+        assert ("completed", 3) == (summary["status"], summary["steps_done"])
+        listed = eventlog_cli("samples", str(run_dir))
+        assert 0 == listed.returncode and "Prompt:" in listed.stdout
+        assert 0 == eventlog_cli("groups", str(run_dir)).returncode
+
+
+class TestLightning:
+    def test_fit_and_test_are_recorded(self, tmp_path: Path) -> None:
+        """train keys → step_metrics, val_/val/ and test_ keys → eval_summary, hparams → config_update, checkpoints."""
+        need("torch", "lightning")
+        train("lightning_fit.py", str(tmp_path / "l"), cwd=tmp_path)
+        run_dir = tmp_path / "l" / "tiny" / "v0"
+        events = read_events(run_dir / "events.jsonl")
+        assert [{"lr": 0.05, "hidden": 4}] == [e["config"] for e in by_type(events, "config_update")]
+        assert all("train_loss" in e["metrics"] for e in by_type(events, "step_metrics"))
+        evals = by_type(events, "eval_summary")
+        assert ["val", "val", "test"] == [e["split"] for e in evals]
+        assert {"loss", "accuracy"} == set(evals[0]["metrics"])
+        assert [4, 8] == [c["step"] for c in by_type(events, "checkpoint")]
+        summary = check_cli(run_dir, "loss")
+        assert "completed" == summary["status"]
+        assert [{"source": "lightning", "config": {"lr": 0.05, "hidden": 4}}] == summary["config_updates"]
+
+
+class TestAccelerate:
+    def test_log_with_eventlog(self, tmp_path: Path) -> None:
+        """Accelerator(log_with="eventlog") after register(): config in run_start, steps, evals, end_training()."""
+        need("torch", "accelerate")
+        train("accelerate_loop.py", str(tmp_path / "a"), cwd=tmp_path)
+        run_dir = tmp_path / "a" / "acc-tiny"
+        events = read_events(run_dir / "events.jsonl")
+        assert {"lr": 0.1, "layers": [2, 1], "id2label": {"0": "a", "1": "b"}} == events[0]["config"]
+        assert list(range(1, 9)) == [e["step"] for e in by_type(events, "step_metrics")]
+        assert [(4, "eval"), (8, "eval")] == [(e["step"], e["split"]) for e in by_type(events, "eval_summary")]
+        summary = check_cli(run_dir, "accuracy")
+        assert ("completed", 8) == (summary["status"], summary["steps_done"])
