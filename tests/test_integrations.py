@@ -190,3 +190,52 @@ class TestAccelerate:
         assert [(4, "eval"), (8, "eval")] == [(e["step"], e["split"]) for e in by_type(events, "eval_summary")]
         summary = check_cli(run_dir, "accuracy")
         assert ("completed", 8) == (summary["status"], summary["steps_done"])
+
+
+def _metrics_by_step(events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {e["step"]: e["metrics"] for e in by_type(events, "step_metrics")}
+
+
+def _evals(events: list[dict[str, Any]]) -> list[tuple[int, str, dict[str, Any]]]:
+    return [(e["step"], e["split"], e["metrics"]) for e in by_type(events, "eval_summary")]
+
+
+class TestImportFromRealTools:
+    def test_trainer_state_import_matches_what_the_callback_recorded(self, hf_run: Path, tmp_path: Path) -> None:
+        """eventlog import of the run's trainer_state.json gives the same steps, epochs, metrics and evals."""
+        out = eventlog_cli("import", str(hf_run / "trainer_state.json"), "--out", str(tmp_path / "imp"))
+        assert 0 == out.returncode, out.stderr
+        assert "[hf]" in out.stdout
+        live = read_events(hf_run / "eventlog" / "events.jsonl")
+        imported = read_events(tmp_path / "imp" / "events.jsonl")
+        assert _metrics_by_step(live) == _metrics_by_step(imported)
+        assert [(e["step"], e["epoch"]) for e in by_type(live, "step_metrics")] == [
+            (e["step"], e["epoch"]) for e in by_type(imported, "step_metrics")
+        ]
+        assert _evals(live) == _evals(imported)
+        training = [e for e in by_type(imported, "phase_end") if e["phase"] == "training"][0]
+        live_training = [e for e in by_type(live, "phase_end") if e["phase"] == "training"][0]
+        assert live_training["train_loss"] == training["train_loss"]
+        assert "completed" == imported[-1]["status"]
+        summary = check_cli(tmp_path / "imp", "accuracy")
+        assert (8, 8) == (summary["steps_done"], summary["total_steps"])
+
+    def test_tensorboard_import_matches_what_the_callback_recorded(self, hf_run: Path, tmp_path: Path) -> None:
+        """The same run's TensorBoard files (written by Trainer's TensorBoardCallback) import to the same numbers."""
+        out = eventlog_cli("import", str(hf_run / "tb"), "--out", str(tmp_path / "tb"))
+        assert 0 == out.returncode, out.stderr
+        assert "[tensorboard]" in out.stdout
+        live = read_events(hf_run / "eventlog" / "events.jsonl")
+        imported = read_events(tmp_path / "tb" / "events.jsonl")
+        want = _metrics_by_step(live)
+        got = _metrics_by_step(imported)
+        assert sorted(want) == sorted(got)
+        for step, metrics in want.items():
+            for name in ("loss", "grad_norm", "learning_rate"):
+                assert metrics[name] == pytest.approx(got[step][name], rel=1e-6)  # TensorBoard keeps float32
+        assert [(s, split) for s, split, _ in _evals(live)] == [(s, split) for s, split, _ in _evals(imported)]
+        for (_, _, a), (_, _, b) in zip(_evals(live), _evals(imported), strict=True):
+            assert a["accuracy"] == pytest.approx(b["accuracy"], rel=1e-6)
+        texts = {e["tag"] for e in by_type(imported, "log")}
+        assert {"args/text_summary", "model_config/text_summary"} <= texts  # Trainer's text summaries, as log events
+        check_cli(tmp_path / "tb", "accuracy")

@@ -12,13 +12,14 @@ from typing import Any, TypeVar
 import eventlog
 from eventlog import _run
 
-__all__ = ["as_number", "ensure_run", "guarded", "jsonable", "split_metrics", "strict"]
+__all__ = ["as_number", "ensure_run", "guarded", "hf_eval_records", "jsonable", "split_metrics", "strict"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # "val_loss", "val/acc", "valid_loss", "test_acc", "eval_accuracy": evaluations; the rest are training metrics.
 _EVAL = re.compile(r"^(val|valid|validation|eval|test)[_/](.+)$")
 _SPLIT = {"val": "val", "valid": "val", "validation": "val", "eval": "eval", "test": "test"}
+_HF_EVAL = re.compile(r"^(eval|test)(?:_|$)")  # Trainer's metric_key_prefix
 _warned: set[str] = set()
 
 
@@ -129,3 +130,33 @@ def jsonable(v: Any, depth: int = 0) -> Any:
     if n is not False:
         return n
     return str(v)
+
+
+def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], float | None]]:
+    """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``.
+
+    Trainer writes ``<prefix>_runtime`` for every evaluation, so the prefixes come from those keys;
+    without one, ``eval``/``test`` is the prefix.
+    """
+    keys = [k for k in logs if _HF_EVAL.match(k)]
+    if not keys:
+        return {}
+    prefixes = sorted((k[: -len("_runtime")] for k in keys if k.endswith("_runtime")), key=len, reverse=True)
+    out: dict[str, tuple[dict[str, Any], float | None]] = {}
+    for k in keys:
+        prefix = next((p for p in prefixes if k.startswith(p + "_")), _HF_EVAL.match(k).group(1))  # type: ignore[union-attr]
+        name = k[len(prefix) + 1 :] or k
+        split = prefix.split("_", 1)[1] if "_" in prefix else prefix
+        metrics, duration = out.get(split, ({}, None))
+        n = as_number(logs[k])
+        if name == "runtime" and isinstance(n, (int, float)):
+            duration = float(n)
+        if n is not False:
+            metrics[name] = n
+        out[split] = (metrics, duration)
+    if "epoch" in logs:
+        for metrics, _ in out.values():
+            e = as_number(logs["epoch"])
+            if e is not False:
+                metrics.setdefault("epoch", e)
+    return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ from typing import Any
 from transformers import TrainerCallback
 
 import eventlog
-from eventlog.integrations._common import as_number, ensure_run, guarded, jsonable
+from eventlog.integrations._common import as_number, ensure_run, guarded, hf_eval_records, jsonable
 
 __all__ = ["EventlogCallback", "register"]
 
 _FINAL = "train_runtime"  # the record Trainer logs once training is over
-_EVAL_PREFIX = re.compile(r"^(eval|test)(?:_|$)")
 
 
 class EventlogCallback(TrainerCallback):  # type: ignore[misc]
@@ -123,7 +121,7 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
             else:  # the training phase is gone (a resumed run that only logs the final record)
                 eventlog.emit("log", level="info", msg="training finished", logger="transformers", **numbers)
             return
-        evals = _eval_records(logs)
+        evals = hf_eval_records(logs)
         if evals:
             for split, (metrics, duration) in evals.items():
                 fields: dict[str, Any] = {"step": int(state.global_step), "split": split, "metrics": metrics}
@@ -189,36 +187,6 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         if path.is_dir():
             fields["size_bytes"] = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
         eventlog.emit("checkpoint", **fields)
-
-
-def _eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], float | None]]:
-    """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``.
-
-    Trainer writes ``<prefix>_runtime`` for every evaluation, so the prefixes come from those keys;
-    without one, ``eval``/``test`` is the prefix.
-    """
-    keys = [k for k in logs if _EVAL_PREFIX.match(k)]
-    if not keys:
-        return {}
-    prefixes = sorted((k[: -len("_runtime")] for k in keys if k.endswith("_runtime")), key=len, reverse=True)
-    out: dict[str, tuple[dict[str, Any], float | None]] = {}
-    for k in keys:
-        prefix = next((p for p in prefixes if k.startswith(p + "_")), _EVAL_PREFIX.match(k).group(1))  # type: ignore[union-attr]
-        name = k[len(prefix) + 1 :] or k
-        split = prefix.split("_", 1)[1] if "_" in prefix else prefix
-        metrics, duration = out.get(split, ({}, None))
-        n = as_number(logs[k])
-        if name == "runtime" and isinstance(n, (int, float)):
-            duration = float(n)
-        if n is not False:
-            metrics[name] = n
-        out[split] = (metrics, duration)
-    if "epoch" in logs:
-        for metrics, _ in out.values():
-            e = as_number(logs["epoch"])
-            if e is not False:
-                metrics.setdefault("epoch", e)
-    return out
 
 
 def register() -> None:

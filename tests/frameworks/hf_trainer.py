@@ -1,12 +1,14 @@
 """A few real steps of Hugging Face Trainer on a tiny BERT built from a config (no downloads).
 
 Usage: python hf_trainer.py OUT_DIR MODE   (MODE: callback | report_to)
+With MODE callback, Trainer also reports to TensorBoard (into OUT_DIR/tb).
 Training logs every 2 steps, evaluates two named eval datasets every 3 steps, saves every 4,
 then calls trainer.evaluate() after training; the run ends at process exit.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import torch
@@ -52,8 +54,10 @@ def main(out: str, mode: str) -> None:
     if mode == "report_to":
         el_hf.register()
         report_to = "eventlog"
-    else:
+    else:  # TensorBoard too, so the importer test can compare its import with what the callback recorded
         callbacks.append(el_hf.EventlogCallback())
+        os.environ["TENSORBOARD_LOGGING_DIR"] = f"{out}/tb"
+        report_to = "tensorboard"
     args = TrainingArguments(
         output_dir=out,
         run_name="hf-tiny",
