@@ -1,4 +1,4 @@
-"""import: an existing run (HF trainer_state.json, TensorBoard event files, verl console log) → an eventlog run."""
+"""``eventlog import``: an existing run (trainer_state.json, TensorBoard files, a verl log) → an eventlog run."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from eventlog_cli._errors import guarded
-from eventlog_cli._options import Json
-from eventlog_cli._output import emit_json
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Json
+from eventlog_cli.commands._output import emit_json
 from eventlog_cli.importers import FORMATS, import_run
 
 

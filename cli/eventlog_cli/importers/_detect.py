@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.importers import hf, tensorboard, verl
 from eventlog_cli.importers._writer import RunWriter
 
@@ -25,17 +25,17 @@ def import_run(src: Path, out: Path, fmt: str | None = None, run: str | None = N
         CliError: the source is missing or not recognised, or ``out`` already holds a run.
     """
     if not src.exists():
-        raise CliError(f"{src}: no such file or directory")
+        raise DataError(f"{src}: no such file or directory")
     if fmt is None:
         found = [name for name, (looks, _) in FORMATS.items() if looks(src)]
         if not found:
-            raise CliError(
+            raise DataError(
                 f"{src}: not a trainer_state.json, TensorBoard event file/dir or verl console log; "
                 f"pass --format {'/'.join(FORMATS)}"
             )
         fmt = found[0]
     elif fmt not in FORMATS:
-        raise CliError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}", 2)
+        raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     named = src.resolve().parent if src.is_file() and src.name == "trainer_state.json" else src.resolve()
     name = run or named.stem or "imported"
     w = RunWriter(out, name, str(src), fmt)

@@ -11,7 +11,7 @@ import orjson
 
 from eventlog._schema import check
 from eventlog.exceptions import ValidationError
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import DataError
 
 __all__ = ["RunWriter"]
 
@@ -32,9 +32,9 @@ class RunWriter:
             self._f = open(self.path, "xb")  # noqa: SIM115 - closed in close()
         except FileExistsError:
             msg = f"{self.path} already exists; pass an empty or new --out directory (nothing is overwritten)"
-            raise CliError(msg) from None
+            raise DataError(msg) from None
         except OSError as exc:
-            raise CliError(f"cannot write {self.path}: {exc.strerror}") from None
+            raise DataError(f"cannot write {self.path}: {exc.strerror}") from None
 
     def emit(self, event: str, ts: float, where: str = "", /, **payload: Any) -> None:
         """One event at time ``ts`` (UNIX seconds); ``where`` names the source position for errors."""
@@ -43,7 +43,7 @@ class RunWriter:
             check(event, payload, True, _never, ev)
         except ValidationError as exc:
             at = f" ({where})" if where else ""
-            raise CliError(f"{self.source}{at}: cannot import: {exc}") from None
+            raise DataError(f"{self.source}{at}: cannot import: {exc}") from None
         self._f.write(orjson.dumps(ev) + b"\n")
         self.seq += 1
         self.counts[event] += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eventlog.integrations._common import as_number, hf_eval_records
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import DataError
 from eventlog_cli.importers._writer import RunWriter
 
 __all__ = ["import_trainer_state", "looks_like"]
@@ -34,9 +34,9 @@ def import_trainer_state(src: Path, w: RunWriter) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CliError(f"{path}: not a readable trainer_state.json ({exc})") from None
+        raise DataError(f"{path}: not a readable trainer_state.json ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("log_history"), list):
-        raise CliError(f"{path}: no log_history list; is this a Hugging Face trainer_state.json?")
+        raise DataError(f"{path}: no log_history list; is this a Hugging Face trainer_state.json?")
     ts = path.stat().st_mtime  # the file has no timestamps: every event gets the file's time
     history: list[Any] = data["log_history"]
     start: dict[str, Any] = {

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eventlog.integrations._common import hf_eval_records
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import DataError
 from eventlog_cli.importers._writer import RunWriter
 
 __all__ = ["event_files", "import_tensorboard", "looks_like"]
@@ -37,21 +37,23 @@ def _load() -> tuple[Any, Any]:
         from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
         from tensorboard.util import tensor_util
     except ImportError:
-        raise CliError("reading TensorBoard files needs the tensorboard package: pip install tensorboard") from None
+        raise DataError("reading TensorBoard files needs the tensorboard package: pip install tensorboard") from None
     return EventFileLoader, tensor_util
 
 
 def import_tensorboard(src: Path, w: RunWriter) -> None:
     files = event_files(src)
     if not files:
-        raise CliError(f"{src}: no TensorBoard event files (events.out.tfevents.*) here")
+        raise DataError(f"{src}: no TensorBoard event files (events.out.tfevents.*) here")
     dirs = sorted({p.parent for p in files})
     if len(dirs) > 1:
         shown = ", ".join(str(d) for d in dirs[:4])
-        raise CliError(f"{src}: event files in {len(dirs)} directories ({shown}); import each directory as its own run")
+        raise DataError(
+            f"{src}: event files in {len(dirs)} directories ({shown}); import each directory as its own run"
+        )
     scalars, texts, skipped = _read(files)
     if not scalars and not texts:
-        raise CliError(f"{src}: no scalar or text summaries in these event files")
+        raise DataError(f"{src}: no scalar or text summaries in these event files")
     times = [t for by_tag in scalars.values() for t, _ in by_tag.values()] + [t for t, *_ in texts]
     t0, t1 = min(times), max(times)
     w.emit(
@@ -87,7 +89,7 @@ def _read(
         try:
             events = list(loader_cls(str(path)).Load())
         except Exception as exc:  # a damaged record: the loader's own error, named with the file
-            raise CliError(f"{path}: cannot read TensorBoard events ({type(exc).__name__}: {exc})") from None
+            raise DataError(f"{path}: cannot read TensorBoard events ({type(exc).__name__}: {exc})") from None
         for ev in events:
             if not ev.HasField("summary"):
                 continue

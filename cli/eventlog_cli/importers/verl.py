@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import DataError
 from eventlog_cli.importers._writer import RunWriter
 
 __all__ = ["import_verl", "looks_like", "parse_value"]
@@ -65,7 +65,7 @@ def import_verl(src: Path, w: RunWriter) -> None:
     try:
         text = src.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise CliError(f"{src}: cannot read ({exc.strerror})") from None
+        raise DataError(f"{src}: cannot read ({exc.strerror})") from None
     lines = [_RAY.sub("", ln) for ln in re.split(r"\r\n|\r|\n", text)]
     ts = src.stat().st_mtime  # console lines carry no time: every event gets the file's time
     w.emit("run_start", ts, "", config={"imported_from": str(src)}, tags=["imported", "verl"])
@@ -88,7 +88,7 @@ def import_verl(src: Path, w: RunWriter) -> None:
             _step_line(w, ts, where, int(m.group(1)), line[m.end() :])
         i += 1
     if not w.counts.get("step_metrics") and not w.counts.get("eval_summary"):
-        raise CliError(f"{src}: no 'step:N - key:value' lines and no validation metrics; is this a verl console log?")
+        raise DataError(f"{src}: no 'step:N - key:value' lines and no validation metrics; is this a verl console log?")
     if not final_seen:
         w.note("no 'Final validation metrics' line: the run is recorded as interrupted (it may still be running)")
     w.emit("run_end", ts, "", status="completed" if final_seen else "interrupted", events_dropped=0)
