@@ -240,3 +240,15 @@ class TestExtraFields:
             groups["reward_acc_std"],
             groups["note"],
         )
+
+    def test_groups_and_samples_show_the_extra_fields(self, run_dir: Path) -> None:
+        """groups prints a line of extra fields per step; samples an Extra: line per sample."""
+        eventlog.emit("sample", step=1, output="4", reward=1.0, reward_acc=1.0, advantage=0.5)
+        eventlog.emit("group_summary", step=1, groups_total=2, groups_kept=1, frac_reward_zero_std=0.5)
+        eventlog.finish()
+        groups = cli("groups", str(run_dir))
+        assert 0 == groups.exit_code
+        assert "step 1: frac_reward_zero_std=0.5" in groups.stdout
+        samples = cli("samples", str(run_dir))
+        assert 0 == samples.exit_code
+        assert "Extra:     reward_acc=1 advantage=0.5" in samples.stdout
