@@ -34,6 +34,10 @@ def need(*modules: str) -> None:
 
 
 def train(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return train_with([sys.executable, str(SCRIPTS / script)], *args, cwd=cwd)
+
+
+def train_with(command: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_") and k not in ("RANK", "WORLD_SIZE")}
     env.update(
         EVENTLOG_STRICT="1",
@@ -44,10 +48,8 @@ def train(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str
         TOKENIZERS_PARALLELISM="false",
         OMP_NUM_THREADS="1",
     )
-    out = subprocess.run(
-        [sys.executable, str(SCRIPTS / script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=540
-    )
-    assert 0 == out.returncode, f"{script} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    out = subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=540)
+    assert 0 == out.returncode, f"{command[-1]} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
     return out
 
 
@@ -239,3 +241,24 @@ class TestImportFromRealTools:
         texts = {e["tag"] for e in by_type(imported, "log")}
         assert {"args/text_summary", "model_config/text_summary"} <= texts  # Trainer's text summaries, as log events
         check_cli(tmp_path / "tb", "accuracy")
+
+
+class TestTorchrun:
+    def test_two_ranks_gloo(self, tmp_path: Path) -> None:
+        """torchrun with 2 CPU ranks (gloo): one file per rank, metrics and the console on rank 0 only."""
+        need("torch", "transformers")
+        torchrun = Path(sys.executable).parent / "torchrun"
+        out = train_with(
+            [str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", str(SCRIPTS / "hf_trainer.py")],
+            str(tmp_path / "d"),
+            "callback",
+            cwd=tmp_path,
+        )
+        run_dir = tmp_path / "d" / "eventlog"
+        rank0, rank1 = read_events(run_dir / "events.jsonl"), read_events(run_dir / "events.rank1.jsonl")
+        assert {0} == {e["rank"] for e in rank0} and {1} == {e["rank"] for e in rank1}
+        assert 4 == len(by_type(rank0, "step_metrics"))
+        assert [] == by_type(rank1, "step_metrics") + by_type(rank1, "eval_summary") + by_type(rank1, "checkpoint")
+        assert 8 == len([e for e in by_type(rank1, "phase_start") if e["phase"] == "training_step"])
+        assert 1 == out.stdout.count("ALL PHASES COMPLETE")  # the console is rank 0's alone
+        assert "completed" == check_cli(run_dir, "step.loss")["status"]
