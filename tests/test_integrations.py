@@ -179,6 +179,29 @@ class TestLightning:
         assert "completed" == summary["status"]
         assert [{"source": "lightning", "config": {"lr": 0.05, "hidden": 4}}] == summary["config_updates"]
 
+    def test_failed_fit_ends_the_run_as_failed_with_the_error(self, tmp_path: Path) -> None:
+        """An exception in training_step: run_end failed with the exception's text, open phases closed."""
+        need("torch", "lightning")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLOG_")}
+        env.update(EVENTLOG_STRICT="1", PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+        out = subprocess.run(
+            [sys.executable, str(SCRIPTS / "lightning_fit.py"), str(tmp_path / "l"), "fail"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
+        assert 0 != out.returncode
+        assert "loss diverged at step 3" in out.stderr
+        events = read_events(tmp_path / "l" / "tiny" / "v0" / "events.jsonl")
+        end = events[-1]
+        assert ("run_end", "failed") == (end["event"], end["status"])
+        assert "RuntimeError: loss diverged at step 3" == end["error"]
+        assert [1] == [e["step"] for e in by_type(events, "step_metrics")]  # logged every 2 steps, failed at 3
+        summary = check_cli(tmp_path / "l" / "tiny" / "v0", "step.train_loss")
+        assert "failed" == summary["status"]
+
 
 class TestAccelerate:
     def test_log_with_eventlog(self, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """A few real steps of Lightning: a tiny regression module, train + val + test, one checkpoint.
 
-Usage: python lightning_fit.py OUT_DIR
+Usage: python lightning_fit.py OUT_DIR [ok|fail]   (fail: training_step raises at step 3)
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from eventlog.integrations.lightning import EventlogLogger
 
 
 class Tiny(pl.LightningModule):
-    def __init__(self, lr: float = 0.05, hidden: int = 4) -> None:
+    def __init__(self, lr: float = 0.05, hidden: int = 4, fail_at: int | None = None) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["fail_at"])
+        self.fail_at = fail_at
         self.net = torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], i: int) -> torch.Tensor:
+        if self.fail_at is not None and self.global_step == self.fail_at:
+            raise RuntimeError(f"loss diverged at step {self.global_step}")
         x, y = batch
         loss = torch.nn.functional.mse_loss(self.net(x), y)
         self.log("train_loss", loss)
@@ -45,7 +48,7 @@ def loader(n: int, seed: int) -> DataLoader:  # type: ignore[type-arg]
     return DataLoader(TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
 
 
-def main(out: str) -> None:
+def main(out: str, mode: str) -> None:
     torch.manual_seed(0)
     trainer = pl.Trainer(
         max_epochs=2,
@@ -57,10 +60,13 @@ def main(out: str) -> None:
         enable_model_summary=False,
         default_root_dir=out,
     )
+    if mode == "fail":  # an exception in training_step: Lightning calls finalize("failed"), then re-raises
+        trainer.fit(Tiny(fail_at=3), loader(32, 1), loader(16, 2))
+        return
     model = Tiny()
     trainer.fit(model, loader(32, 1), loader(16, 2))
     trainer.test(model, loader(16, 3))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "ok")
