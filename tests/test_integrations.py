@@ -285,3 +285,42 @@ class TestTorchrun:
         assert 8 == len([e for e in by_type(rank1, "phase_start") if e["phase"] == "training_step"])
         assert 1 == out.stdout.count("ALL PHASES COMPLETE")  # the console is rank 0's alone
         assert "completed" == check_cli(run_dir, "step.loss")["status"]
+
+
+class TestHooksNeverBreakTraining:
+    def test_a_failing_hook_warns_once_in_lenient_mode_and_raises_in_strict(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A hook that fails (here: arguments it cannot read) is one warning without strict mode, an error with it."""
+        need("transformers")
+        import warnings
+        from types import SimpleNamespace
+
+        from eventlog.integrations.transformers import EventlogCallback
+
+        state = SimpleNamespace(is_world_process_zero=True, global_step=1, max_steps=2, epoch=0.5)
+        args = SimpleNamespace(process_index=0, output_dir=str(tmp_path))  # no to_dict(): setup fails
+        with pytest.raises(AttributeError):
+            EventlogCallback().on_log(args, state, None, logs={"loss": 1.0})
+        monkeypatch.delenv("EVENTLOG_STRICT")
+        cb = EventlogCallback()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                assert cb.on_log(args, state, None, logs={"loss": 1.0}) is None
+        texts = [str(w.message) for w in caught if "training goes on" in str(w.message)]
+        assert 1 == len(texts)
+        assert "EventlogCallback.on_log failed (AttributeError" in texts[0]
+
+
+class TestEvalRecords:
+    def test_named_eval_datasets_become_splits(self) -> None:
+        """eval_g0_* / eval_* keys split by the prefixes Trainer's *_runtime keys reveal."""
+        from eventlog.integrations._common import hf_eval_records
+
+        logs = {"eval_g0_loss": 1.0, "eval_g0_runtime": 0.5, "eval_g0_top_k": 3, "eval_loss": 2.0, "epoch": 1.5}
+        assert {
+            "g0": ({"loss": 1.0, "runtime": 0.5, "top_k": 3, "epoch": 1.5}, 0.5),
+            "eval": ({"loss": 2.0, "epoch": 1.5}, None),
+        } == hf_eval_records(logs)
+        assert {} == hf_eval_records({"loss": 1.0, "epoch": 1})
