@@ -41,6 +41,8 @@ class Column:
         if self.fmt == "frac":
             d = lookup(row, self.denom) if self.denom else None
             text = _plain(v, "d") if d is None else f"{_plain(v, 'd')}/{_plain(d, 'd')}"
+            if len(text) > self.width:  # a fractional epoch (0.25/3): the value alone beats a clipped pair
+                text = _plain(v, "d")
         else:
             text = _plain(v, self.fmt)
         return text.rjust(self.width) if len(text) <= self.width else text[: self.width - 1] + "…"
