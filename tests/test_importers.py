@@ -57,6 +57,20 @@ class TestTensorBoard:
         check_cli(Path("run"), "accuracy")
 
 
+class TestTensorBoardLayout:
+    def test_event_files_in_several_directories_are_refused(self, tmp_path: Path) -> None:
+        """A log root holding several runs' directories: one line asking to import each directory."""
+        tb = pytest.importorskip("torch.utils.tensorboard")
+        for name in ("a", "b"):
+            w = tb.SummaryWriter(log_dir=str(tmp_path / "logs" / name))
+            w.add_scalar("loss", 1.0, 1)
+            w.close()
+        result = cli("import", str(tmp_path / "logs"), "--out", "run")
+        assert 1 == result.exit_code
+        assert "event files in 2 directories" in result.stderr and "import each directory" in result.stderr
+        assert not Path("run/events.jsonl").exists()
+
+
 def verl_line(step: int, data: dict[str, Any]) -> str:
     """How verl's console logger prints one step (verl/utils/tracking.py: concat_dict_to_str)."""
     return " - ".join([f"step:{step}", *(f"{k}:{pprint.pformat(v)}" for k, v in data.items())])
@@ -207,3 +221,17 @@ class TestImportErrors:
         result = cli("import", "-h")
         assert 0 == result.exit_code
         assert "--out" in result.stdout and "--format" in result.stdout
+
+
+class TestFlattenMessages:
+    def test_chat_messages_become_role_lines(self) -> None:
+        """TRL's conversational prompts and completions (lists of messages) flatten to 'role: content' lines."""
+        pytest.importorskip("transformers")
+        from eventlog.integrations.trl import flatten_messages
+
+        chat = [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "2+2?"}, {"type": "image"}]},
+        ]
+        assert "system: Be brief.\nuser: 2+2?" == flatten_messages(chat)
+        assert "plain" == flatten_messages("plain")

@@ -245,6 +245,17 @@ class TestImportFromRealTools:
         summary = check_cli(tmp_path / "imp", "accuracy")
         assert (8, 8) == (summary["steps_done"], summary["total_steps"])
 
+    def test_checkpoint_trainer_state_imports_as_interrupted(self, hf_run: Path, tmp_path: Path) -> None:
+        """checkpoint-4/trainer_state.json (saved mid-run, no final record): steps up to 4, status interrupted."""
+        out = eventlog_cli("import", str(hf_run / "checkpoint-4"), "--out", str(tmp_path / "c"))
+        assert 0 == out.returncode, out.stderr
+        assert "recorded as interrupted" in out.stderr
+        events = read_events(tmp_path / "c" / "events.jsonl")
+        assert [2, 4] == [e["step"] for e in by_type(events, "step_metrics")]
+        assert "checkpoint-4" == events[0]["run"]
+        assert ("run_end", "interrupted") == (events[-1]["event"], events[-1]["status"])
+        assert 0 == eventlog_cli("validate", str(tmp_path / "c")).returncode
+
     def test_tensorboard_import_matches_what_the_callback_recorded(self, hf_run: Path, tmp_path: Path) -> None:
         """The same run's TensorBoard files (written by Trainer's TensorBoardCallback) import to the same numbers."""
         out = eventlog_cli("import", str(hf_run / "tb"), "--out", str(tmp_path / "tb"))

@@ -123,7 +123,7 @@ def flatten_messages(value: Any) -> str:
     if isinstance(value, Mapping):
         content = value.get("content", "")
         if isinstance(content, list):  # multimodal parts: keep the text ones
-            content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+            content = " ".join(str(p["text"]) for p in content if isinstance(p, Mapping) and p.get("text"))
         return f"{value.get('role', '?')}: {content}"
     if isinstance(value, Sequence):
         return "\n".join(flatten_messages(m) for m in value)
