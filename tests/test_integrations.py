@@ -146,6 +146,8 @@ class TestTRL:
         steps = by_type(events, "step_metrics")
         assert [1, 2, 3] == [e["step"] for e in steps]
         assert {"reward", "reward_std", "frac_reward_zero_std", "rewards/reward_short/mean"} <= set(steps[0]["metrics"])
+        # seeded: at step 1 one completion says yes or no, so reward_says_yes has one value, its std NaN → None
+        assert steps[0]["metrics"]["rewards/reward_says_yes/std"] is None
         samples = by_type(events, "sample")
         assert 12 == len(samples)  # 3 steps × 4 completions
         s = samples[0]
