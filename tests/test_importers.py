@@ -41,10 +41,12 @@ class TestTensorBoard:
             if step % 2 == 0:
                 writer.add_scalar("val/accuracy", 0.25 * step, step, walltime=1_700_000_000 + step)
         writer.add_histogram("weights", np.arange(10.0), 4)
+        writer.add_histogram("\x1b[31mred", np.arange(10.0), 4)
         writer.close()
         result = cli("import", str(tmp_path / "logs"), "--out", "run")
         assert 0 == result.exit_code, result.output
         assert "histograms series not imported" in result.stderr
+        assert "\x1b" not in result.stderr and "\\x1b[31mred" in result.stderr  # the tag is shown escaped
         events = read_events(Path("run/events.jsonl"))
         steps = by_type(events, "step_metrics")
         assert [(1, 1.0), (2, 0.5), (3, pytest.approx(1 / 3)), (4, 0.25)] == [

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Json
 from eventlog_cli.commands._output import emit_json
@@ -29,13 +30,14 @@ def import_(
     """Turn an existing run's logs into an eventlog run that every command reads."""
     w = import_run(src, out, fmt, run)
     for note in w.notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(f"note: {sanitize(note)}\n")  # notes name tags and keys read from the source
     counts = dict(sorted(w.counts.items()))
     if json_output:
         emit_json({"source": str(src), "format": w.format, "out": str(w.path), "run": w.run, "events": counts})
         return
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
-    sys.stdout.write(f"imported {sum(counts.values())} events ({detail}) from {src} [{w.format}] into {w.path}\n")
+    line = f"imported {sum(counts.values())} events ({detail}) from {src} [{w.format}] into {w.path}"
+    sys.stdout.write(sanitize(line) + "\n")
 
 
 def register(app: typer.Typer) -> None:
