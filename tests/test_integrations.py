@@ -104,7 +104,7 @@ class TestTransformers:
         assert [(2, 0.25), (4, 0.5), (6, 0.75), (8, 1)] == [(e["step"], e["epoch"]) for e in steps]
         assert {"loss", "grad_norm", "learning_rate"} <= set(steps[0]["metrics"])
         evals = [(e["step"], e["split"]) for e in by_type(events, "eval_summary")]
-        assert [(3, "g0"), (3, "g1"), (6, "g0"), (6, "g1"), (8, "g0"), (8, "g1"), (8, "eval")] == evals
+        assert [(3, "g0"), (3, "g1"), (6, "g0"), (6, "g1"), (8, "g0"), (8, "g1"), (8, "eval"), (8, "test")] == evals
         assert {"loss", "accuracy", "runtime"} <= set(by_type(events, "eval_summary")[0]["metrics"])
         ckpts = by_type(events, "checkpoint")
         assert [4, 8] == [c["step"] for c in ckpts]
@@ -117,6 +117,7 @@ class TestTransformers:
         assert 8 == len([e for e in by_type(events, "phase_end") if e["phase"] == "training_step"])
         last_eval = by_type(events, "phase_start")[-1]
         assert ("validation", None) == (last_eval["phase"], last_eval.get("parent"))  # after training: top level
+        assert all(e["status"] == "ok" for e in by_type(events, "phase_end"))  # predict() closed its phase too
         assert ("run_end", "completed") == (events[-1]["event"], events[-1]["status"])
 
     def test_cli_reads_the_run(self, hf_run: Path) -> None:
@@ -224,7 +225,8 @@ def _metrics_by_step(events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 
 def _evals(events: list[dict[str, Any]]) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(e["step"], e["split"], e["metrics"]) for e in by_type(events, "eval_summary")]
+    """The evaluations, without predict()'s (Trainer keeps those out of its logs: no file has them)."""
+    return [(e["step"], e["split"], e["metrics"]) for e in by_type(events, "eval_summary") if e["split"] != "test"]
 
 
 class TestImportFromRealTools:

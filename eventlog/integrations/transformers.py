@@ -178,6 +178,20 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         self._validation = None
 
     @guarded
+    def on_predict(self, args: Any, state: Any, control: Any, metrics: Any = None, **kwargs: Any) -> None:
+        """``trainer.predict()`` logs nothing: its ``test_*`` metrics are recorded here."""
+        self._setup(args, state, kwargs.get("model"))
+        if self._zero:
+            for split, (numbers, duration) in hf_eval_records(dict(metrics or {})).items():
+                fields: dict[str, Any] = {"step": int(state.global_step), "split": split, "metrics": numbers}
+                if duration is not None:
+                    fields["duration"] = duration
+                eventlog.emit("eval_summary", **fields)
+        if self._validation is not None:
+            self._validation.__exit__(None, None, None)
+            self._validation = None
+
+    @guarded
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._setup(args, state, kwargs.get("model"))
         if not self._zero:
