@@ -170,6 +170,7 @@ class TestConfigUpdate:
             "config update: note=\\x1b[31mred (1 key)",
         ] == lines
         data = json.loads(cli("summary", "--json", str(run_dir)).stdout)
+        data = data["runs"][0] if "runs" in data else data  # either JSON shape
         assert [{"source": "lightning", "config": {"lr": 0.001, "model": {"layers": 2}}}] == data["config_updates"][:1]
         assert 0 == cli("validate", str(run_dir)).exit_code
 

@@ -69,7 +69,8 @@ def check_cli(run_dir: Path, metric: str) -> dict[str, Any]:
         assert 0 == r.returncode, f"{args}: {r.stderr}"
         assert r.stdout.strip()
         assert "Traceback" not in r.stderr
-    return json.loads(eventlog_cli("summary", "--json", str(run_dir)).stdout)
+    data = json.loads(eventlog_cli("summary", "--json", str(run_dir)).stdout)
+    return data["runs"][0] if isinstance(data, dict) and "runs" in data else data  # either JSON shape
 
 
 def by_type(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
