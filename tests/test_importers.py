@@ -40,12 +40,17 @@ class TestTensorBoard:
             writer.add_scalar("lr", 0.1, step, walltime=1_700_000_000 + step)
             if step % 2 == 0:
                 writer.add_scalar("val/accuracy", 0.25 * step, step, walltime=1_700_000_000 + step)
+        writer.add_scalar("lr", 0.05, 4, walltime=1_700_000_010)  # step 4 again (a resumed run): the later wins
         writer.add_histogram("weights", np.arange(10.0), 4)
         writer.add_histogram("\x1b[31mred", np.arange(10.0), 4)
         writer.close()
         result = cli("import", str(tmp_path / "logs"), "--out", "run")
         assert 0 == result.exit_code, result.output
         assert "histograms series not imported" in result.stderr
+        assert (
+            "1 scalar(s) written twice for one tag and step with different values; the later kept: lr@4"
+            in result.stderr
+        )
         assert "\x1b" not in result.stderr and "\\x1b[31mred" in result.stderr  # the tag is shown escaped
         events = read_events(Path("run/events.jsonl"))
         steps = by_type(events, "step_metrics")
@@ -53,6 +58,7 @@ class TestTensorBoard:
             (e["step"], e["metrics"]["loss"]) for e in steps
         ]
         assert [1_700_000_001.0, 1_700_000_002.0] == [e["ts"] for e in steps[:2]]
+        assert pytest.approx(0.05) == steps[3]["metrics"]["lr"]  # float32 in the file
         assert [(2, "val", {"accuracy": 0.5}), (4, "val", {"accuracy": 1.0})] == [
             (e["step"], e["split"], e["metrics"]) for e in by_type(events, "eval_summary")
         ]

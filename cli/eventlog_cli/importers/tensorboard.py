@@ -73,7 +73,14 @@ def import_tensorboard(src: Path, w: RunWriter) -> None:
         else:
             _scalars(w, t, where, step, value)
     for plugin, tags in sorted(skipped.items()):
-        w.note(f"{len(tags)} {plugin} series not imported (only scalars and text are): {', '.join(sorted(tags)[:5])}")
+        shown = ", ".join(sorted(tags)[:5]) + (" ..." if len(tags) > 5 else "")
+        if plugin == "overwritten":
+            w.note(
+                f"{len(tags)} scalar(s) written twice for one tag and step with different values; "
+                f"the later kept: {shown}"
+            )
+        else:
+            w.note(f"{len(tags)} {plugin} series not imported (only scalars and text are): {shown}")
     w.emit("run_end", t1, "", status="completed", duration=round(t1 - t0, 6), events_dropped=0)
 
 
@@ -115,8 +122,11 @@ def _read(
                     skipped[plugin or "untyped"].add(value.tag)
                     continue
                 by_tag = scalars[int(ev.step)]
-                if value.tag in by_tag and by_tag[value.tag][0] > ev.wall_time:
-                    continue  # the same tag and step written twice (a resumed run): the later write wins
+                if value.tag in by_tag:  # the same tag and step written twice (a resumed run): the later write wins
+                    if by_tag[value.tag][1] != x:
+                        skipped["overwritten"].add(f"{value.tag}@{ev.step}")
+                    if by_tag[value.tag][0] > ev.wall_time:
+                        continue
                 by_tag[value.tag] = (ev.wall_time, x)
     return dict(scalars), texts, dict(skipped)
 
