@@ -52,9 +52,11 @@ class TestWheel:
     def test_wheel_holds_both_packages_and_no_bare_cli(self, wheel: Path) -> None:
         """The wheel ships eventlog/ and eventlog_cli/ at the top level, nothing named cli/."""
         assert wheel.name.startswith("eventlog_ml-")
-        tops = {n.split("/")[0] for n in zipfile.ZipFile(wheel).namelist()}
+        names = set(zipfile.ZipFile(wheel).namelist())
+        tops = {n.split("/")[0] for n in names}
         assert {"eventlog", "eventlog_cli"} <= tops
         assert "cli" not in tops
+        assert {"eventlog/integrations/transformers.py", "eventlog_cli/importers/verl.py"} <= names
 
     def test_installed_wheel_gives_version_and_import(self, wheel: Path, tmp_path: Path) -> None:
         """In a fresh venv with the wheel and its cli extra, `eventlog --version` and `import eventlog` work."""
