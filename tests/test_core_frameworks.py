@@ -253,3 +253,28 @@ class TestExtraFields:
         samples = cli("samples", str(run_dir))
         assert 0 == samples.exit_code
         assert "Extra:     reward_acc=1 advantage=0.5" in samples.stdout
+
+
+class TestIntegrationRuns:
+    def test_a_second_training_after_finish_gets_its_own_run(self, tmp_path: Path) -> None:
+        """After finish(), the next integration run does not reuse the EVENTLOG_DIR the first init() exported."""
+        from eventlog.integrations._common import ensure_run
+
+        first, owns = ensure_run(None, "a", default_dir=tmp_path / "a")
+        assert owns and (tmp_path / "a", "a") == (first.dir, first.run)
+        same, owns = ensure_run(None, "b", default_dir=tmp_path / "b")
+        assert (same, owns) == (first, False)  # joined while it is open
+        eventlog.finish()
+        second, owns = ensure_run(None, "b", default_dir=tmp_path / "b")
+        assert owns and (tmp_path / "b", "b") == (second.dir, second.run)
+        eventlog.finish()
+        assert ["run_start", "run_end"] == [e["event"] for e in read_events(tmp_path / "b" / "events.jsonl")]
+
+    def test_operator_settings_win_over_the_default(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """EVENTLOG_DIR / EVENTLOG_RUN set before the process started are used instead of the default."""
+        from eventlog.integrations._common import ensure_run
+
+        monkeypatch.setenv("EVENTLOG_DIR", str(tmp_path / "ops"))
+        monkeypatch.setenv("EVENTLOG_RUN", "ops-run")
+        st, _ = ensure_run(None, None, default_dir=tmp_path / "default")
+        assert (tmp_path / "ops", "ops-run") == (st.dir, st.run)

@@ -70,9 +70,14 @@ def ensure_run(
     st = _run._state  # not current_run(): with no run it warns "emit() before init()"
     if st is not None and st.pid == os.getpid() and not st.finished:
         return st, False
-    if dir is None and not os.environ.get("EVENTLOG_DIR"):
+    env_dir, env_run = os.environ.get("EVENTLOG_DIR"), os.environ.get("EVENTLOG_RUN")
+    if st is not None and st.pid == os.getpid() and env_dir == str(st.dir):
+        env_dir = env_run = None  # exported by this process's own finished run: not the operator's choice
+        if dir is None:
+            dir = default_dir if default_dir is not None else os.path.join("runs", run or "run")
+    if dir is None and not env_dir:
         dir = default_dir
-    if run is None and not os.environ.get("EVENTLOG_RUN") and dir is not None:
+    if run is None and not env_run and dir is not None:
         run = os.path.basename(os.path.normpath(os.fspath(dir))) or None
     return eventlog.init(dir, run=run, config=config, **settings), True
 
