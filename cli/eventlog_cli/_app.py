@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
 
 import typer
 
@@ -23,19 +22,19 @@ for module in MODULES:
     module.register(app)
 
 
-def _show_version(value: bool) -> None:
+def _version(value: bool) -> None:
     if value:
         from eventlog import __version__
 
-        typer.echo(f"eventlog {__version__}")
-        raise typer.Exit()
+        sys.stdout.write(f"eventlog {__version__}\n")
+        raise typer.Exit
 
 
 @app.callback()
 def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
 ) -> None:
     """Analyse eventlog runs: phases, step tables, eval trends, samples, validation, export."""
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read import Loaded, load
 
@@ -38,7 +39,7 @@ def read(
 
 
 def _warn(text: str) -> None:
-    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.write(f"warning: {sanitize(text)}\n")
 
 
 def report(loaded: Loaded, strict: bool = False) -> None:
@@ -50,9 +51,9 @@ def report(loaded: Loaded, strict: bool = False) -> None:
     torn = [s for s in loaded.skipped if s.torn]
     bad = sorted({(s.path, s.line, s.reason) for s in loaded.skipped if not s.torn})
     for s in torn:
-        sys.stderr.write(f"note: {s.path}:{s.line}: {s.reason}; skipped\n")
+        sys.stderr.write(f"note: {sanitize(s.path)}:{s.line}: {s.reason}; skipped\n")
     if bad:
-        shown = "; ".join(f"{Path(p).name}:{n} ({r})" for p, n, r in bad[:5])
+        shown = "; ".join(f"{sanitize(Path(p).name)}:{n} ({r})" for p, n, r in bad[:5])
         more = f"; and {len(bad) - 5} more (eventlog validate lists all)" if len(bad) > 5 else ""
         sys.stderr.write(f"warning: {len(bad)} damaged line(s) skipped: {shown}{more}\n")
     if strict and (bad or torn):

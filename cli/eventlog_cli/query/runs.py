@@ -1,0 +1,177 @@
+"""Runs and ranks kept apart: run identity, the rank a command answers for, resumed segments.
+
+* A run is identified by where it came from (the directory of its files, ``-`` for stdin)
+  and its run name, never by the name alone: two directories of a seed sweep that both say
+  ``run="demo"`` are two runs. :class:`RunIds` gives each a label: the run name, or the
+  directory name when run names collide.
+* Ranks: :func:`default_rank` (rank 0, or the lowest present) is the one whose timings and
+  shares a command reports unless ``--rank`` says otherwise.
+* Resumed runs: a second ``run_start`` in one file (and rank) starts a new segment;
+  :func:`resumes` finds them, :func:`latest_per_step` lets the later value of a repeated
+  step win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from eventlog_cli.errors import DataError
+from eventlog_cli.read import Record
+
+__all__ = [
+    "Resume",
+    "RunIds",
+    "default_rank",
+    "latest_per_step",
+    "only_rank",
+    "only_rank_records",
+    "resumes",
+    "source_of",
+]
+
+
+def source_of(path: str) -> str:
+    """Where a file came from: its directory (``-`` for stdin)."""
+    return "-" if path == "-" else str(Path(path).parent)
+
+
+class RunIds:
+    """Run identity (source directory, run name) → a label that tells runs apart."""
+
+    def __init__(self, files: Sequence[str], pairs: Iterable[tuple[int, Any]]) -> None:
+        self.files = files
+        keys = list(dict.fromkeys((source_of(files[f]), _name(run)) for f, run in pairs))
+        by_name: dict[str, list[str]] = {}
+        for src, name in keys:
+            by_name.setdefault(name, []).append(src)
+        self.labels: dict[tuple[str, str], str] = {}
+        for src, name in keys:
+            if len(by_name[name]) == 1:
+                self.labels[(src, name)] = name
+                continue
+            short = [Path(s).name or s for s in by_name[name]]
+            label = Path(src).name or src
+            self.labels[(src, name)] = label if short.count(label) == 1 else src
+        self.order = list(dict.fromkeys(self.labels.values()))
+
+    @classmethod
+    def of(cls, files: Sequence[str], records: Sequence[Record] = (), *frames: pl.DataFrame) -> RunIds:
+        """The runs of some records and frames (frames need ``file`` and ``run`` columns)."""
+        pairs: list[tuple[int, Any]] = [(r.file, r.event.get("run")) for r in records]
+        for f in frames:
+            if f.height and "file" in f.columns and "run" in f.columns:
+                pairs += f.select("file", "run").unique(maintain_order=True).iter_rows()
+        return cls(files, pairs)
+
+    def label(self, file: int, run: Any) -> str:
+        return self.labels.get((source_of(self.files[file]), _name(run)), _name(run))
+
+    def source(self, label: str) -> str:
+        """The directory of the run labelled ``label``."""
+        return next((src for (src, _), lab in self.labels.items() if lab == label), "")
+
+    def name(self, label: str) -> str:
+        """The run name of the run labelled ``label``."""
+        return next((name for (_, name), lab in self.labels.items() if lab == label), label)
+
+    def relabel(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with its ``run`` column replaced by the run labels."""
+        if frame.height == 0 or "file" not in frame.columns:
+            return frame
+        if "run" not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias("run"))
+        pairs = frame.select("file", "run").unique().iter_rows()
+        mapping = {f"{f}\x00{_name(run)}": self.label(f, run) for f, run in pairs}
+        key = pl.concat_str(pl.col("file").cast(pl.String), pl.lit("\x00"), pl.col("run").fill_null(""))
+        return frame.with_columns(key.replace_strict(mapping, return_dtype=pl.String).alias("run"))
+
+
+def _name(run: Any) -> str:
+    return "" if run is None else str(run)
+
+
+def default_rank(ranks: Iterable[Any]) -> int:
+    """The rank whose timings a command reports: 0, or the lowest rank present."""
+    present = sorted({r for r in ranks if isinstance(r, int)})
+    return 0 if not present or 0 in present else present[0]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A ``run_start`` after the first in one file and rank: the run was restarted there."""
+
+    run: str  # the run label
+    rank: int
+    ts: float
+    file: str
+    line: int
+
+
+def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
+    """Every restart: a ``run_start`` that is not the first of its file and rank."""
+    seen: set[tuple[int, Any]] = set()
+    out = []
+    for rec in records:
+        ev = rec.event
+        if ev.get("event") != "run_start":
+            continue
+        key = (rec.file, ev.get("rank"))
+        if key in seen and isinstance(ev.get("ts"), (int, float)):
+            rank = ev.get("rank")
+            out.append(
+                Resume(
+                    ids.label(rec.file, ev.get("run")),
+                    rank if isinstance(rank, int) else 0,
+                    ev["ts"],
+                    ids.files[rec.file],
+                    rec.line,
+                )
+            )
+        seen.add(key)
+    return out
+
+
+def latest_per_step(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per run, rank and step: the later one (by time) of a repeated step; rows in time order."""
+    if frame.height == 0 or "step" not in frame.columns:
+        return frame
+    keys = [c for c in ("run", "rank", "step") if c in frame.columns]
+    with_step = frame.filter(pl.col("step").is_not_null()).unique(subset=keys, keep="last", maintain_order=True)
+    return pl.concat([with_step, frame.filter(pl.col("step").is_null())], how="vertical_relaxed")
+
+
+def only_rank(frame: pl.DataFrame, rank: int | None) -> pl.DataFrame:
+    """The rows of ``rank`` (all rows when None).
+
+    Raises:
+        DataError: no row has that rank (the ranks present are listed).
+    """
+    if rank is None or frame.height == 0 or "rank" not in frame.columns:
+        return frame
+    picked = frame.filter(pl.col("rank") == rank)
+    if picked.height == 0:
+        present = sorted({r for r in frame["rank"].to_list() if r is not None})
+        msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, present)) or 'none'}"
+        raise DataError(msg)
+    return picked
+
+
+def only_rank_records(records: Sequence[Record], rank: int | None) -> list[Record]:
+    """The records of ``rank`` (all when None).
+
+    Raises:
+        DataError: none has that rank (the ranks present are listed).
+    """
+    if rank is None:
+        return list(records)
+    picked = [r for r in records if r.event.get("rank", 0) == rank]
+    if records and not picked:
+        present = sorted({r.event.get("rank", 0) for r in records if isinstance(r.event.get("rank", 0), int)})
+        msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, present)) or 'none'}"
+        raise DataError(msg)
+    return picked
