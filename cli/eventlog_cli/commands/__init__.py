@@ -25,6 +25,7 @@ from eventlog_cli.commands import (
     filter,
     grep,
     groups,
+    importer,
     phases,
     replay,
     samples,
@@ -34,4 +35,4 @@ from eventlog_cli.commands import (
     validate,
 )
 
-MODULES = (replay, grep, filter, phases, table, trend, eval, summary, samples, groups, validate, export, demo)
+MODULES = (replay, grep, filter, phases, table, trend, eval, summary, samples, groups, validate, export, importer, demo)
