@@ -78,6 +78,8 @@ class Column:
             if isinstance(v, (list, tuple)) and len(v) == 2:
                 v, d = v
             text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
+            if len(text) > width:  # as format(): the value alone beats a clipped pair
+                text = whole(v)
             return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
 
         return frac
@@ -115,8 +117,8 @@ def _plain_for(fmt: str) -> Callable[[Any], str]:
             t = type(v)
             if t is int:
                 return str(v)
-            if t is float and v - v == 0.0:  # finite
-                return str(int(v)) if v.is_integer() else f"{v:g}"
+            if t is float and v.is_integer():  # finite and whole (a fractional one: _plain rounds it)
+                return str(int(v))
             return _plain(v, "d")
 
         return whole
