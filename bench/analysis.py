@@ -4,8 +4,11 @@
 * table: six step metrics for every step (``eventlog table --cols ... --json``).
 
 Each contender runs as a whole process (interpreter start and imports
-included), timed with ``/usr/bin/time`` for wall time and peak RSS; its answer
-is compared with a reference computed by a full orjson parse.
+included), timed with ``/usr/bin/time`` for wall time, CPU time and peak RSS;
+its answer is compared with a reference computed by a full orjson parse. The
+contenders run in rounds (every contender once per round, the order rotated
+each round) and the input file is read once before every timed run, so all of
+them start from a warm page cache.
 
     python bench/analysis.py --sizes 100000 1000000 --repeats 3 --json bench/out/analysis.json
 """
@@ -141,45 +144,78 @@ def parse_answer(name: str, out: Path, q: str) -> list[list[Any]]:
     return data
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, error) of one run."""
+def warm(path: Path) -> None:
+    """Read the file once, so every timed run starts from the page cache (files are evicted within minutes)."""
+    with open(path, "rb", buffering=0) as f:
+        while f.read(1 << 22):
+            pass
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds user+system, peak RSS MB, error) of one run."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%e %M", "-o", t.name, *cmd], capture_output=True, text=True, check=False
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name, *cmd], capture_output=True, text=True, check=False
         )
-        wall, rss = t.read().split()[-2:]
+        wall, user, system, rss = t.read().split()[-4:]
     err = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]
-    return float(wall), int(rss) / 1024, err
+    return float(wall), float(user) + float(system), int(rss) / 1024, err
 
 
 def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
+    """Every contender on both questions, in rounds: each round runs every contender once, in an order
+    rotated by one per round, the file warmed before each run; the rows keep every round's figures
+    (``walls``, ``cpus``) so that ratios can be taken round by round."""
     results = []
     size_mb = path.stat().st_size / 1e6
     for q in ("trend", "table"):
         ref = [[_norm(x) for x in r] for r in reference(path, q)]
         with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "answer.json"
-            for name, cmd in commands(str(path), str(out), q).items():
+            outs = {}
+            rows: dict[str, dict[str, Any]] = {}
+            runs: dict[str, list[tuple[float, float, float, str]]] = {}
+            cmds = {}
+            for i, (name, cmd) in enumerate(commands(str(path), "", q).items()):
                 row: dict[str, Any] = {"file": path.name, "size_mb": size_mb, "question": q, "contender": name}
+                rows[name] = row
                 if cmd is None:
-                    results.append({**row, "error": "not installed"})
+                    row["error"] = "not installed"
                     continue
                 if size_mb > 2000 and name in _WHOLE_FILE_READERS:
-                    results.append({**row, "error": "skipped: loads the whole file into memory (pandas needed 10x)"})
+                    row["error"] = "skipped: loads the whole file into memory (pandas needed 10x)"
                     continue
-                runs = [timed(cmd) for _ in range(repeats)]
-                errors = [e for _, _, e in runs if e]
-                row.update(wall_s=statistics.median(w for w, _, _ in runs), peak_rss_mb=max(r for _, r, _ in runs))
-                if errors:
-                    row["error"] = errors[0]
-                elif name != "cat (I/O floor)":
-                    got = [[_norm(x) for x in r] for r in parse_answer(name, out, q)]
-                    row["correct"] = got == ref
-                    if not row["correct"]:
-                        row["why"] = _difference(ref, got)
+                outs[name] = Path(tmp) / f"answer{i}.json"
+                cmds[name] = commands(str(path), str(outs[name]), q)[name]
+                runs[name] = []
+            names = list(cmds)
+            for r in range(repeats):
+                for name in names[r % len(names) :] + names[: r % len(names)]:
+                    warm(path)
+                    runs[name].append(timed(cmds[name]))  # type: ignore[arg-type]
+            for name, row in rows.items():
+                if name in runs:
+                    _summarise(row, runs[name], outs[name], ref, q)
                 results.append(row)
                 print(json.dumps(row), flush=True)
     return results
+
+
+def _summarise(row: dict[str, Any], runs: list[tuple[float, float, float, str]], out: Path, ref: Any, q: str) -> None:
+    errors = [e for *_, e in runs if e]
+    row.update(
+        walls=[w for w, *_ in runs],
+        cpus=[c for _, c, *_ in runs],
+        wall_s=statistics.median(w for w, *_ in runs),
+        cpu_s=statistics.median(c for _, c, *_ in runs),
+        peak_rss_mb=max(m for *_, m, _ in runs),
+    )
+    if errors:
+        row["error"] = errors[0]
+    elif row["contender"] != "cat (I/O floor)":
+        got = [[_norm(x) for x in r] for r in parse_answer(row["contender"], out, q)]
+        row["correct"] = got == ref
+        if not row["correct"]:
+            row["why"] = _difference(ref, got)
 
 
 def _difference(ref: list[list[Any]], got: list[list[Any]]) -> str:

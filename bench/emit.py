@@ -201,10 +201,17 @@ def run_one(name: str, n: int, paced: int, out: str) -> dict[str, Any]:
         "paced_median_ns": paced_costs[len(paced_costs) // 2] if paced_costs else None,
         "paced_p99_ns": paced_costs[int(len(paced_costs) * 0.99)] if paced_costs else None,
         "events_per_s": n / total,
+        "cpu_s": _cpu_s(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "bytes_per_event": size / n if size else 0,
         "valid_lines": _count_valid(out) if name != "dict" else n,
     }
+
+
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process so far (every thread: the writer's included)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _count_valid(path: str) -> int:
@@ -219,33 +226,48 @@ def _count_valid(path: str) -> int:
     return ok
 
 
-def measure(name: str, n: int, paced: int, repeats: int) -> dict[str, Any]:
-    """Run a contender ``repeats`` times in fresh processes; medians of each figure."""
-    runs = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            out = str(Path(tmp) / "out.jsonl")
-            proc = subprocess.run(
-                [sys.executable, __file__, "--one", name, "--n", str(n), "--paced", str(paced), "--out", out],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if proc.returncode != 0:
-                return {"name": name, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-            runs.append(json.loads(proc.stdout))
-    result: dict[str, Any] = {"name": name, "n": n, "repeats": repeats}
-    for key in runs[0]:
-        if key in ("name", "n"):
+def measure_once(name: str, n: int, paced: int) -> dict[str, Any]:
+    """One fresh process for one contender: its figures, or ``{"error": ...}``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "out.jsonl")
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", name, "--n", str(n), "--paced", str(paced), "--out", out],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+
+
+def measure(names: list[str], n: int, paced: int, repeats: int) -> list[dict[str, Any]]:
+    """Every contender ``repeats`` times in rounds (each once per round, the order rotated by one per
+    round); per contender the medians of each figure and, under ``rounds``, every round's figures."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            runs[name].append(measure_once(name, n, paced))
+    results = []
+    for name in names:
+        errors = [x["error"] for x in runs[name] if "error" in x]
+        if errors:
+            results.append({"name": name, "error": errors[0]})
             continue
-        vals = [r[key] for r in runs if r[key] is not None]
-        result[key] = statistics.median(vals) if vals else None
-    result["valid"] = all(r["valid_lines"] >= n for r in runs)
-    return result
+        result: dict[str, Any] = {"name": name, "n": n, "repeats": repeats, "rounds": runs[name]}
+        for key in runs[name][0]:
+            if key in ("name", "n"):
+                continue
+            vals = [x[key] for x in runs[name] if x[key] is not None]
+            result[key] = statistics.median(vals) if vals else None
+        result["valid"] = all(x["valid_lines"] >= n for x in runs[name])
+        results.append(result)
+    return results
 
 
-def training_loop_overhead(steps: int, repeats: int) -> dict[str, Any]:
-    """A loop of ~1 ms numpy work per step and 10 events per step, with and without eventlog."""
+def training_loop_overhead(steps: int, repeats: int, ms: float = 1.0) -> dict[str, Any]:
+    """A loop of ~``ms`` ms numpy work per step and 10 events per step, with and without eventlog."""
     code = r"""
 import sys, time, tempfile, numpy as np
 sys.path.insert(0, sys.argv[1])
@@ -273,12 +295,14 @@ print(time.perf_counter() - t0)
 
     def run(mode: str, reps: int, n: int) -> float:
         cmd = [sys.executable, "-c", code, str(ROOT), mode, str(n), str(reps)]
-        return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        one_thread = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        env = {**os.environ, **one_thread}  # BLAS threads on a shared 2-core box made the work itself vary 10x
+        return float(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout)
 
-    reps = max(1, round(3 * 0.001 / (run("none", 3, 300) / 300)))  # calibrate to ~1 ms of work per step
+    reps = max(1, round(3 * ms / 1000 / (run("none", 3, 300) / 300)))  # calibrate to ~ms of work per step
     times: dict[str, list[float]] = {"none": [], "eventlog": []}
-    for _ in range(repeats):
-        for mode in ("none", "eventlog"):
+    for r in range(repeats):  # alternate which goes first
+        for mode in ("none", "eventlog") if r % 2 == 0 else ("eventlog", "none"):
             times[mode].append(run(mode, reps, steps))
     none, el = statistics.median(times["none"]), statistics.median(times["eventlog"])
     return {
@@ -287,6 +311,7 @@ print(time.perf_counter() - t0)
         "none_s": none,
         "eventlog_s": el,
         "overhead_pct": 100 * (el - none) / none,
+        "overhead_pcts": [100 * (e - n) / n for n, e in zip(times["none"], times["eventlog"], strict=True)],
     }
 
 
@@ -304,7 +329,7 @@ def main() -> None:
     if ns.one:
         print(json.dumps(run_one(ns.one, ns.n, ns.paced, ns.out)))
         return
-    results = [measure(name, ns.n, ns.paced, ns.repeats) for name in ns.only]
+    results = measure(list(ns.only), ns.n, ns.paced, ns.repeats)
     report = {"contenders": results, "loop": training_loop_overhead(ns.loop_steps, ns.repeats)}
     text = json.dumps(report, indent=2)
     if ns.json:

@@ -9,15 +9,16 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from eventlog._text import sanitize
+
+if TYPE_CHECKING:  # rich is imported on use, so eventlog --help starts fast
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = ["console", "emit_csv", "emit_json", "emit_json_rows", "json_line", "jsonable", "new_table", "text"]
 
@@ -27,6 +28,8 @@ def console() -> Console:
 
     Off a terminal the width is ``COLUMNS`` or 120, so piped tables are not squeezed to 80.
     """
+    from rich.console import Console
+
     width = None
     if not sys.stdout.isatty():
         cols = os.environ.get("COLUMNS", "")
@@ -36,10 +39,15 @@ def console() -> Console:
 
 def text(v: Any, style: str = "") -> Text:
     """Data as a rich Text: sanitised, never parsed as markup."""
+    from rich.text import Text
+
     return Text(sanitize(v), style=style)
 
 
 def new_table(*columns: str, title: str | None = None, right: Sequence[str] = ()) -> Table:
+    from rich import box
+    from rich.table import Table
+
     t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", show_edge=False, pad_edge=False)
     for c in columns:
         t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("message", "value"))

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from eventlog_cli.commands._output import console, emit_csv, emit_json, emit_json_rows, new_table, text
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = ["ROWS", "Result", "render"]
 

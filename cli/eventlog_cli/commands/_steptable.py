@@ -81,8 +81,8 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list
             col = Column(k, 8, k[8:], "g4", k)
         if k in heads:
             col = dataclasses.replace(col, header=heads[k])
-            wide = dataclasses.replace(col, width=40)
-            cells = [len(wide.format(r).strip()) for r in rows]
+            wide = dataclasses.replace(col, width=40).compile()
+            cells = [len(wide(r).strip()) for r in rows]
             col = dataclasses.replace(col, width=max(8, len(sanitize(heads[k])), min(16, max(cells, default=0))))
         cols.append(col)
     return cols
@@ -113,6 +113,7 @@ def step_lines(
     out: list[str] = []
     for b, block in enumerate(blocks):
         cols = fixed + block
+        formats = [c.compile() for c in cols]  # per column once, not per cell
         if b:
             out.append("")
         lead_head = [sanitize(h).ljust(w) for (h, _), w in zip(lead, lead_w, strict=True)]
@@ -121,6 +122,6 @@ def step_lines(
             mark = marker(r)
             if mark:
                 out.append(mark)
-            cells = [sanitize(fn(r)).ljust(w) for (_, fn), w in zip(lead, lead_w, strict=True)]
-            out.append(" ".join([*cells, *(c.format(r) for c in cols)]).rstrip())
+            cells = [sanitize(fn(r)).ljust(w) for (_, fn), w in zip(lead, lead_w, strict=True)] if lead else []
+            out.append(" ".join([*cells, *[f(r) for f in formats]]).rstrip())
     return out

@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-import polars as pl
 import typer
 
 from eventlog._text import sanitize
@@ -22,6 +21,11 @@ from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Paths
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 
 @guarded

@@ -6,10 +6,9 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-import polars as pl
 import typer
 
 from eventlog._columns import columns_from_keys
@@ -23,6 +22,11 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.select import Selector, check_events, check_phase, regex
 from eventlog_cli.read import Loaded, Record, resolve_paths
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 
 @guarded

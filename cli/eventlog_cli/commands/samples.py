@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from eventlog._schema import ENVELOPE, get_type
 from eventlog._text import fmt_num, sanitize
@@ -49,6 +48,8 @@ def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:
 
 
 def _view(rows: list[dict[str, Any]], full: bool) -> None:
+    from rich.text import Text  # rich on use: eventlog --help stays fast
+
     out = console()
     ranks = len({r.get("rank") for r in rows}) > 1  # several ranks: say which
     for r in rows:

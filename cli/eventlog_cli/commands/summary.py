@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.text import Text
 
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
@@ -57,6 +56,8 @@ def _print_all(result: list[dict[str, Any]]) -> None:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
+    from rich.text import Text  # rich on use: eventlog --help stays fast
+
     out = console()
     status = s["status"] + (" (inferred: no run_end)" if s["status_inferred"] else "")
     if s.get("mode"):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
 from eventlog._columns import Column
@@ -22,6 +21,11 @@ from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.columns import FIELDS, default_keys, select_columns
 from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 
 @guarded

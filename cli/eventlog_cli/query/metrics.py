@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.names import unknown_name
 from eventlog_cli.read import Loaded
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = [
     "direction",

@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from eventlog_cli.errors import DataError
 from eventlog_cli.read import Record
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = [
     "Resume",

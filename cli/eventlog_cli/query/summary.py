@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
@@ -14,6 +12,11 @@ from eventlog_cli.query.metrics import best_index, direction, nonfinite_metrics
 from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, phase_rows
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = ["summarize"]
 

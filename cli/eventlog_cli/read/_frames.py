@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import polars as pl
 
 from eventlog._values import as_number
 from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._record import Record
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = [
     "ENVELOPE_DTYPES",
@@ -31,14 +35,15 @@ __all__ = [
 ]
 
 STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
-ENVELOPE_DTYPES: dict[str, pl.DataType] = {
-    "v": pl.Int64(),
-    "ts": pl.Float64(),
-    "event": pl.String(),
-    "run": pl.String(),
-    "rank": pl.Int64(),
-    "seq": pl.Int64(),
+ENVELOPE_DTYPES: dict[str, str] = {
+    "v": "Int64",
+    "ts": "Float64",
+    "event": "String",
+    "run": "String",
+    "rank": "Int64",
+    "seq": "Int64",
 }
+"""Envelope field → the name of its polars dtype (named, as polars is imported on first use)."""
 
 
 _I64 = (-(2**63), 2**63 - 1)
@@ -65,7 +70,7 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
     Raises:
         polars.exceptions.PolarsError: a value of an unexpected type (the caller falls back).
     """
-    fields = dict(ENVELOPE_DTYPES)
+    fields: dict[str, pl.DataType] = {k: getattr(pl, v)() for k, v in ENVELOPE_DTYPES.items()}
     for f in et.fields:
         make = READERS[reader_of(f)].dtype
         if make is not None:

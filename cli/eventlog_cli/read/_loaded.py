@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import polars as pl
 
 from eventlog._schema import get_type
 from eventlog_cli.read._frames import (
@@ -24,6 +23,11 @@ from eventlog_cli.read._frames import (
 )
 from eventlog_cli.read._record import Record
 from eventlog_cli.read._scan import PREFIX, Skipped, scan, short
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 __all__ = ["Loaded", "load"]
 

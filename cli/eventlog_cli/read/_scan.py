@@ -24,19 +24,28 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
-import polars as pl
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read._paths import chunks, resolve_paths
 
-__all__ = ["EMPTY", "PREFIX", "Skipped", "scan"]
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
+
+__all__ = ["PREFIX", "Skipped", "empty", "scan"]
 
 # The envelope opening a line: exact for the first keys of the top-level object (see above).
 PREFIX = r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
-EMPTY = pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
+
+
+def empty() -> pl.DataFrame:
+    """The lines frame of no files (built on use: polars is imported lazily)."""
+    return pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +93,7 @@ def scan(
             raise DataError(msg) from None
     names = ["stdin" if f == "-" else f for f in files]
     skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
-    return (pl.concat(frames) if frames else EMPTY), names, skipped
+    return (pl.concat(frames) if frames else empty()), names, skipped
 
 
 def _scan_file(

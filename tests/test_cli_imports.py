@@ -1,0 +1,71 @@
+"""The CLI's import weight: help and light paths start without polars or rich (issue 12).
+
+Structural, not timed: each check runs the CLI in a fresh interpreter and looks at ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("polars", "rich", "pandas", "numpy", "pyarrow")
+
+RUN = f"""
+import sys
+HEAVY = {HEAVY!r}
+sys.argv = ["eventlog", *sys.argv[1:]]
+from eventlog_cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set(HEAVY))
+sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
+"""
+
+
+def _run(*args: str) -> tuple[str, list[str]]:
+    proc = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=False)
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("HEAVY="))
+    return proc.stdout, [m for m in line[6:].split(",") if m]
+
+
+def _commands() -> list[str]:
+    from eventlog_cli._app import app
+
+    return sorted(c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None)
+
+
+class TestHelpIsLight:
+    def test_eventlog_help_imports_no_polars_nor_rich(self) -> None:
+        out, heavy = _run("--help")
+        assert "Usage" in out and "table" in out
+        assert heavy == []
+
+    @pytest.mark.parametrize("command", _commands())
+    def test_each_command_help_imports_no_polars(self, command: str) -> None:
+        out, heavy = _run(command, "--help")
+        assert "Usage" in out
+        assert "polars" not in heavy
+
+    def test_the_stand_in_imports_polars_on_first_use(self) -> None:
+        """The lazy module really loads polars when a command uses it (so the checks above are not vacuous)."""
+        code = "import sys; from eventlog_cli._lazy import polars as pl; a = 'polars' in sys.modules; pl.DataFrame"
+        proc = subprocess.run(
+            [sys.executable, "-c", code + "; print(a, 'polars' in sys.modules)"], capture_output=True, text=True
+        )
+        assert proc.stdout.split() == ["False", "True"]
+
+
+class TestMissingExtra:
+    def test_without_polars_the_hint_not_a_traceback(self) -> None:
+        code = "import sys; sys.modules['polars'] = None; sys.argv = ['eventlog', '--help']\n"
+        code += "from eventlog_cli import main\nmain()"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        assert proc.returncode == 1
+        from eventlog_cli import _HINT
+
+        assert proc.stderr.strip() == _HINT
+        assert _HINT.startswith("eventlog: the command needs the cli extra; install it with: pip install")
