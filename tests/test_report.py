@@ -196,6 +196,7 @@ class TestRuns:
         build_fixture_run(Path("b"))
         runs = load_runs(["a", "b"])
         assert ["fx (a)", "fx (b)"] == [r.label for r in runs]
+        assert ["fx (a) #1", "fx (a) #2"] == [r.label for r in load_runs(["a", "a"])]
 
 
 class TestHelp:

@@ -31,15 +31,17 @@ def colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
-def _layout(title: str, x: str, y: str = "", height: int = 260, legend: bool = True) -> dict[str, Any]:
+def _layout(title: str, x: str, height: int = 260, legend_rows: int = 0) -> dict[str, Any]:
+    """A chart's layout; ``legend_rows`` > 0 shows a legend below with room for that many rows."""
+    legend = legend_rows > 0
     return {
         "title": {"text": title, "font": {"size": 14}, "x": 0.01},
-        "height": height,
-        "margin": {"l": 60, "r": 10, "t": 34, "b": 38},
+        "height": height + 20 * legend_rows,
+        "margin": {"l": 60, "r": 10, "t": 34, "b": 38 + (20 * legend_rows + 24 if legend else 0)},
         "xaxis": {"title": {"text": x}, "zeroline": False},
-        "yaxis": {"title": {"text": y}, "zeroline": False, "exponentformat": "e"},
+        "yaxis": {"zeroline": False, "exponentformat": "e"},
         "showlegend": legend,
-        "legend": {"orientation": "h", "y": -0.25},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
         "hovermode": "closest",
     }
 
@@ -162,7 +164,8 @@ def eval_charts(runs: Sequence[RunData]) -> list[dict[str, Any]]:
                             "hovertemplate": f"best {label(line_name)}<br>step %{{x}}: %{{y:.6g}}<extra></extra>",
                         }
                     )
-        layout = _layout(label(name), "step", legend=len(runs) > 1)
+        lines = sum(1 for t in traces if t["mode"] != "markers")
+        layout = _layout(label(name), "step", legend_rows=lines if lines > 1 else 0)
         layout["shapes"] = _nan_marks([s for p in per_run for s in p.get(name, [])])
         charts.append({"id": f"eval-{k}", "kind": "eval", "metric": name, "traces": traces, "layout": layout})
     return charts
@@ -180,7 +183,7 @@ def step_charts(runs: Sequence[RunData]) -> list[tuple[str, list[dict[str, Any]]
             traces = [
                 _line(p[name], run.label, i) for i, (run, p) in enumerate(zip(runs, per_run, strict=True)) if name in p
             ]
-            layout = _layout(label(name), "step", height=230, legend=False)
+            layout = _layout(label(name), "step", height=230)
             layout["shapes"] = _nan_marks([p[name] for p in per_run if name in p])
             total = max(p[name].total for p in per_run if name in p)
             charts.append(
@@ -217,5 +220,5 @@ def group_chart(runs: Sequence[RunData]) -> dict[str, Any] | None:
         "id": "groups",
         "kind": "groups",
         "traces": traces,
-        "layout": _layout("Groups per step", "step", height=300),
+        "layout": _layout("Groups per step", "step", height=300, legend_rows=(len(traces) + 2) // 3),
     }

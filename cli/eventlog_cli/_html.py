@@ -22,7 +22,7 @@ from eventlog_cli._rundata import MISSING, RunData, config_diff, pick_samples
 __all__ = ["plotly_js", "render_report", "script_json"]
 
 _CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; connect-src 'none'"
 )
 

@@ -175,13 +175,22 @@ def load_runs(paths: Sequence[str], types: Sequence[str] = TYPES, strict: bool =
 
 
 def _label(runs: list[RunData]) -> None:
-    """Runs sharing an id are labelled ``id (path)``."""
-    seen: dict[str, int] = {}
+    """Runs sharing an id are labelled ``id (dir)`` with the shortest path suffix that tells them apart."""
+    groups: dict[str, list[RunData]] = {}
     for r in runs:
-        seen[r.run] = seen.get(r.run, 0) + 1
-    for r in runs:
-        if seen[r.run] > 1:
-            r.label = f"{r.run} ({r.source})"
+        groups.setdefault(r.run, []).append(r)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        parts = [Path(r.source).resolve().parts for r in same]
+        for n in range(1, max(len(p) for p in parts) + 1):
+            tails = ["/".join(p[-n:]) for p in parts]
+            if len(set(tails)) == len(tails):
+                break
+        else:
+            tails = [r.source for r in same]
+        for r, tail in zip(same, tails, strict=True):
+            r.label = f"{r.run} ({tail})"
     labels = [r.label for r in runs]
     if len(set(labels)) < len(labels):  # the same path given twice
         for i, r in enumerate(runs):
