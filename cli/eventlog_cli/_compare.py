@@ -88,7 +88,7 @@ def _phases(runs: Sequence[RunData], durations: list[float | None]) -> list[dict
     names = list(dict.fromkeys(n for d in per_run for n in d))
     out = []
     for name in names:
-        cells = []
+        cells: list[dict[str, Any] | None] = []
         for d, dur in zip(per_run, durations, strict=True):
             if name not in d:
                 cells.append(None)
