@@ -156,3 +156,34 @@ def ema(values: Sequence[float | None], weight: float) -> list[float | None]:
         debias = debias * weight + (1 - weight)
         out.append(last / debias if debias else v)
     return out
+
+
+_SOURCES = {"eval": "eval_summary", "step": "step_metrics"}
+
+
+def find_metric(frames: Sequence[dict[str, pl.DataFrame]], metric: str) -> tuple[str, str]:
+    """Where ``metric`` (``accuracy``, ``eval.accuracy``, ``step.loss``, ``timing/step``) lives: (source, column).
+
+    ``frames``: per run, ``{"eval": evals, "step": steps}``.
+
+    Raises:
+        CliError: no run has it, or it is both an eval and a step metric (say which).
+    """
+    from eventlog_cli._errors import CliError
+
+    prefix, dot, rest = metric.partition(".")
+    wanted = [(prefix, rest)] if dot and prefix in _SOURCES else [("eval", metric), ("step", metric)]
+    hits = []
+    for source, name in wanted:
+        col = f"timing.{name[7:]}" if name.startswith("timing/") else f"metrics.{name}"
+        if any(col in f[source].columns for f in frames):
+            hits.append((source, col))
+    if len(hits) > 1:
+        msg = f"metric {metric!r} is in both evals and steps; say eval.{metric} or step.{metric}"
+        raise CliError(msg, 2)
+    if not hits:
+        avail = sorted({f"{s}.{series_name(c)}" for f in frames for s in _SOURCES for c in f[s].columns
+                        if c.startswith(("metrics.", "timing."))})  # fmt: skip
+        msg = f"no metric {metric!r} in these runs; available: {', '.join(avail) or 'none'}"
+        raise CliError(msg)
+    return hits[0]
