@@ -8,7 +8,7 @@ import typer
 
 from eventlog.exceptions import EventlogError
 from eventlog_cli._errors import CliError
-from eventlog_cli.commands import analysis, compare, html_report, plot, runs, view
+from eventlog_cli.commands import analysis, compare, html_report, plot, runs, view, watch
 
 app = typer.Typer(
     name="eventlog",
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-for module in (view, analysis, runs, html_report, compare, plot):
+for module in (view, analysis, runs, html_report, compare, plot, watch):
     module.register(app)
 
 
