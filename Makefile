@@ -18,6 +18,8 @@ demo: $(STAMP)
 	@echo; echo '$$ eventlog phases runs/demo'; $(BIN)/eventlog phases runs/demo
 	@echo; echo '$$ eventlog table --last 10 runs/demo'; $(BIN)/eventlog table --last 10 runs/demo
 	@echo; echo '$$ eventlog trend accuracy runs/demo'; $(BIN)/eventlog trend accuracy runs/demo
+	@echo; echo '$$ eventlog report runs/demo --out runs/demo/report.html'; \
+	  $(BIN)/eventlog report runs/demo --out runs/demo/report.html
 
 # The browser test drives Debian's chromium through chromedriver, the watch test runs in tmux.
 # Installed with apt when missing (root, as in CI); elsewhere those tests are skipped, except in CI.

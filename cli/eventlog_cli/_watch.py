@@ -158,7 +158,8 @@ class WatchState:
 
     def _on_phase_start(self, ev: dict[str, Any], ts: float | None) -> None:
         info = {k: v for k, v in ev.items() if k in ("total_batches", "total_steps", "total_epochs", "label", "epoch")}
-        total = ev.get("total_batches") or ev.get("total_steps")
+        # Batches for validation; steps for the training phase (a training_step repeats the run's total).
+        total = ev.get("total_batches") or (ev.get("total_steps") if ev.get("phase") != "training_step" else None)
         self.stack.append(PhaseOpen(ev.get("id"), str(ev.get("phase", "?")), ev.get("step"), ts or 0.0, info, 0, total))
         if ev.get("total_steps"):
             self.total_steps = ev["total_steps"]
