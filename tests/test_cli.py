@@ -15,21 +15,7 @@ from typer.testing import CliRunner
 from conftest import ROOT, FakeClock, build_fixture_run
 from eventlog_cli._app import app
 
-COMMANDS = [
-    "replay",
-    "phases",
-    "grep",
-    "filter",
-    "table",
-    "trend",
-    "summary",
-    "samples",
-    "groups",
-    "eval",
-    "validate",
-    "export",
-    "demo",
-]
+COMMANDS = [c.name for c in app.registered_commands]
 
 
 def cli(*args: str) -> Any:
@@ -91,6 +77,12 @@ class TestSeveralRuns:
 
 
 class TestHelp:
+    def test_the_command_list_comes_from_the_app(self) -> None:
+        """Every registered command has a name, and ``eventlog --help`` lists each one."""
+        assert len(COMMANDS) >= 13 and all(COMMANDS)
+        listed = cli("--help").stdout
+        assert [c for c in COMMANDS if f" {c} " not in listed] == []
+
     @pytest.mark.parametrize("command", COMMANDS)
     def test_every_command_has_help(self, command: str) -> None:
         """-h and --help work for every command."""

@@ -50,12 +50,20 @@ class TestCompare:
         config = {c["key"]: c for c in data["config"]}
         assert {"fx (a)": 0.1, "fx (b)": 0.2} == config["lr"]["values"]
         assert ("added", {"fx (b)": 5}) == (config["warmup"]["status"], config["warmup"]["values"])
-        acc = next(m for m in data["metrics"] if m["metric"] == "eval.accuracy")
-        assert [0.75, 0.75] == [r["final"] for r in acc["runs"]]
-        assert [0.0] == acc["diff_final"]
+        acc = [m for m in data["metrics"] if m["metric"] == "eval.accuracy"]
+        assert ["fx (a)", "fx (b)"] == [m["run"] for m in acc]
+        assert [0.75, 0.75] == [m["final"] for m in acc]
+        assert [None, 0.0] == [m["diff_final"] for m in acc]
         loss = next(m for m in data["metrics"] if m["metric"] == "step.loss")
-        assert "NaN" != loss["runs"][0]["best"] and 4 == loss["runs"][0]["best_step"]
+        assert (0.125, 4) == (loss["best"], loss["best_step"])  # the NaN at step 3 is never the best
         assert [0, 2, 4] == [r["step"] for r in data["evals"][0]["rows"]]
+
+    def test_csv_is_the_metrics_table(self, two: tuple[str, str]) -> None:
+        """--csv: a row per metric and run, the JSON's metrics rows."""
+        lines = cli("compare", "--csv", *two).stdout.splitlines()
+        assert "metric,run,final,final_step,best,best_step,diff_final,diff_best" == lines[0]
+        assert "eval.accuracy,fx (a),0.75,4,0.75,4,," == lines[1]
+        assert "eval.accuracy,fx (b),0.75,4,0.75,4,0.0,0.0" == lines[2]
 
     def test_one_run_is_a_usage_error(self, two: tuple[str, str]) -> None:
         """compare with one run: one line, exit 2."""

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 import eventlog
 from conftest import FakeClock, build_fixture_run
 from eventlog_cli._app import app
-from eventlog_cli._rundata import MISSING, config_diff, flatten, load_runs
-from eventlog_cli._series import downsample, ema, group_by_prefix
+from eventlog_cli.commands._read import read_runs
+from eventlog_cli.query.runs import MISSING, TYPES, config_diff, flatten
+from eventlog_cli.query.series import downsample, ema, group_by_prefix
 
 NASTY = '</script><script>alert(1)</script> </textarea><b>bold</b> &amp; &lt;x&gt; <a href="javascript:alert(2)">j</a>'
 
@@ -194,9 +195,9 @@ class TestRuns:
         """Two runs both called fx are two runs, labelled by their directory."""
         build_fixture_run(Path("a"))
         build_fixture_run(Path("b"))
-        runs = load_runs(["a", "b"])
+        runs = read_runs(["a", "b"], TYPES)
         assert ["fx (a)", "fx (b)"] == [r.label for r in runs]
-        assert ["fx (a) #1", "fx (a) #2"] == [r.label for r in load_runs(["a", "a"])]
+        assert ["fx (a) #1", "fx (a) #2"] == [r.label for r in read_runs(["a", "a"], TYPES)]
 
 
 class TestHelp:

@@ -90,6 +90,11 @@ COMMANDS = [
     ["samples", "--json"],
     ["eval", "--json"],
     ["grep", "--json", "evil"],
+    ["trend", "accuracy", "--plot"],
+    ["compare", "evil"],
+    ["compare", "--csv", "evil"],
+    ["report", "--out", "report.html"],
+    ["watch", "--once"],
 ]
 
 
@@ -128,12 +133,13 @@ class TestNothingIsEvaluated:
     )
     def test_where_is_parsed_never_evaluated(self, expr: str, tmp_path: Path) -> None:
         """Code in --where is a syntax error (exit 2) or a plain field lookup; nothing runs."""
-        from eventlog_cli._errors import CliError
+        from eventlog_cli.commands._exit import exit_code
+        from eventlog_cli.errors import UsageError
 
         try:
             pred = compile_where(expr)
-        except CliError as exc:
-            assert 2 == exc.code
+        except UsageError as exc:
+            assert 2 == exit_code(exc)
         else:
             assert pred({"step": 1, "metrics": {"loss": 1}}) in (True, False)
         assert not Path("pwned").exists()

@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 
 from conftest import ROOT, FakeClock, build_fixture_run
-from eventlog_cli._watch import Tail, WatchState
-from eventlog_cli._watchview import render
+from eventlog_cli.commands._watchview import render
+from eventlog_cli.query.watch import Tail, WatchState
 
 WRITER = """
 import sys, time, eventlog

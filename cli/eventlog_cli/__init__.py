@@ -1,4 +1,14 @@
-"""The ``eventlog`` command: analysis of eventlog JSONL runs (needs the ``cli`` extra)."""
+"""The ``eventlog`` command: analysis of eventlog JSONL runs (needs the ``cli`` extra).
+
+Three layers, each importing only the ones before it:
+
+* ``read/``: files → lines → records (event with file and line beside it) and polars frames;
+* ``query/``: questions answered as plain data, raising ``errors.DataError``/``UsageError``;
+* ``commands/``: one module per command (parse → query → render), one renderer,
+  one read helper, one exit-code map; ``_app.py`` joins them in the Typer app.
+
+``errors.py`` holds the domain errors; ``_where.py`` the safe ``--where`` language.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Typer application: every command joined, errors turned into one line."""
+"""The Typer application: every command module of ``commands/`` registered, in help order."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import sys
 
 import typer
 
-from eventlog.exceptions import EventlogError
-from eventlog_cli._errors import CliError
-from eventlog_cli.commands import analysis, compare, html_report, plot, runs, view, watch
+from eventlog_cli.commands import MODULES
+from eventlog_cli.commands._exit import report_error
 
 app = typer.Typer(
     name="eventlog",
@@ -19,22 +18,17 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-for module in (view, analysis, runs, html_report, compare, plot, watch):
+for module in MODULES:
     module.register(app)
 
 
 def run() -> None:
-    """Run the app: one line on stderr and exit 1 for data problems, 130 on Ctrl-C."""
+    """Run the app; anything a command did not handle is mapped by ``commands._exit`` too."""
+    from eventlog.exceptions import EventlogError
+
     try:
         app(standalone_mode=True)
-    except CliError as exc:
-        sys.stderr.write(f"eventlog: {exc}\n")
-        raise SystemExit(exc.code) from None
-    except EventlogError as exc:
-        sys.stderr.write(f"eventlog: {exc}\n")
-        raise SystemExit(1) from None
-    except BrokenPipeError:
-        sys.stderr.close()
-        raise SystemExit(0) from None
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    except (EventlogError, BrokenPipeError, KeyboardInterrupt) as exc:
+        if isinstance(exc, BrokenPipeError):
+            sys.stderr.close()
+        raise SystemExit(report_error(exc)) from None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eventlog._values import decode_nonfinite
-from eventlog_cli._errors import CliError
+from eventlog_cli.errors import UsageError
 
 __all__ = ["compile_where"]
 
@@ -62,7 +62,7 @@ class _Parser:
     def fail(self, what: str, col: int | None = None) -> None:
         col = len(self.src) if col is None else col
         msg = f"--where: {what} at column {col + 1}:\n  {self.src}\n  {' ' * col}^"
-        raise CliError(msg, 2)
+        raise UsageError(msg)
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -190,6 +190,6 @@ def compile_where(src: str) -> Pred:
     """Parse ``src`` into a predicate over event dicts.
 
     Raises:
-        CliError: the expression is malformed (exit 2), with a caret at the column.
+        UsageError: the expression is malformed, with a caret at the column.
     """
     return _Parser(src).parse()

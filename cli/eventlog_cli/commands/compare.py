@@ -7,29 +7,32 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from eventlog._text import fmt_duration, fmt_num
-from eventlog_cli._errors import CliError, guarded
-from eventlog_cli._options import Json, Strict
-from eventlog_cli._output import console, emit_json, new_table, text
-from eventlog_cli._rundata import LIGHT, load_runs
+from eventlog._text import fmt_duration, fmt_num, sanitize
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Csv, Json, Strict, output_format
+from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._read import read_runs
+from eventlog_cli.commands._render import Result, render
+from eventlog_cli.errors import UsageError
+from eventlog_cli.query.compare import METRIC_COLUMNS, compare
+from eventlog_cli.query.runs import LIGHT
 
 Runs = Annotated[list[str], typer.Argument(help="Two or more run directories or event files (each one run).")]
 
 
 @guarded
-def compare(paths: Runs, json_output: Json = False, strict: Strict = False) -> None:
-    """Config differences, final and best of every shared metric with the difference, evals by step, phase times."""
-    from eventlog_cli._compare import compare as compare_data
+def compare_cmd(paths: Runs, json_output: Json = False, csv_output: Csv = False, strict: Strict = False) -> None:
+    """Config differences, final and best of every shared metric with the difference, evals by step, phase times.
 
-    runs = load_runs(paths, [*LIGHT, "step_metrics", "eval_summary"], strict=strict)
+    --json writes everything as one object; --csv its main table, ``metrics`` (a row per metric and run).
+    """
+    fmt = output_format(json_output, csv_output)
+    runs = read_runs(paths, [*LIGHT, "step_metrics", "eval_summary"], strict=strict)
     if len(runs) < 2:
         msg = f"compare needs at least two runs; {' '.join(paths)} holds one"
-        raise CliError(msg, 2)
-    data = compare_data(runs)
-    if json_output:
-        emit_json(data)
-        return
-    _print(data)
+        raise UsageError(msg)
+    data = compare(runs)
+    render(Result(data["metrics"], METRIC_COLUMNS, data=data, view=lambda: _print(data)), fmt)
 
 
 def _num(v: Any) -> str:
@@ -42,7 +45,8 @@ def _diff(v: float | None) -> str:
 
 def _print(data: dict[str, Any]) -> None:
     out = console()
-    labels = [r["label"] for r in data["runs"]]
+    keys = [r["label"] for r in data["runs"]]
+    labels = [sanitize(k) for k in keys]  # column headers are not Text: sanitised here
     t = new_table("run", "status", "duration", "steps", "from", title="runs", right=("duration", "steps"))
     for r in data["runs"]:
         t.add_row(
@@ -53,7 +57,7 @@ def _print(data: dict[str, Any]) -> None:
     if data["config"]:
         t = new_table("key", *labels, "change", title="config differences")
         for row in data["config"]:
-            cells = [text(orjson.dumps(row["values"][lb]).decode() if lb in row["values"] else "—") for lb in labels]
+            cells = [text(orjson.dumps(row["values"][lb]).decode() if lb in row["values"] else "—") for lb in keys]
             t.add_row(text(row["key"]), *cells, text(row["status"]))
         out.print(t)
     else:
@@ -62,18 +66,21 @@ def _print(data: dict[str, Any]) -> None:
     if data["metrics"]:
         t = new_table("metric", "", *labels, *deltas, title="metrics (Δ: difference from the first run)",
                       right=(*labels, *deltas))  # fmt: skip
+        by_metric: dict[str, list[dict[str, Any]]] = {}
         for m in data["metrics"]:
-            finals = [text(_num(s.get("final"))) for s in m["runs"]]
-            bests = [text(f"{_num(s.get('best'))} @{_num(s.get('best_step'))}") for s in m["runs"]]
-            t.add_row(text(m["metric"]), text("final"), *finals, *(text(_diff(d)) for d in m["diff_final"]))
-            t.add_row(text(""), text("best"), *bests, *(text(_diff(d)) for d in m["diff_best"]))
+            by_metric.setdefault(m["metric"], []).append(m)
+        for name, per_run in by_metric.items():
+            finals = [text(_num(m["final"])) for m in per_run]
+            bests = [text(f"{_num(m['best'])} @{_num(m['best_step'])}") for m in per_run]
+            t.add_row(text(name), text("final"), *finals, *(text(_diff(m["diff_final"])) for m in per_run[1:]))
+            t.add_row(text(""), text("best"), *bests, *(text(_diff(m["diff_best"])) for m in per_run[1:]))
         out.print(t)
     if data["evals"]:
         t = new_table("eval metric", "step", *labels, title="evals by step", right=("step", *labels))
         for ev in data["evals"]:
             for i, row in enumerate(ev["rows"]):
-                name = text(ev["metric"] if i == 0 else "")
-                t.add_row(name, text(row["step"]), *(text(_num(v)) for v in row["values"]))
+                first = text(ev["metric"] if i == 0 else "")
+                t.add_row(first, text(row["step"]), *(text(_num(v)) for v in row["values"]))
         out.print(t)
     if data["phases"]:
         t = new_table("phase", *labels, title="phase time (share of the run)", right=tuple(labels))
@@ -87,4 +94,4 @@ def _print(data: dict[str, Any]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("compare")(compare)
+    app.command("compare")(compare_cmd)

@@ -1,4 +1,4 @@
-"""plot: metrics of one or more runs as a PNG, SVG or PDF file."""
+"""``eventlog plot``: metrics of one or more runs as a PNG, SVG or PDF file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
-from eventlog_cli._errors import CliError, guarded
-from eventlog_cli._options import Strict
-from eventlog_cli._rundata import load_runs
-from eventlog_cli._series import Series, column_series, find_metric
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Strict
+from eventlog_cli.commands._read import read_runs
+from eventlog_cli.errors import UsageError
+from eventlog_cli.query.metrics import better_high
+from eventlog_cli.query.series import Series, column_series, find_metric
 
 Args = Annotated[list[str], typer.Argument(help="METRIC... then RUN... (run directories or event files).")]
 
@@ -36,18 +38,16 @@ def plot(
     strict: Strict = False,
 ) -> None:
     """Metrics as an image file, one panel per metric and a line per run (the best value starred)."""
-    from eventlog_cli._plotfile import write_plot
+    from eventlog_cli.commands._plotfile import write_plot
 
     metrics, paths = split_args(args)
     if not metrics:
-        raise CliError("name at least one metric before the runs, e.g. eventlog plot accuracy loss runs/a", 2)
-    runs = load_runs(paths, ["run_start", "step_metrics", "eval_summary"], strict=strict)
+        raise UsageError("name at least one metric before the runs, e.g. eventlog plot accuracy loss runs/a")
+    runs = read_runs(paths, ["run_start", "step_metrics", "eval_summary"], strict=strict)
     frames = [{"eval": r.evals, "step": r.steps} for r in runs]
     panels = []
     for metric in metrics:
         source, col = find_metric(frames, metric)
-        from eventlog_cli._query import better_high
-
         lines: list[tuple[str, Series]] = []
         for r, f in zip(runs, frames, strict=True):
             if col in f[source].columns:

@@ -1,4 +1,4 @@
-"""watch: a live terminal view of a run, from its growing files."""
+"""``eventlog watch``: a live terminal view of a run, from its growing files."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from eventlog_cli._errors import guarded
-from eventlog_cli._watch import Tail, WatchState, find_files
-from eventlog_cli._watchview import render
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._watchview import render
+from eventlog_cli.query.watch import Tail, WatchState, find_files
 
 
 def _newest(root: Path) -> Path | None:

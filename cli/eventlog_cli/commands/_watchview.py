@@ -12,7 +12,7 @@ from rich.text import Text
 
 from eventlog._columns import StepTable, columns_from_keys
 from eventlog._text import fmt_duration, fmt_num, sanitize
-from eventlog_cli._watch import MAIN, PhaseOpen, WatchState
+from eventlog_cli.query.watch import MAIN, PhaseOpen, WatchState
 
 __all__ = ["render"]
 

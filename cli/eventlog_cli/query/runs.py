@@ -1,8 +1,8 @@
 """Runs as the visual commands (report, compare, plot) see them, as plain data.
 
-Each path given is loaded on its own and split by run id, so two runs with
-the same id from different directories stay apart: they are labelled by the
-path they came from.
+Each path given is loaded on its own (``commands._read.read_runs``) and split by
+run id here, so two runs with the same id from different directories stay apart:
+``label_runs`` labels them by the path they came from.
 """
 
 from __future__ import annotations
@@ -18,11 +18,23 @@ import orjson
 import polars as pl
 
 from eventlog._values import as_number
-from eventlog_cli._errors import CliError
-from eventlog_cli._load import Loaded, load
-from eventlog_cli._query import PhaseRow, collapse_steps, phase_rows
+from eventlog_cli.errors import DataError
+from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
+from eventlog_cli.query.summary import _warnings
+from eventlog_cli.read import Loaded, Record
 
-__all__ = ["MISSING", "RunData", "config_diff", "flatten", "load_runs", "pick_samples", "timeline_rows"]
+__all__ = [
+    "LIGHT",
+    "MISSING",
+    "TYPES",
+    "RunData",
+    "config_diff",
+    "flatten",
+    "label_runs",
+    "pick_samples",
+    "runs_of",
+    "timeline_rows",
+]
 
 LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log", "config_update"]
 TYPES = [*LIGHT, "step_metrics", "eval_summary", "group_summary", "sample"]
@@ -43,23 +55,27 @@ class RunData:
     label: str
     run: str
     source: str
-    records: list[dict[str, Any]]
+    records: list[Record]
     steps: pl.DataFrame
     evals: pl.DataFrame
     groups: pl.DataFrame
     loaded: Loaded
 
     @property
+    def events(self) -> list[dict[str, Any]]:
+        return [r.event for r in self.records]
+
+    @property
     def start(self) -> dict[str, Any]:
-        return next((r for r in self.records if r.get("event") == "run_start"), {})
+        return next((e for e in self.events if e.get("event") == "run_start"), {})
 
     @property
     def config(self) -> dict[str, Any]:
         """The run_start config with every config_update applied, flattened to dotted keys."""
         cfg: dict[str, Any] = {}
-        for r in self.records:
-            if r.get("event") in ("run_start", "config_update") and isinstance(r.get("config"), dict):
-                cfg.update(flatten(r["config"]))
+        for e in self.events:
+            if e.get("event") in ("run_start", "config_update") and isinstance(e.get("config"), dict):
+                cfg.update(flatten(e["config"]))
         return cfg
 
     @functools.cached_property
@@ -68,10 +84,9 @@ class RunData:
 
     def summary(self) -> dict[str, Any]:
         """Status, duration, steps and warnings (as ``summary``); seq gaps checked over whole files."""
-        from eventlog_cli.commands.report import _warnings
-
-        end = next((r for r in reversed(self.records) if r.get("event") == "run_end"), None)
-        ts = [r["ts"] for r in self.records if isinstance(r.get("ts"), (int, float))]
+        events = self.events
+        end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
+        ts = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
         if self.steps.height:
             ts += [self.steps["ts"].min(), self.steps["ts"].max()]
         duration = as_number(end.get("duration")) if end else None
@@ -80,7 +95,7 @@ class RunData:
         total_steps = self.start.get("total_steps")
         if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
             total_steps = self.steps["total_steps"].drop_nulls().max()
-        warnings = _warnings(self.loaded, self.records, self.phases, self.steps, self.evals, end)
+        warnings = _warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
         return {
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,
@@ -131,45 +146,38 @@ def _by_run(frame: pl.DataFrame, run: str) -> pl.DataFrame:
     return frame.filter(pl.col("run") == run) if frame.height and "run" in frame.columns else frame
 
 
-def load_runs(paths: Sequence[str], types: Sequence[str] = TYPES, strict: bool = False) -> list[RunData]:
-    """One RunData per (path, run id); the newest run under ./runs when no path is given.
+def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) -> list[RunData]:
+    """The runs in one loaded path (split by run id), labelled by their id for now (see ``label_runs``).
 
     Raises:
-        CliError: a path cannot be read, or holds no events.
+        DataError: the files hold no event of a run.
     """
-    out: list[RunData] = []
-    sources: list[str | None] = list(paths) or [None]
-    for src in sources:
-        loaded = load([src] if src else [], types)
-        loaded.report(strict)
-        light = [t for t in types if t in LIGHT]
-        records = loaded.records(light) if light else []
-        frames = {t: (loaded.frame(t) if t in types else pl.DataFrame()) for t in ("step_metrics", "eval_summary")}
-        frames["group_summary"] = group_frame(loaded) if "group_summary" in types else pl.DataFrame()
-        ids = [r.get("run") for r in records]
-        for f in frames.values():
-            if f.height and "run" in f.columns:
-                ids += f["run"].unique(maintain_order=True).to_list()
-        runs = [str(r) for r in dict.fromkeys(ids) if r is not None]
-        if not runs:
-            msg = f"{src or loaded.files[0]}: no events of a run in these files"
-            raise CliError(msg)
-        label_src = src or str(Path(loaded.files[0]).parent)
-        for run in runs:
-            out.append(
-                RunData(
-                    run,
-                    run,
-                    label_src,
-                    [r for r in records if r.get("run") == run],
-                    _by_run(frames["step_metrics"], run),
-                    _by_run(frames["eval_summary"], run),
-                    _by_run(frames["group_summary"], run),
-                    loaded,
-                )
-            )
-    _label(out)
-    return out
+    light = [t for t in types if t in LIGHT]
+    records = loaded.records(light) if light else []
+    frames = {t: (loaded.frame(t) if t in types else pl.DataFrame()) for t in ("step_metrics", "eval_summary")}
+    frames["group_summary"] = group_frame(loaded) if "group_summary" in types else pl.DataFrame()
+    ids = [r.event.get("run") for r in records]
+    for f in frames.values():
+        if f.height and "run" in f.columns:
+            ids += f["run"].unique(maintain_order=True).to_list()
+    runs = [str(r) for r in dict.fromkeys(ids) if r is not None]
+    if not runs:
+        msg = f"{source or loaded.files[0]}: no events of a run in these files"
+        raise DataError(msg)
+    label_src = source or str(Path(loaded.files[0]).parent)
+    return [
+        RunData(
+            run,
+            run,
+            label_src,
+            [r for r in records if r.event.get("run") == run],
+            _by_run(frames["step_metrics"], run),
+            _by_run(frames["eval_summary"], run),
+            _by_run(frames["group_summary"], run),
+            loaded,
+        )
+        for run in runs
+    ]
 
 
 _GROUP_FIELDS = {
@@ -197,7 +205,7 @@ def group_frame(loaded: Loaded) -> pl.DataFrame:
     return df.sort(["ts", "rank"], nulls_last=True, maintain_order=True)
 
 
-def _label(runs: list[RunData]) -> None:
+def label_runs(runs: list[RunData]) -> None:
     """Runs sharing an id are labelled ``id (dir)`` with the shortest path suffix that tells them apart."""
     groups: dict[str, list[RunData]] = {}
     for r in runs:
@@ -263,7 +271,7 @@ def config_diff(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def timeline_rows(records: Sequence[dict[str, Any]], phases: list[PhaseRow] | None = None) -> list[dict[str, Any]]:
+def timeline_rows(records: Sequence[Record], phases: list[PhaseRow] | None = None) -> list[dict[str, Any]]:
     """Phases for a Gantt: training steps folded into runs, and checkpoints as points.
 
     Each row: lane (phase name), start and duration in seconds from the run's
@@ -286,8 +294,9 @@ def timeline_rows(records: Sequence[dict[str, Any]], phases: list[PhaseRow] | No
                 "depth": r.depth,
             }
         )
-    t0 = min((r["ts"] for r in records if isinstance(r.get("ts"), (int, float))), default=0.0)
-    for ev in records:
+    events = [r.event for r in records]
+    t0 = min((e["ts"] for e in events if isinstance(e.get("ts"), (int, float))), default=0.0)
+    for ev in events:
         if ev.get("event") == "checkpoint" and isinstance(ev.get("ts"), (int, float)):
             out.append(
                 {

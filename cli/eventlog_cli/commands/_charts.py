@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventlog._text import sanitize
-from eventlog_cli._rundata import RunData, timeline_rows
-from eventlog_cli._series import Series, eval_series, group_by_prefix, step_series
+from eventlog_cli.query.runs import RunData, timeline_rows
+from eventlog_cli.query.series import Series, column_series, eval_series, group_by_prefix, step_series
 
 __all__ = ["COLOURS", "eval_charts", "group_chart", "label", "step_charts", "timeline_chart"]
 
@@ -199,8 +199,6 @@ _GROUP_COLS = [("groups_kept", "kept"), ("groups_filtered", "filtered"), ("rollo
 
 def group_chart(runs: Sequence[RunData]) -> dict[str, Any] | None:
     """Kept / filtered groups and early-exit rollouts per step, per run."""
-    from eventlog_cli._series import column_series
-
     traces = []
     for i, run in enumerate(runs):
         g = run.groups

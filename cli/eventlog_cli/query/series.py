@@ -15,6 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from eventlog_cli.errors import DataError, UsageError
+from eventlog_cli.query.metrics import better_high
+
 __all__ = ["Series", "downsample", "ema", "eval_series", "group_by_prefix", "series_name", "step_series"]
 
 BUCKETS = 500  # buckets per series: at most ~2 points each
@@ -115,8 +118,6 @@ def step_series(steps: pl.DataFrame, buckets: int = BUCKETS) -> list[Series]:
     """Every ``metrics.*`` and ``timing.*`` column of a step_metrics frame, downsampled."""
     if steps.height == 0:
         return []
-    from eventlog_cli._query import better_high
-
     cols = [c for c in steps.columns if c.startswith(("metrics.", "timing."))]
     out = [column_series(steps, c, buckets, better_high(series_name(c))) for c in cols]
     return [s for s in out if s.total]
@@ -126,8 +127,6 @@ def eval_series(evals: pl.DataFrame) -> dict[str, list[Series]]:
     """Per eval metric, one Series per split (named by the split, ``""`` when none), best marked."""
     if evals.height == 0:
         return {}
-    from eventlog_cli._query import better_high
-
     out: dict[str, list[Series]] = {}
     split = pl.col("split") if "split" in evals.columns else pl.lit(None, dtype=pl.String)
     evals = evals.with_columns(split.fill_null("").alias("_split"))
@@ -167,10 +166,9 @@ def find_metric(frames: Sequence[dict[str, pl.DataFrame]], metric: str) -> tuple
     ``frames``: per run, ``{"eval": evals, "step": steps}``.
 
     Raises:
-        CliError: no run has it, or it is both an eval and a step metric (say which).
+        DataError: no run has it.
+        UsageError: it is both an eval and a step metric (say which).
     """
-    from eventlog_cli._errors import CliError
-
     prefix, dot, rest = metric.partition(".")
     wanted = [(prefix, rest)] if dot and prefix in _SOURCES else [("eval", metric), ("step", metric)]
     hits = []
@@ -180,10 +178,10 @@ def find_metric(frames: Sequence[dict[str, pl.DataFrame]], metric: str) -> tuple
             hits.append((source, col))
     if len(hits) > 1:
         msg = f"metric {metric!r} is in both evals and steps; say eval.{metric} or step.{metric}"
-        raise CliError(msg, 2)
+        raise UsageError(msg)
     if not hits:
         avail = sorted({f"{s}.{series_name(c)}" for f in frames for s in _SOURCES for c in f[s].columns
                         if c.startswith(("metrics.", "timing."))})  # fmt: skip
         msg = f"no metric {metric!r} in these runs; available: {', '.join(avail) or 'none'}"
-        raise CliError(msg)
+        raise DataError(msg)
     return hits[0]

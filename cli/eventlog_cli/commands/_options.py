@@ -1,10 +1,12 @@
-"""Options shared by the commands (Annotated aliases)."""
+"""Options shared by the commands (Annotated aliases) and the output format they select."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+
+from eventlog_cli.errors import UsageError
 
 Paths = Annotated[
     list[str] | None,
@@ -25,3 +27,14 @@ def split_names(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [x.strip() for v in values for x in v.split(",") if x.strip()]
+
+
+def output_format(json_output: bool, csv_output: bool = False) -> str:
+    """``json``, ``csv`` or ``table`` from the two flags.
+
+    Raises:
+        UsageError: both flags are given.
+    """
+    if json_output and csv_output:
+        raise UsageError("--json and --csv: choose one")
+    return "json" if json_output else "csv" if csv_output else "table"

@@ -1,4 +1,4 @@
-"""Rendering helpers: rich consoles, tables of sanitised text, JSON and CSV."""
+"""Low-level writers for the renderer: rich consoles and tables of sanitised text, JSON and CSV on stdout."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rich.text import Text
 
 from eventlog._text import sanitize
 
-__all__ = ["console", "emit_csv", "emit_json", "jsonable", "new_table", "text"]
+__all__ = ["console", "emit_csv", "emit_json", "emit_json_rows", "json_line", "jsonable", "new_table", "text"]
 
 
 def console() -> Console:
@@ -99,6 +99,8 @@ def _csv_cell(x: Any) -> Any:
         return ""
     if isinstance(x, float) and x != x:
         return "nan"
+    if isinstance(x, (dict, list)):  # CSV has no nesting: the value as JSON text
+        return sanitize(orjson.dumps(jsonable(x)).decode())
     return sanitize(x) if isinstance(x, str) else x
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eventlog._text import sanitize
-from eventlog_cli._errors import CliError
-from eventlog_cli._series import Series, ema
+from eventlog_cli.errors import DataError, UsageError
+from eventlog_cli.query.series import Series, ema
 
 __all__ = ["FORMATS", "write_plot"]
 
@@ -25,11 +25,12 @@ def write_plot(
     """One panel per metric (title, [(run label, series)]), stacked; the best value of each line starred.
 
     Raises:
-        CliError: unknown file type, matplotlib missing, or the file cannot be written.
+        UsageError: unknown file type.
+        DataError: matplotlib missing, or the file cannot be written.
     """
     if out.suffix.lower() not in FORMATS:
         msg = f"--out {out}: the file type comes from the name; use .png, .svg or .pdf"
-        raise CliError(msg, 2)
+        raise UsageError(msg)
     try:
         import matplotlib
 
@@ -37,7 +38,7 @@ def write_plot(
         import matplotlib.pyplot as plt
     except ImportError:
         msg = 'eventlog plot needs matplotlib; install it with: pip install "eventlog[plot]"'
-        raise CliError(msg) from None
+        raise DataError(msg) from None
     plt.rcParams["svg.hashsalt"] = "eventlog"  # stable ids: the same data gives the same SVG
     plt.rcParams["text.usetex"] = False
     plt.rcParams["svg.fonttype"] = "none"  # text stays text in SVG: smaller, searchable
@@ -66,7 +67,7 @@ def write_plot(
         fig.savefig(out, dpi=120, metadata=_metadata(out))
     except OSError as exc:
         msg = f"{out}: cannot write ({exc.strerror or exc}); pass another --out"
-        raise CliError(msg) from None
+        raise DataError(msg) from None
     finally:
         plt.close(fig)
 

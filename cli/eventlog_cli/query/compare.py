@@ -8,10 +8,11 @@ from typing import Any
 
 import polars as pl
 
-from eventlog_cli._query import better_high, phase_counts
-from eventlog_cli._rundata import MISSING, RunData, config_diff
+from eventlog_cli.query.metrics import better_high
+from eventlog_cli.query.phases import TRAINING_STEP, phase_counts
+from eventlog_cli.query.runs import MISSING, RunData, config_diff
 
-__all__ = ["compare"]
+__all__ = ["METRIC_COLUMNS", "compare"]
 
 
 def _last_and_best(frame: pl.DataFrame, col: str, high: bool) -> dict[str, Any] | None:
@@ -47,22 +48,30 @@ def _metric_columns(runs: Sequence[RunData], source: str) -> list[str]:
     return [c for c in cols[0] if c in shared] if cols else []
 
 
+METRIC_COLUMNS = ["metric", "run", "final", "final_step", "best", "best_step", "diff_final", "diff_best"]
+
+
 def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
+    """One row per shared metric and run: final and best (with steps), and their difference from the first run."""
     rows = []
     for source in ("eval", "step"):
         for col in _metric_columns(runs, source):
             name = col[8:]
             high = better_high(name)
             stats = [_last_and_best(r.evals if source == "eval" else r.steps, col, high) or {} for r in runs]
-            rows.append(
-                {
-                    "metric": f"{source}.{name}",
-                    "higher_is_better": high,
-                    "runs": stats,
-                    "diff_final": [_diff(stats[0].get("final"), s.get("final")) for s in stats[1:]],
-                    "diff_best": [_diff(stats[0].get("best"), s.get("best")) for s in stats[1:]],
-                }
-            )
+            for i, (r, st) in enumerate(zip(runs, stats, strict=True)):
+                rows.append(
+                    {
+                        "metric": f"{source}.{name}",
+                        "run": r.label,
+                        "final": st.get("final"),
+                        "final_step": st.get("final_step"),
+                        "best": st.get("best"),
+                        "best_step": st.get("best_step"),
+                        "diff_final": _diff(stats[0].get("final"), st.get("final")) if i else None,
+                        "diff_best": _diff(stats[0].get("best"), st.get("best")) if i else None,
+                    }
+                )
     return rows
 
 
@@ -83,7 +92,7 @@ def _phases(runs: Sequence[RunData], durations: list[float | None]) -> list[dict
     """Per phase name: total seconds and share of the run's duration, per run."""
     per_run = []
     for r in runs:
-        rows = [p for p in r.phases if p.name != "training_step" or p.depth <= 1]
+        rows = [p for p in r.phases if p.name != TRAINING_STEP or p.depth <= 1]
         per_run.append({name: (n, total) for name, n, total, _ in phase_counts(rows)})
     names = list(dict.fromkeys(n for d in per_run for n in d))
     out = []

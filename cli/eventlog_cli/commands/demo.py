@@ -1,0 +1,68 @@
+"""``eventlog demo``: run the demo GRPO trainer (numpy) that emits the whole event flow.
+
+The trainer is a script in the source checkout, ``examples/grpo_demo.py``; while the
+library still ships ``eventlog.demo`` that module is used when the script is absent.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import eventlog_cli
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.errors import DataError
+
+
+def demo_script() -> Path:
+    """Where the demo trainer lives in a source checkout (it may be absent)."""
+    return Path(eventlog_cli.__file__).resolve().parents[2] / "examples" / "grpo_demo.py"
+
+
+@guarded
+def demo(
+    out: Annotated[str, typer.Option("--out", help="Run directory.")] = "runs/demo",
+    steps: Annotated[int, typer.Option("--steps", min=1)] = 60,
+    delay: Annotated[float, typer.Option("--delay", min=0.0, help="Seconds of simulated work per step.")] = 0.1,
+    style: Annotated[str, typer.Option("--style", help="banner, compact or off.")] = "banner",
+    verbose: Annotated[bool, typer.Option("--verbose")] = False,
+) -> None:
+    """Run the demo GRPO training (numpy) that emits the whole event flow."""
+    args = ["--out", out, "--steps", str(steps), "--delay", str(delay), "--style", style]
+    args += ["--verbose"] if verbose else []
+    raise typer.Exit(run_demo(args))
+
+
+def run_demo(args: list[str]) -> int:
+    """Run examples/grpo_demo.py (or the old ``eventlog.demo``) with ``args``; its exit status.
+
+    Raises:
+        DataError: neither is there (an installed package without the source checkout).
+    """
+    script = demo_script()
+    if script.is_file():
+        saved = sys.argv
+        sys.argv = [str(script), *args]
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exc:
+            if isinstance(exc.code, str):
+                sys.stderr.write(exc.code + "\n")
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = saved
+        return 0
+    try:
+        from eventlog.demo import main as demo_main  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        msg = f"the demo trainer is not here ({script} is missing); run eventlog demo from a source checkout"
+        raise DataError(msg) from None
+    return int(demo_main(args) or 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,90 @@
+"""``eventlog groups``: per step, the group summary, and turn-by-turn advantage tables when present."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from eventlog._text import fmt_duration, fmt_num
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._read import read
+from eventlog_cli.commands._render import Result, render
+from eventlog_cli.query.select import groups_at
+
+
+@guarded
+def groups(
+    paths: Paths = None,
+    step: Annotated[
+        int | None, typer.Option("--step", help="Advantage tables of this step (default: the last).")
+    ] = None,
+    json_output: Json = False,
+    csv_output: Csv = False,
+    strict: Strict = False,
+) -> None:
+    """Per step: the group summary, and turn-by-turn advantage tables when present.
+
+    ``--json`` is ``{"summaries": [...], "details": [...]}``; ``--csv`` is the summaries.
+    """
+    fmt = output_format(json_output, csv_output)
+    loaded = read(paths, ["group_summary", "group_detail"], strict=strict)
+    summ, chosen = groups_at(loaded.records(["group_summary"]), loaded.records(["group_detail"]), step)
+    columns = list(dict.fromkeys(k for r in summ for k in r))
+    data = {"summaries": summ, "details": chosen}
+    render(Result(summ, columns, data=data, view=lambda: _view(summ, chosen)), fmt)
+
+
+def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
+    cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")
+    t = new_table(*cols, right=cols)
+    for r in summ:
+        tt, tr = r.get("tokens_total"), r.get("tokens_trainable")
+        share = f"{100 * tr / tt:.1f}%" if isinstance(tt, int) and isinstance(tr, int) and tt else ""
+        t.add_row(
+            *(
+                text(x)
+                for x in (
+                    fmt_num(r.get("step")),
+                    fmt_num(r.get("groups_total")),
+                    fmt_num(r.get("groups_kept")),
+                    fmt_num(r.get("groups_filtered")),
+                    fmt_num(r.get("rollouts_early_exit")),
+                    fmt_duration(r.get("rollout_time")),
+                    fmt_duration(r.get("train_time")),
+                    f"{tt:,}" if isinstance(tt, int) else "-",
+                    share,
+                )
+            )
+        )
+    if summ:
+        console().print(t)
+    for d in chosen:
+        _advantages(d)
+
+
+def _advantages(d: dict[str, Any]) -> None:
+    adv = d.get("turn_advantages") or []
+    rewards = d.get("rewards") or []
+    turns = max((len(r) for r in adv), default=0)
+    heads = [f"turn {i + 1}" for i in range(turns)]
+    t = new_table("rollout", "reward", *heads, right=("rollout", "reward", *heads))
+    console().print(
+        text(f"Turn-by-turn advantages: step {fmt_num(d.get('step'))}, group {fmt_num(d.get('group'))}", "bold")
+    )
+    for i in range(max(len(adv), len(rewards))):
+        row = adv[i] if i < len(adv) else []
+        cells = [("" if x is None else (f"{x:+.3f}" if isinstance(x, (int, float)) else fmt_num(x))) for x in row]
+        t.add_row(
+            text(i),
+            text(fmt_num(rewards[i]) if i < len(rewards) else ""),
+            *(text(c) for c in cells),
+            *(text("") for _ in range(turns - len(cells))),
+        )
+    console().print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("groups")(groups)

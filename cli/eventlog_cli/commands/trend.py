@@ -1,0 +1,123 @@
+"""``eventlog trend``: one metric across evals or steps, runs side by side, the best marked."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from eventlog._text import fmt_num, sanitize
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._read import read
+from eventlog_cli.commands._render import Result, render
+from eventlog_cli.query.metrics import SOURCES, metric_key, resolve_metric, trend
+
+_SPARK = "▁▂▃▄▅▆▇█"
+COLUMNS = ["run", "step", "value", "change", "best"]
+
+
+@guarded
+def trend_cmd(
+    metric: Annotated[str, typer.Argument(help="accuracy, eval.accuracy, step.loss ...")],
+    paths: Paths = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="A chart in the terminal (the sparkline when stdout is not a terminal).")
+    ] = False,
+    json_output: Json = False,
+    csv_output: Csv = False,
+    strict: Strict = False,
+) -> None:
+    """A metric across evals or steps, one or several runs side by side, with the best marked."""
+    fmt = output_format(json_output, csv_output)
+    # Only lines that hold the key can answer: a literal pre-filter skips the rest before any parsing.
+    contains = orjson.dumps(metric_key(metric)).decode() + ":"
+    loaded = read(paths, list(SOURCES.values()), strict=strict, contains=contains)
+    source, name, frame = resolve_metric(loaded, metric)
+    rows = trend(frame, name)
+    data = {"metric": name, "source": source, "rows": rows}
+    chart = plot and is_terminal()
+    render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False) -> None:
+    runs = list(dict.fromkeys(r["run"] for r in rows))
+    if chart:
+        _chart(rows, runs, source, name)
+        return
+    if len(runs) > 1:
+        _side_by_side(rows, runs, source, name)
+        return
+    out = console()
+    for run in runs:
+        part = [r for r in rows if r["run"] == run]
+        t = new_table(
+            "step",
+            name,
+            "change",
+            "best",
+            title=f"{sanitize(run)}: {source}.{sanitize(name)}",
+            right=("step", name, "change"),
+        )
+        for r in part:
+            ch = "" if r["change"] is None else f"{r['change']:+.4g}"
+            t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
+        out.print(t)
+        out.print(text(f"  {sparkline([r['value'] for r in part])}  ({len(part)} points)"))
+
+
+def _chart(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:
+    """The table(s), then a plotext chart with a line per run in place of the sparklines."""
+    from eventlog_cli.commands._termplot import terminal_chart
+
+    out = console()
+    lines = [(run, [r["step"] for r in rows if r["run"] == run], [r["value"] for r in rows if r["run"] == run])
+             for run in runs]  # fmt: skip
+    best = ", ".join(f"{sanitize(r['run'])} {fmt_num(r['value'])} @{r['step']}" for r in rows if r["best"])
+    height = max(12, min(24, out.height - 4)) if out.is_terminal else 20
+    sys.stdout.write(terminal_chart(lines, f"{source}.{name}", width=min(out.width, 120), height=height,
+                                    colour=out.is_terminal and not out.no_color) + "\n")  # fmt: skip
+    out.print(text(f"best: {best}" if best else "best: -"))
+
+
+def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:
+    """Several runs: one row per step, one column per run, the best of each run starred."""
+    by = {(r["run"], r["step"]): r for r in rows}
+    steps = sorted({r["step"] for r in rows})
+    t = new_table("step", *runs, title=f"{source}.{sanitize(name)}", right=("step", *runs))
+    for s in steps:
+        cells = []
+        for run in runs:
+            r = by.get((run, s))
+            cells.append(text("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  ")))
+        t.add_row(text(s), *cells)
+    out = console()
+    out.print(t)
+    width = max(len(sanitize(r)) for r in runs)
+    for run in runs:
+        values = [r["value"] for r in rows if r["run"] == run]
+        out.print(text(f"  {sanitize(run).ljust(width)}  {sparkline(values)}"))
+
+
+def sparkline(values: list[float], width: int = 60) -> str:
+    """▁▃▅█ from the finite values (at most ``width`` points, evenly sampled); NaN/Inf shown as ×."""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "×" * len(values)
+    lo, hi = min(finite), max(finite)
+    span = hi - lo or 1.0
+    return "".join(_SPARK[int((v - lo) / span * (len(_SPARK) - 1))] if math.isfinite(v) else "×" for v in values)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trend")(trend_cmd)

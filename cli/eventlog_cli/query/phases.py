@@ -1,0 +1,162 @@
+"""The phase timeline, per-phase counts, and each event's enclosing phases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventlog._text import sanitize
+from eventlog._values import as_number
+from eventlog_cli.read import Record
+
+__all__ = ["Context", "PhaseRow", "annotate", "collapse_steps", "path_text", "phase_counts", "phase_rows"]
+
+TRAINING_STEP = "training_step"
+
+
+@dataclass
+class PhaseRow:
+    """One phase run: where it sits, when it started, how long, how it ended."""
+
+    rank: int
+    id: Any
+    name: str
+    depth: int
+    step: int | None
+    start: float  # seconds after the run's first event
+    duration: float | None
+    status: str
+    parent: Any = None
+    label: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    count: int = 1  # >1 for collapsed runs of training steps
+    last_step: int | None = None
+
+
+_PHASE_META = frozenset(
+    {"v", "ts", "event", "run", "rank", "seq", "phase", "id", "parent", "step", "label", "status", "duration"}
+)
+
+
+def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
+    """The phase timeline; phases never closed are ``interrupted``, timed to the file's last event."""
+    t0 = min((r.event["ts"] for r in records if isinstance(r.event.get("ts"), (int, float))), default=0.0)
+    last_ts: dict[tuple[int, Any], float] = {}
+    rows: dict[tuple[int, Any, Any], PhaseRow] = {}
+    order: list[tuple[int, Any, Any]] = []
+    for rec in records:
+        r = rec.event
+        key_file = (rec.file, r.get("rank", 0))
+        if isinstance(r.get("ts"), (int, float)):
+            last_ts[key_file] = r["ts"]
+        ev = r.get("event")
+        if ev == "phase_start":
+            key = (*key_file, r.get("id"))
+            parent = rows.get((*key_file, r.get("parent")))
+            info = {k: v for k, v in r.items() if k not in _PHASE_META}
+            rows[key] = PhaseRow(
+                r.get("rank", 0),
+                r.get("id"),
+                str(r.get("phase", "?")),
+                parent.depth + 1 if parent else 0,
+                r.get("step"),
+                r.get("ts", t0) - t0,
+                None,
+                "interrupted",
+                r.get("parent"),
+                r.get("label"),
+                info,
+            )
+            order.append(key)
+        elif ev == "phase_end":
+            row = rows.get((*key_file, r.get("id")))
+            if row is None:
+                continue
+            row.duration = as_number(r.get("duration"))
+            row.status = str(r.get("status", "ok"))
+            row.info.update({k: v for k, v in r.items() if k not in _PHASE_META})
+    for key in order:
+        row = rows[key]
+        if row.duration is None:
+            row.duration = last_ts.get(key[:2], t0) - t0 - row.start
+    return [rows[k] for k in order]
+
+
+def collapse_steps(rows: list[PhaseRow]) -> list[PhaseRow]:
+    """Fold consecutive sibling ``training_step`` rows (and their children) into one row."""
+    out: list[PhaseRow] = []
+    skip_depth: int | None = None
+    for row in rows:
+        if skip_depth is not None and row.depth > skip_depth:
+            continue
+        skip_depth = None
+        prev = out[-1] if out else None
+        if (
+            row.name == TRAINING_STEP
+            and prev is not None
+            and prev.name == TRAINING_STEP
+            and prev.depth == row.depth
+            and prev.parent == row.parent
+            and prev.rank == row.rank
+        ):
+            prev.count += 1
+            prev.duration = (prev.duration or 0.0) + (row.duration or 0.0)
+            prev.last_step = row.step
+            if row.status != "ok" and prev.status == "ok":
+                prev.status = row.status
+            skip_depth = row.depth
+            continue
+        if row.name == TRAINING_STEP:
+            row = PhaseRow(**{**row.__dict__, "last_step": row.step})
+            skip_depth = row.depth
+        out.append(row)
+    return out
+
+
+def phase_counts(rows: Sequence[PhaseRow]) -> list[tuple[str, int, float, int]]:
+    """Per phase name: runs, total seconds, interrupted or failed runs; in first-seen order."""
+    acc: dict[str, list[float]] = {}
+    for r in rows:
+        a = acc.setdefault(r.name, [0, 0.0, 0])
+        a[0] += r.count
+        a[1] += r.duration or 0.0
+        a[2] += 0 if r.status == "ok" else 1
+    return [(k, int(v[0]), v[1], int(v[2])) for k, v in acc.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where an event happened: its enclosing phases (outermost first, as (name, step)) and step."""
+
+    path: list[tuple[str, Any]]
+    step: int | None
+
+
+def annotate(records: Sequence[Record]) -> list[Context]:
+    """The :class:`Context` of every record, in the same order."""
+    stacks: dict[tuple[Any, Any], list[tuple[Any, str, Any]]] = defaultdict(list)
+    out: list[Context] = []
+    for rec in records:
+        r = rec.event
+        stack = stacks[(rec.file, r.get("rank"))]
+        ev = r.get("event")
+        if ev == "phase_end":
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][0] == r.get("id"):
+                    del stack[i:]
+                    break
+        step = r.get("step")
+        if not isinstance(step, int):
+            step = next((s for _, _, s in reversed(stack) if isinstance(s, int)), None)
+        out.append(Context([(name, s) for _, name, s in stack], step))
+        if ev == "phase_start":
+            stack.append((r.get("id"), str(r.get("phase", "?")), r.get("step")))
+    return out
+
+
+def path_text(path: Sequence[tuple[str, Any]]) -> str:
+    """``training > training_step[12]``."""
+    parts = (f"{n}[{s}]" if isinstance(s, int) and n == TRAINING_STEP else n for n, s in path)
+    return sanitize(" > ".join(parts)) or "-"

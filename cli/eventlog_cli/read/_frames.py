@@ -1,0 +1,118 @@
+"""Lines → polars frames: the typed fast path (one ``json_decode`` per type) and the forgiving path.
+
+The fast path builds an explicit dtype from the schema (through ``_dtypes``) and the
+metric keys actually present; no schema is guessed from the first rows. Types with
+free-form fields, and values of an unexpected type, go through :func:`frame_from_records`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+
+from eventlog._values import as_number
+from eventlog_cli.read._dtypes import READERS, reader_of
+from eventlog_cli.read._record import Record
+
+__all__ = ["ENVELOPE_DTYPES", "decode_typed", "frame_from_records", "is_free", "object_keys", "to_float"]
+
+_KEY = r'"((?:[^"\\]|\\.)*)":'
+ENVELOPE_DTYPES: dict[str, pl.DataType] = {
+    "v": pl.Int64(),
+    "ts": pl.Float64(),
+    "event": pl.String(),
+    "run": pl.String(),
+    "rank": pl.Int64(),
+    "seq": pl.Int64(),
+}
+
+
+def to_float(e: pl.Expr) -> pl.Expr:
+    """Numbers decoded as text ("0.5", "NaN", "Infinity") → Float64."""
+    return e.cast(pl.String).cast(pl.Float64, strict=False)
+
+
+def is_free(et: Any) -> bool:
+    """Whether a type must take the Python path (unknown, open, or a field with no dtype)."""
+    return et is None or et.extra is not None or any(READERS[reader_of(f)].dtype is None for f in et.fields)
+
+
+def map_fields(et: Any) -> list[str]:
+    """Names of the fields read as maps of numbers (``metrics``, ``timing``)."""
+    return [f.name for f in et.fields if reader_of(f) == "float_map"]
+
+
+def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -> pl.DataFrame:
+    """Decode the lines of one type with the dtype built from its schema.
+
+    Raises:
+        polars.exceptions.PolarsError: a value of an unexpected type (the caller falls back).
+    """
+    fields = dict(ENVELOPE_DTYPES)
+    for f in et.fields:
+        make = READERS[reader_of(f)].dtype
+        if make is not None:
+            fields[f.name] = make(keys.get(f.name, []))
+    decoded = df.select("file", "n", pl.col("line").str.json_decode(pl.Struct(fields)).alias("ev")).unnest("ev")
+    exprs = []
+    for f in et.fields:
+        how = READERS[reader_of(f)].to_float
+        if how == "value" and f.name in decoded.columns:
+            exprs.append(to_float(pl.col(f.name)).alias(f.name))
+        elif how == "list" and f.name in decoded.columns:
+            exprs.append(pl.col(f.name).list.eval(to_float(pl.element())).alias(f.name))
+    return decoded.with_columns(exprs) if exprs else decoded
+
+
+def object_keys(lines: pl.Series, name: str) -> list[str]:
+    """Every key of the flat object ``name`` across all lines, in first-seen order."""
+    body = lines.str.extract(rf'"{re.escape(name)}":\{{([^{{}}]*)\}}')
+    keys = body.str.extract_all(_KEY).explode().drop_nulls().unique(maintain_order=True).to_list()
+    out = []
+    for match in keys:  # extract_all gives whole matches: '"name":'
+        k = match[1:-2]
+        out.append(orjson.loads(f'"{k}"') if "\\" in k else k)
+    return list(dict.fromkeys(out))
+
+
+def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
+    """The slow, forgiving path: flatten events in Python (unknown types, odd values).
+
+    A metric value that is not a number becomes null and is passed to ``note``
+    with its line, never dropped silently.
+    """
+    rows = []
+    odd: dict[str, list[int]] = {}
+    for rec in records:
+        row: dict[str, Any] = {}
+        for k, v in rec.event.items():
+            if isinstance(v, dict) and k in ("metrics", "timing"):
+                for mk, mv in v.items():
+                    row[f"{k}.{mk}"] = x = as_number(mv)
+                    if x is None and mv is not None:
+                        odd.setdefault(f"{k}.{mk}", []).append(rec.line)
+            elif isinstance(v, (dict, list)):
+                row[k] = orjson.dumps(v).decode()
+            else:
+                row[k] = v
+        rows.append(row)
+    for col, where in odd.items():
+        if note is not None:
+            shown = ", ".join(str(n) for n in where[:5]) + (" ..." if len(where) > 5 else "")
+            note(f"{col}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
+    if not rows:
+        return pl.DataFrame()
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    series = []
+    for c in cols:
+        vals = [r.get(c) for r in rows]
+        try:
+            s = pl.Series(c, vals, strict=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            s = pl.Series(c, [None if v is None else str(v) for v in vals], dtype=pl.String)
+        series.append(s)
+    return pl.DataFrame(series)

@@ -1,0 +1,159 @@
+"""``load()`` and what it returns: the selected lines, decoded on demand as records or frames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+import polars as pl
+
+from eventlog._schema import get_type
+from eventlog_cli.read._frames import (
+    decode_typed,
+    frame_from_records,
+    is_free,
+    map_fields,
+    object_keys,
+    to_float,
+)
+from eventlog_cli.read._record import Record
+from eventlog_cli.read._scan import Skipped, scan, short
+
+__all__ = ["Loaded", "load"]
+
+
+def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
+    """Read the files, keeping only the lines of ``types`` (all when None); see ``read._scan.scan``.
+
+    Raises:
+        DataError: a path does not exist or cannot be read.
+    """
+    lines, files, skipped = scan(paths, types, contains)
+    return Loaded(lines, files, skipped)
+
+
+@dataclass
+class Loaded:
+    """The selected lines of one or more files, ready to decode."""
+
+    lines: pl.DataFrame  # file (u32), n (u32, 0-based line), line (str), event (str)
+    files: list[str]
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
+    warn: Callable[[str], None] | None = None  # told each new note as it is found (commands print it)
+    _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
+
+    def records(self, types: Iterable[str] | None = None) -> list[Record]:
+        """Decoded events in run order (ts, then rank, then seq), each with its file and line."""
+        df = self._select(types)
+        out: list[Record] = []
+        loads = orjson.loads
+        for f, n, line in zip(df["file"].to_list(), df["n"].to_list(), df["line"].to_list(), strict=True):
+            try:
+                ev = loads(line)
+            except orjson.JSONDecodeError as exc:
+                self._skip(f, n, f"not valid JSON ({short(exc)})")
+                continue
+            if not isinstance(ev, dict):
+                self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
+                continue
+            out.append(Record(f, n + 1, ev))
+        if len(self.files) > 1:
+            out.sort(key=Record.order)
+        return out
+
+    def keys(self, event: str, field: str = "metrics") -> list[str]:
+        """The keys of the object ``field`` across all events of one type, without decoding them."""
+        if (event, field) not in self._keys:
+            df = self._select([event])
+            self._keys[(event, field)] = object_keys(df["line"], field) if df.height else []
+        return self._keys[(event, field)]
+
+    def frame(
+        self, event: str, metrics: Sequence[str] | None = None, timing: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """One event type as a frame: envelope, typed fields, ``metrics.*``/``timing.*`` as Float64.
+
+        Args:
+            event: the event type.
+            metrics: decode only these ``metrics`` keys (all present keys when None; no discovery pass).
+            timing: the same for ``timing``.
+        """
+        df = self._select([event])
+        if df.height == 0:
+            return pl.DataFrame()
+        et = get_type(event)
+        if is_free(et):
+            return frame_from_records(self.records([event]), self.note)
+        nested = map_fields(et)
+        wanted = {"metrics": metrics, "timing": timing}
+        keys = {
+            name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
+            for name in nested
+        }
+        try:
+            decoded = decode_typed(df, et, keys)
+        except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
+            return frame_from_records(self.records([event]), self.note)
+        for name in nested:
+            if name in decoded.columns and keys[name]:
+                text = decoded.select("n", *[pl.col(name).struct.field(k).alias(f"{name}.{k}") for k in keys[name]])
+                self._note_non_numbers(text)
+                decoded = decoded.with_columns(
+                    [to_float(pl.col(name).struct.field(k)).alias(f"{name}.{k}") for k in keys[name]]
+                ).drop(name)
+            elif name in decoded.columns:
+                decoded = decoded.drop(name)
+        decoded = decoded.filter(pl.col("event") == event)
+        return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
+
+    def seq_problems(self) -> list[str]:
+        """Gaps and duplicates in each file's ``seq`` (over the lines loaded)."""
+        seqs = self.lines.select("file", pl.col("line").str.extract(r',"seq":(\d+)').cast(pl.Int64).alias("seq"))
+        stats = (
+            seqs.drop_nulls()
+            .group_by("file")
+            .agg(
+                pl.len().alias("n"),
+                pl.col("seq").n_unique().alias("u"),
+                pl.col("seq").min().alias("lo"),
+                pl.col("seq").max().alias("hi"),
+            )
+            .sort("file")
+        )
+        out = []
+        for f, n, u, lo, hi in stats.iter_rows():
+            if hi - lo + 1 > u:
+                out.append(
+                    f"{self.files[f]}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} (events were lost)"
+                )
+            if n > u:
+                out.append(f"{self.files[f]}: {n - u} duplicate seq number(s)")
+        return out
+
+    def note(self, text: str) -> None:
+        """Keep a note found while decoding (once per distinct text) and pass it to ``warn``."""
+        if text not in self.notes:
+            self.notes.append(text)
+            if self.warn is not None:
+                self.warn(text)
+
+    def _note_non_numbers(self, text: pl.DataFrame) -> None:
+        """Name metric values that are present but not numbers (they read as null)."""
+        cols = [c for c in text.columns if c != "n"]
+        bad = text.select("n", *[(pl.col(c).is_not_null() & to_float(pl.col(c)).is_null()).alias(c) for c in cols])
+        counts = bad.select(pl.col(cols).sum()).row(0)
+        for c, k in zip(cols, counts, strict=True):
+            if k:
+                lines = (bad.filter(pl.col(c))["n"].head(5) + 1).to_list()
+                shown = ", ".join(map(str, lines)) + (" ..." if k > 5 else "")
+                self.note(f"{c}: {k} value(s) are not numbers (line {shown}); shown as empty")
+
+    def _select(self, types: Iterable[str] | None) -> pl.DataFrame:
+        if types is None:
+            return self.lines
+        return self.lines.filter(pl.col("event").is_in(list(types)))
+
+    def _skip(self, f: int, n: int, reason: str) -> None:
+        self.skipped.append(Skipped(self.files[f], n + 1, reason))

@@ -1,0 +1,27 @@
+"""One decoded event and where it came from, kept beside the event (never inside it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Record"]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """An event as written, with its file (index into ``Loaded.files``) and 1-based line."""
+
+    file: int
+    line: int
+    event: dict[str, Any]
+
+    def order(self) -> tuple[float, int, int]:
+        """Run order across files: ts, then rank, then seq (odd values last or first)."""
+        ev = self.event
+        ts, rank, seq = ev.get("ts"), ev.get("rank"), ev.get("seq")
+        return (
+            ts if isinstance(ts, (int, float)) else float("inf"),
+            rank if isinstance(rank, int) else 0,
+            seq if isinstance(seq, int) else 0,
+        )
