@@ -18,7 +18,7 @@ from eventlog_cli.query.series import Series, column_series, eval_series, group_
 __all__ = ["COLOURS", "eval_charts", "group_chart", "label", "step_charts", "timeline_chart"]
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
-_STATUS = {"interrupted": "#f0a030", "failed": "#d62728"}
+_PATTERN = {"interrupted": "/", "failed": "x"}  # a phase not ended ok: hatched, outlined, in the run's colour
 _MAX_MARKS = 50
 
 
@@ -69,8 +69,9 @@ def timeline_chart(runs: Sequence[RunData]) -> dict[str, Any]:
                 "base": [round(r["start"], 4) for r in phases],
                 "x": [max(round(r["duration"], 4), 1e-4) for r in phases],
                 "marker": {
-                    "color": [_STATUS.get(r["status"], colour(i)) for r in phases],
-                    "line": {"width": [2 if r["status"] != "ok" else 0 for r in phases], "color": "#000"},
+                    "color": colour(i),
+                    "pattern": {"shape": [_PATTERN.get(r["status"], "") for r in phases], "fgcolor": "#000"},
+                    "line": {"width": [2 if r["status"] != "ok" else 0 for r in phases], "color": "#d62728"},
                 },
                 "customdata": [
                     [label(r["step"] if r["step"] is not None else "-"), label(r["status"])] for r in phases

@@ -200,7 +200,7 @@ td,th{border-bottom:1px solid #eee;padding:2px 8px;text-align:left;vertical-alig
 .swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}
 .status-completed{color:#2a7d2a}.status-failed{color:#c00;font-weight:bold}.status-interrupted{color:#c70}
 tr.diff td{background:#fff6d5}tr.diff.added td{background:#e4f6e4}tr.diff.removed td{background:#fbe3e3}
-.missing{color:#999}
+.missing{color:#999}.note{color:#666;margin:.2em 0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px}
 .chart{min-height:220px}
 .controls{margin:.5em 0}.controls label{margin-left:1em}
@@ -259,7 +259,9 @@ _PAGE = """<!DOCTYPE html>
 <nav>{nav}</nav>
 {header}
 <h2 id="config">Config</h2>{config}
-<h2 id="timeline-s">Phase timeline</h2><div class="chart" id="timeline"></div>
+<h2 id="timeline-s">Phase timeline</h2>
+<p class="note">Training steps are folded into runs of steps; hatched bars were interrupted, crossed ones failed;
+diamonds are checkpoints.</p><div class="chart" id="timeline"></div>
 <h2 id="evals">Eval trends</h2><div class="grid">{evals}</div>
 <h2 id="steps">Step metrics</h2>
 <div class="controls"><label>smoothing (EMA)
