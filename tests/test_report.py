@@ -208,3 +208,15 @@ class TestHelp:
             result = cli(command, flag)
             assert 0 == result.exit_code
             assert "Usage" in result.stdout
+
+
+class TestNanMarks:
+    def test_many_nan_steps_are_marked_across_the_run(self) -> None:
+        """More NaN steps than marks: the marks spread from the first to the last NaN step."""
+        from eventlog_cli.commands._charts import _MAX_MARKS, _nan_marks
+        from eventlog_cli.query.series import Series
+
+        s = Series("loss", [], [], 0, nonfinite=list(range(0, 1000, 5)))
+        xs = [m["x0"] for m in _nan_marks([s])]
+        assert _MAX_MARKS == len(xs)
+        assert (0, 995) == (xs[0], xs[-1])

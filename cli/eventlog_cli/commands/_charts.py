@@ -120,7 +120,9 @@ def _line(s: Series, name: str, i: int, mode: str = "lines") -> dict[str, Any]:
 
 
 def _nan_marks(series: Sequence[Series]) -> list[dict[str, Any]]:
-    steps = sorted({s for x in series for s in x.nonfinite if isinstance(s, (int, float))})[:_MAX_MARKS]
+    steps = sorted({s for x in series for s in x.nonfinite if isinstance(s, (int, float))})
+    if len(steps) > _MAX_MARKS:  # spread over the run, so the marks show where divergences happened
+        steps = [steps[round(i * (len(steps) - 1) / (_MAX_MARKS - 1))] for i in range(_MAX_MARKS)]
     return [
         {
             "type": "line",
