@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	rm -rf runs/demo
-	$(BIN)/python -m eventlog.demo --out runs/demo
+	$(BIN)/python examples/grpo_demo.py --out runs/demo
 	@echo; echo '$$ eventlog phases runs/demo'; $(BIN)/eventlog phases runs/demo
 	@echo; echo '$$ eventlog table --last 10 runs/demo'; $(BIN)/eventlog table --last 10 runs/demo
 	@echo; echo '$$ eventlog trend accuracy runs/demo'; $(BIN)/eventlog trend accuracy runs/demo
@@ -36,7 +36,7 @@ test: $(STAMP) test-deps
 	EVENTLOG_STRICT=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check eventlog cli tests
+	$(BIN)/ruff check eventlog cli tests examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

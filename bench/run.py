@@ -175,6 +175,23 @@ def _analysis_targets(part: list[dict[str, Any]], size_mb: float) -> list[str]:
     return out
 
 
+def sigkill_section(rows: list[dict[str, Any]]) -> list[str]:
+    """What a kill -9 after 1.5 s of emitting cost (bench/sigkill.py)."""
+    out = [
+        "## SIGKILL loss",
+        "",
+        "A child emits `log` events, then gets `kill -9`; lost = emitted - on disk. "
+        "Stated bound (RELIABILITY.md): what was emitted in the last `flush_interval`, at most twice `queue_size`.",
+        "",
+        "| loop | emitted | on disk | lost | seq contiguous |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        seq = "yes" if r["contiguous"] else "NO"
+        out.append(f"| {r['mode']} | {r['emitted']:,} | {r['written']:,} | {r['lost']:,} | {seq} |")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("profile", choices=sorted(PROFILES), nargs="?", default="quick")
@@ -192,11 +209,13 @@ def main() -> None:
             *prof["analysis"][prof["analysis"].index("--repeats") :],
         ]
     an_cmd = [py, str(ROOT / "bench" / "analysis.py"), *sizes, "--json", str(OUT / "analysis.json")]
-    for cmd in (emit_cmd, an_cmd):
+    kill_cmd = [py, str(ROOT / "bench" / "sigkill.py"), "--json", str(OUT / "sigkill.json")]
+    for cmd in (emit_cmd, an_cmd, kill_cmd):
         print("$", " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     emit = json.loads((OUT / "emit.json").read_text())
     analysis = json.loads((OUT / "analysis.json").read_text())
+    kills = json.loads((OUT / "sigkill.json").read_text())
     text = "\n".join(
         [
             "# Benchmark results",
@@ -208,12 +227,15 @@ def main() -> None:
             "",
             "Commands: "
             + "; ".join(
-                f"`{' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}`" for cmd in (emit_cmd, an_cmd)
+                f"`{' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}`"
+                for cmd in (emit_cmd, an_cmd, kill_cmd)
             ),
             "",
             *emit_section(emit),
             "",
             *analysis_section(analysis),
+            "",
+            *sigkill_section(kills),
             "",
         ]
     )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventlog._api import init
 from eventlog._columns import DEFAULT_COLUMNS, Column
 from eventlog._config import Config
 from eventlog._phase import checkpoint, current_phase, current_step, phase, set_step
 from eventlog._render import Line, Renderer
-from eventlog._run import Run, current_run, emit, finish, flush, init
+from eventlog._run import Run, current_run, emit, finish, flush
 from eventlog._schema import EventType, Field, all_types, get_type, register_event
 from eventlog._text import sanitize
 from eventlog.exceptions import ConfigError, EncodeError, EventlogError, ValidationError

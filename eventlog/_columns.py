@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventlog._constants import decode_nonfinite
 from eventlog._text import fmt_duration, sanitize
-from eventlog._values import decode_nonfinite
 
 __all__ = ["DEFAULT_COLUMNS", "Column", "StepTable", "column_for", "lookup"]
 

@@ -1,4 +1,9 @@
-"""The console sink: rendered lines to a stream, coloured only on a terminal."""
+"""The console sink: rendered lines to a stream, coloured only on a terminal.
+
+It runs on the caller's thread, before the event is queued for the file, so
+it never reads a dict the writer thread may be stamping. A failure while
+rendering or printing is reported once on stderr and never stops training.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from eventlog._render import Line, Renderer
+from eventlog._text import sanitize
+from eventlog._trouble import Reporter
 
 __all__ = ["Console", "use_colour"]
 
@@ -63,6 +70,7 @@ class Console:
         self._colour = colour
         self._events = events
         self._lock = threading.Lock()
+        self._report = Reporter()
 
     @property
     def stream(self) -> IO[str]:
@@ -77,8 +85,12 @@ class Console:
                 lines = self.renderer.render(ev)
                 if lines:
                     self._write(lines)
-        except Exception:  # a broken stdout must not stop training
-            pass
+        except Exception as exc:  # a broken renderer or stdout must not stop training, nor pass unseen
+            self._report(
+                "console",
+                f"the console could not show a {sanitize(ev.get('event', '?'))!s} event: {exc!r}",
+                "Training continues and the event is in the file; further console errors are not printed.",
+            )
 
     def _write(self, lines: list[Line]) -> None:
         stream = self.stream

@@ -11,12 +11,12 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from eventlog import _run
+from eventlog._constants import LEVEL_ALIASES, LEVELS, RESERVED
 from eventlog._phase import current_phase, current_step
 
 __all__ = ["EventlogHandler", "capture_logging", "get_logger"]
 
-_LEVELS = {"debug", "info", "warning", "error", "critical"}
-_RESERVED = frozenset({"v", "ts", "event", "run", "rank", "seq"})
+_LEVELS = frozenset(LEVELS)
 
 
 def _stamp(fields: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def _stamp(fields: dict[str, Any]) -> dict[str, Any]:
         step = current_step()
         if step is not None:
             fields["step"] = step
-    for k in _RESERVED.intersection(fields):  # a user's ``run=...`` must not clash with the envelope
+    for k in RESERVED.intersection(fields):  # a user's ``run=...`` must not clash with the envelope
         fields[f"{k}_"] = fields.pop(k)
     return fields
 
@@ -36,7 +36,7 @@ def emit_log(level: str, msg: str, logger: str | None, fields: dict[str, Any]) -
     """Emit one ``log`` event."""
     level = level.lower()
     if level not in _LEVELS:
-        level = {"warn": "warning", "exception": "error", "fatal": "critical", "msg": "info"}.get(level, "info")
+        level = LEVEL_ALIASES.get(level, "info")
     body = _stamp(fields)
     if logger:
         body["logger"] = logger

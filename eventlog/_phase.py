@@ -1,23 +1,51 @@
-"""Phases: nested, timed sections of a run, as context managers and decorators."""
+"""Phases: nested, timed sections of a run, as context managers and decorators.
+
+Each run's open phases are kept here (not in the run): the first phase of a
+run registers one finish hook with it, which closes whatever is still open
+as ``interrupted`` before ``run_end``.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-import time
+import threading
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
-from eventlog import _run
+from eventlog import _clock, _run
+from eventlog._constants import PHASE_CHECKPOINT, PHASE_TRAINING_STEP
 
-__all__ = ["checkpoint", "close_open_phases", "current_phase", "current_step", "phase", "set_step"]
+__all__ = ["checkpoint", "current_phase", "current_step", "phase", "set_step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _current: ContextVar[phase | None] = ContextVar("eventlog_phase", default=None)
 _RECENT = 10
+_open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
+_open_lock = threading.Lock()
+
+
+def _open_phases(st: _run.Run) -> dict[int, phase]:
+    """The run's open phases by id, in opening order (the first call registers the finish hook)."""
+    opened = _open.get(st)
+    if opened is not None:
+        return opened
+    with _open_lock:
+        opened = _open.get(st)
+        if opened is None:
+            opened = _open[st] = {}
+            st.on_finish(functools.partial(_close_all, opened))
+    return opened
+
+
+def _close_all(opened: dict[int, phase]) -> None:
+    """Close every phase still open, innermost first, as ``interrupted``."""
+    for p in reversed(list(opened.values())):
+        p._end("interrupted", None)
 
 
 class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("validation"):``
@@ -44,6 +72,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self.id: int | None = None
         self.parent: phase | None = None
         self.t0 = 0.0
+        self._clock: _clock.Clock = _clock.current()
         self._summary: dict[str, Any] = {}
         self._token: Any = None
         self._recent: deque[float] = deque(maxlen=_RECENT)
@@ -55,7 +84,8 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         st = _run.current_run()
         self.parent = current_phase()
         self.id = next(st.phase_ids) if st is not None else -1
-        self.t0 = time.monotonic()
+        self._clock = st.clock if st is not None else _clock.current()
+        self.t0 = self._clock.monotonic()
         fields: dict[str, Any] = {"phase": self.name, "id": self.id}
         if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
             fields["parent"] = self.parent.id
@@ -65,7 +95,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             fields["label"] = self.label
         fields.update(self.info)
         if st is not None:
-            st.open_phases[self.id] = self
+            _open_phases(st)[self.id] = self
         self._token = _current.set(self)
         _run.emit("phase_start", **fields)
         return self
@@ -100,10 +130,10 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         if self._closed:
             return
         self._closed = True
-        duration = time.monotonic() - self.t0
+        duration = self._clock.monotonic() - self.t0
         st = _run.current_run()
         if st is not None and self.id is not None:
-            st.open_phases.pop(self.id, None)
+            _open_phases(st).pop(self.id, None)
         fields: dict[str, Any] = {"phase": self.name, "id": self.id, "status": status, "duration": round(duration, 6)}
         if self.parent is not None and self.parent.id is not None and self.parent.id >= 0:
             fields["parent"] = self.parent.id
@@ -115,7 +145,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             fields["error"] = error
         fields.update(self._summary)
         _run.emit("phase_end", **fields)
-        if self.parent is not None and self.name == "training_step" and status == "ok":
+        if self.parent is not None and self.name == PHASE_TRAINING_STEP and status == "ok":
             self.parent._recent.append(duration)
 
     # --- state and helpers ----------------------------------------------------
@@ -130,7 +160,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     @property
     def elapsed(self) -> float:
         """Seconds since the phase started."""
-        return time.monotonic() - self.t0
+        return self._clock.monotonic() - self.t0
 
     def summary(self, **numbers: Any) -> None:
         """Add totals to the ``phase_end`` event (``questions=7405, avg_reward=0.51``)."""
@@ -179,7 +209,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             elif step > 0:
                 fields["eta"] = round(elapsed / step * max(0, total - step), 3)
         fields.update(info)
-        return phase("training_step", step=step, **fields)
+        return phase(PHASE_TRAINING_STEP, step=step, **fields)
 
 
 def current_phase() -> phase | None:
@@ -188,8 +218,9 @@ def current_phase() -> phase | None:
     if p is not None:
         return p
     st = _run.current_run()
-    if st is not None and st.open_phases:
-        return next(reversed(st.open_phases.values()))
+    opened = _open.get(st) if st is not None else None
+    if opened:
+        return next(reversed(opened.values()))
     return None
 
 
@@ -210,12 +241,6 @@ def set_step(step: int) -> None:
         st.last_step = step
 
 
-def close_open_phases(st: _run.Run) -> None:
-    """Close every phase still open, innermost first, as ``interrupted``."""
-    for p in reversed(list(st.open_phases.values())):
-        p._end("interrupted", None)
-
-
 class checkpoint:  # noqa: N801
     """Save a checkpoint inside a ``checkpoint`` phase; on success emit a ``checkpoint`` event.
 
@@ -226,7 +251,7 @@ class checkpoint:  # noqa: N801
     def __init__(self, step: int, path: str | os.PathLike[str]) -> None:
         self.step_no = step
         self.path = os.fspath(path)
-        self._phase = phase("checkpoint", step=step, path=self.path)
+        self._phase = phase(PHASE_CHECKPOINT, step=step, path=self.path)
 
     def __enter__(self) -> checkpoint:
         self._phase.__enter__()

@@ -1,39 +1,36 @@
-"""Module-level run state: init(), emit(), finish() and the process hooks.
+"""The run of this process: start(), emit(), flush(), finish() and what the process hooks do.
 
-Files: rank 0 writes ``<dir>/events.jsonl``, rank N ``<dir>/events.rank<N>.jsonl``.
-A second process of the same rank (a forked or spawned worker) writes
-``events.rank<N>.pid<PID>.jsonl`` so that each file has one writer and one
-``seq`` sequence. A resumed run appends; nothing is ever truncated.
+A :class:`Run` holds the file (``_files``), the writer (``_writer``) and the
+console (``_console``). The process hooks (``_hooks``) are given this
+module's callbacks; phases and other layers above register their own
+:meth:`Run.on_finish` callables, so nothing here imports them.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import fcntl
 import itertools
 import os
-import re
-import signal
 import socket
 import sys
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from eventlog import _clock
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
+from eventlog._files import next_seq, open_run_file
+from eventlog._hooks import install_process_hooks, install_sigterm, register_mp_finalizer
 from eventlog._render import Renderer
 from eventlog._schema import check
 from eventlog._writer import Writer
 from eventlog.exceptions import ConfigError
 
-__all__ = ["Run", "current_run", "emit", "finish", "flush", "init", "reset"]
+__all__ = ["Run", "current_run", "emit", "finish", "flush", "reset", "start"]
 
 _RANK_VARS = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 
@@ -44,24 +41,25 @@ class Run:
     def __init__(self, config: Config, console_stream: IO[str] | None = None) -> None:
         self.config = config
         self.rank = config.rank if config.rank is not None else _rank_from_env()
-        self.run = config.run or time.strftime("%Y%m%d-%H%M%S")
+        self.clock = _clock.current()
+        self.run = config.run or time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock.time()))
         self.dir = Path(config.dir) if config.dir else Path("runs") / self.run
         self.strict = config.strict
         self.pid = os.getpid()
         self.host = socket.gethostname()
-        self.t0 = time.monotonic()
+        self.t0 = self.clock.monotonic()
         self.phase_ids = itertools.count()
-        self.open_phases: dict[int, Any] = {}
         self.last_step: int | None = None
         self.status: str | None = None
         self.error: str | None = None
         self.finished = False
         self._warned: set[str] = set()
-        self._lock_fd: int | None = None
-        self.path = self._open_path()
+        self._finish_hooks: list[Callable[[], None]] = []
+        self.file = open_run_file(self.dir, self.rank, self.pid)
+        self.path = self.file.path
         self.writer = Writer(
             str(self.path),
-            seq_start=_next_seq(self.path),
+            seq_start=next_seq(self.path),
             flush_interval=config.flush_interval,
             fsync=config.fsync,  # type: ignore[arg-type]
             queue_size=config.queue_size,
@@ -70,38 +68,9 @@ class Run:
         self.file_events = frozenset(config.file_events) if config.file_events else None
         self.console = self._make_console(console_stream)
 
-    def _open_path(self) -> Path:
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            msg = f"cannot create run directory {self.dir}: {exc.strerror}; pass a writable dir to init()"
-            raise ConfigError(msg) from None
-        base = "events.jsonl" if self.rank == 0 else f"events.rank{self.rank}.jsonl"
-        path = self.dir / base
-        if not self._lock(path):
-            path = self.dir / f"events.rank{self.rank}.pid{self.pid}.jsonl"
-            self._lock(path)
-        try:
-            with open(path, "ab"):
-                pass
-        except OSError as exc:
-            msg = f"cannot write {path}: {exc.strerror}; pass a writable dir to init()"
-            raise ConfigError(msg) from None
-        return path
-
-    def _lock(self, path: Path) -> bool:
-        """Take the file's advisory lock; False when another live process has it."""
-        try:
-            fd = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return True  # cannot lock (read-only dir is caught right after): write anyway
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self._lock_fd = fd
-        return True
+    def on_finish(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when the run finishes, before ``run_end`` (hooks added last run first)."""
+        self._finish_hooks.append(hook)
 
     def _make_console(self, stream: IO[str] | None) -> Console | None:
         cfg = self.config
@@ -122,32 +91,12 @@ class Run:
         warnings.warn(f"eventlog: {message}", RuntimeWarning, stacklevel=4)
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.t0
-
-
-def _next_seq(path: Path) -> int:
-    """A resumed run continues the file's seq: one after the last complete line's."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size == 0:
-                return 0
-            f.seek(max(0, size - (1 << 16)))
-            tail = f.read()
-    except OSError:
-        return 0
-    for line in reversed(tail.split(b"\n")):
-        m = re.search(rb',"seq":(\d+)', line)
-        if m and line.endswith(b"}"):
-            return int(m.group(1)) + 1
-    return 0
+        return self.clock.monotonic() - self.t0
 
 
 _state: Run | None = None
 _main_pid = os.getpid()
 _pid = _main_pid  # this process's pid, refreshed by the at-fork hook (os.getpid() is a syscall)
-_hooks_installed = False
 _init_lock = threading.RLock()
 _no_run_warned = False
 
@@ -169,7 +118,7 @@ def _rank_from_env() -> int:
     return 0
 
 
-def init(
+def start(
     dir: str | os.PathLike[str] | None = None,
     *,
     run: str | None = None,
@@ -177,18 +126,7 @@ def init(
     console_stream: IO[str] | None = None,
     **settings: Any,
 ) -> Run:
-    """Start logging this process's events into a run directory.
-
-    Args:
-        dir: the run directory (default ``runs/<run>``).
-        run: the run id (default: the start time).
-        config: the run's configuration, recorded in ``run_start``.
-        console_stream: where rank 0 prints (default ``sys.stdout``).
-        **settings: any :class:`Config` field (console, verbosity, flush_interval,
-            fsync, queue_size, on_full, strict, columns, rank...).
-
-    Returns:
-        The run.
+    """Start this process's run and emit ``run_start`` (``eventlog.init`` adds the logging bridge).
 
     Raises:
         ConfigError: a setting is invalid or the directory is not writable.
@@ -203,10 +141,6 @@ def init(
         _install_hooks(st)
         os.environ["EVENTLOG_DIR"] = str(st.dir)
         os.environ["EVENTLOG_RUN"] = st.run
-        if cfg.capture_logging:
-            from eventlog._logging import capture_logging
-
-            capture_logging()
     start: dict[str, Any] = {"host": st.host, "pid": st.pid, "argv": [str(a) for a in sys.argv]}
     ws = os.environ.get("WORLD_SIZE")
     if ws and ws.isdigit():
@@ -258,7 +192,7 @@ def _child_run() -> Run | None:
             return None
         _state = child
         _install_hooks(child)
-        _register_mp_finalizer()
+        register_mp_finalizer(_at_exit)
         emit("run_start", pid=child.pid, host=socket.gethostname())
         return child
 
@@ -275,15 +209,15 @@ def emit(event: str, /, **payload: Any) -> None:
         st = current_run()
         if st is None:
             return
-    ev: dict[str, Any] = {"v": 1, "ts": time.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
+    ev: dict[str, Any] = {"v": 1, "ts": st.clock.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
     check(event, payload, st.strict, st.warn, ev)
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
+    if st.console is not None:  # first: once queued, the dict belongs to the writer thread
+        st.console.show(ev)
     if st.file_events is None or event in st.file_events:
         st.writer.put(ev)
-    if st.console is not None:
-        st.console.show(ev)
 
 
 def flush() -> None:
@@ -305,14 +239,13 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     st = _state
     if st is None or st.finished or st.pid != os.getpid():
         return
-    from eventlog._phase import close_open_phases
-
-    close_open_phases(st)
+    for hook in reversed(st._finish_hooks):
+        hook()
     st.writer.flush()  # room in the queue for run_end, and an exact events_dropped
     end: dict[str, Any] = {
         "status": status or st.status or "completed",
         "duration": round(st.elapsed(), 6),
-        "events_dropped": 0,
+        "events_dropped": st.writer.dropped,
     }
     if error or st.error:
         end["error"] = error or st.error
@@ -321,11 +254,7 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
     emit("run_end", **end)
     st.finished = True
     st.writer.close()
-    if st._lock_fd is not None:
-        try:
-            os.close(st._lock_fd)
-        except OSError:
-            pass
+    st.file.release()
 
 
 def reset() -> None:
@@ -343,58 +272,37 @@ def reset() -> None:
 
 
 def _install_hooks(st: Run) -> None:
-    global _hooks_installed
-    if not _hooks_installed:
-        _hooks_installed = True
-        atexit.register(_at_exit)
-        _wrap_excepthook()
-        os.register_at_fork(after_in_child=_after_fork_child)
-    if st.config.signals and threading.current_thread() is threading.main_thread():
-        try:
-            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        except (ValueError, OSError):
-            pass
+    install_process_hooks(at_exit=_at_exit, on_uncaught=_on_uncaught, after_fork=_after_fork_child)
+    if st.config.signals:
+        install_sigterm(_on_sigterm)
 
 
 def _at_exit() -> None:
-    try:
-        finish()
-    except Exception:
-        traceback.print_exc()
+    finish()
 
 
-def _wrap_excepthook() -> None:
-    previous = sys.excepthook
-
-    def hook(tp: type[BaseException], value: BaseException, tb: Any) -> None:
-        st = _state
-        if st is not None and st.pid == os.getpid() and not st.finished:
-            if issubclass(tp, KeyboardInterrupt):
-                st.status = "interrupted"
-            else:
-                st.status = "failed"
-                st.error = f"{tp.__name__}: {value}"[:2000]
-        previous(tp, value, tb)
-
-    sys.excepthook = hook
+def _on_uncaught(tp: type[BaseException], value: BaseException) -> None:
+    """An uncaught exception decides the status that the exit hook's finish() records."""
+    st = _state
+    if st is not None and st.pid == os.getpid() and not st.finished:
+        if issubclass(tp, KeyboardInterrupt):
+            st.status = "interrupted"
+        else:
+            st.status = "failed"
+            st.error = f"{tp.__name__}: {value}"[:2000]
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    """Finish as interrupted, then die of SIGTERM as the process would have without us.
+def _on_sigterm() -> None:
+    """Finish as interrupted.
 
     SIGTERM may land while a finish() is already under way (multiprocessing's
     exit finalizer joining the writer when Pool.terminate() signals the
     worker): then finish() returns at once, so drain on this thread too.
     """
-    try:
-        finish("interrupted", error="SIGTERM")
-        st = _state
-        if st is not None and st.pid == os.getpid():
-            st.writer.flush()
-    finally:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+    finish("interrupted", error="SIGTERM")
+    st = _state
+    if st is not None and st.pid == os.getpid():
+        st.writer.flush()
 
 
 def _after_fork_child() -> None:
@@ -405,21 +313,4 @@ def _after_fork_child() -> None:
     if st is not None:
         st.writer.abandon()
         st.console = None
-        if st._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(st._lock_fd)
-            st._lock_fd = None
-
-
-def _register_mp_finalizer() -> None:
-    """multiprocessing children leave through os._exit: flush in its finalizers."""
-    mp = sys.modules.get("multiprocessing")
-    if mp is None:
-        return
-    try:
-        from multiprocessing import util
-
-        if mp.current_process().name != "MainProcess":
-            util.Finalize(None, _at_exit, exitpriority=100)
-    except Exception:
-        pass
+        st.file.release()

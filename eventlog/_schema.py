@@ -1,23 +1,26 @@
-"""Event types: the single source of truth for the event model (schema v1).
+"""The event registry and what is checked against it: emit-time checks, ``validate``, JSON Schema.
 
-Built-in types are declared here as data; :func:`register_event` adds user
-types. :func:`check` validates and normalises a payload at emit() time, and
-:func:`json_schema` turns the same definitions into JSON Schema documents
-(``make schemas`` writes them to ``schemas/``).
+The declarations live in ``_events`` (built-ins) and ``_kinds`` (field kinds);
+:func:`register_event` adds user types. :func:`check` validates and normalises
+a payload at emit() time, :func:`validate_event` checks a decoded event
+(``eventlog validate``), and :func:`json_schema` turns the same definitions
+into JSON Schema documents (``make schemas`` writes them to ``schemas/``).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from eventlog._fastcheck import SLOW, acceptor
-from eventlog._values import NONFINITE, to_any, to_number, to_number_map, to_str
+from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
+from eventlog._events import BUILTIN, EventType, Field, KindName
+from eventlog._kinds import KINDS, SLOW
+from eventlog._values import to_any, to_str
 from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
+    "BUILTIN",
     "ENVELOPE",
     "SCHEMA_VERSION",
     "EventType",
@@ -30,253 +33,24 @@ __all__ = [
     "validate_event",
 ]
 
-SCHEMA_VERSION = 1
-ENVELOPE: tuple[str, ...] = ("v", "ts", "event", "run", "rank", "seq")
-_RESERVED = frozenset(ENVELOPE)
-
-Kind = Literal[
-    "int",
-    "number",
-    "string",
-    "bool",
-    "object",
-    "numbers",
-    "ints",
-    "strings",
-    "number_list",
-    "number_lists",
-    "scalar",
-    "any",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One payload field of an event type.
-
-    ``kind`` is one of: int, number, string, bool, scalar (number, string or
-    bool), object (any JSON object), numbers (object name → number), ints
-    (list of int), strings (list of str), number_list (list of numbers), number_lists (list of lists of
-    numbers), any.
-    """
-
-    name: str
-    kind: Kind
-    required: bool = False
-    description: str = ""
-    enum: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventType:
-    """An event type: its name, fields and what extra fields may hold.
-
-    ``extra`` is the kind of fields not declared (``None``: none allowed).
-    """
-
-    name: str
-    description: str
-    fields: tuple[Field, ...] = ()
-    extra: Kind | None = None
-    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
-    required: frozenset[str] = field(init=False, repr=False, compare=False)
-    fast: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
-        object.__setattr__(self, "required", frozenset(f.name for f in self.fields if f.required))
-        fast = {f.name: acceptor(f.kind, f.enum) for f in self.fields}
-        object.__setattr__(self, "fast", {k: v for k, v in fast.items() if v is not None})
-
-
-def _f(
-    name: str, kind: Kind, required: bool = False, description: str = "", enum: tuple[str, ...] | None = None
-) -> Field:
-    return Field(name, kind, required, description, enum)
-
-
-_STATUS_RUN = ("completed", "failed", "interrupted")
-_STATUS_PHASE = ("ok", "failed", "interrupted")
-_LEVELS = ("debug", "info", "warning", "error", "critical")
-
-BUILTIN: tuple[EventType, ...] = (
-    EventType(
-        "run_start",
-        "A run (one process of it) begins: its metadata.",
-        (
-            _f("config", "object", description="the run's configuration"),
-            _f("argv", "strings", description="command line"),
-            _f("host", "string"),
-            _f("pid", "int"),
-            _f("world_size", "int"),
-            _f("total_steps", "int"),
-            _f("total_epochs", "int"),
-            _f("git", "any", description="commit, branch, dirty flag"),
-            _f("tags", "strings"),
-        ),
-    ),
-    EventType(
-        "run_end",
-        "The run ends: completed, failed or interrupted.",
-        (
-            _f("status", "string", True, enum=_STATUS_RUN),
-            _f("duration", "number", description="seconds since run_start"),
-            _f("error", "string"),
-            _f("mode", "string", description="e.g. validation_only"),
-            _f("events_dropped", "int", description="events lost to I/O errors or a full queue"),
-        ),
-    ),
-    EventType(
-        "phase_start",
-        "A phase begins (every [META] PHASE banner).",
-        (
-            _f("phase", "string", True, "phase name"),
-            _f("id", "int", True, "unique within run and rank"),
-            _f("parent", "int", description="id of the enclosing phase"),
-            _f("step", "int"),
-            _f("label", "string", description="banner text instead of the name"),
-            _f("elapsed", "number", description="seconds since the enclosing progress clock started"),
-            _f("eta", "number", description="estimated seconds left"),
-        ),
-        extra="scalar",
-    ),
-    EventType(
-        "phase_end",
-        "A phase ends, with its status, duration and summary numbers.",
-        (
-            _f("phase", "string", True),
-            _f("id", "int", True),
-            _f("status", "string", True, enum=_STATUS_PHASE),
-            _f("duration", "number", True, "seconds"),
-            _f("parent", "int"),
-            _f("step", "int"),
-            _f("label", "string"),
-            _f("error", "string"),
-        ),
-        extra="scalar",
-    ),
-    EventType(
-        "val_batch",
-        "Progress of a validation loop.",
-        (
-            _f("batch", "int", True, "1-based batch number"),
-            _f("total_batches", "int", True),
-            _f("questions", "int"),
-            _f("total_questions", "int"),
-            _f("avg_reward", "number"),
-            _f("elapsed", "number"),
-            _f("eta", "number"),
-            _f("step", "int"),
-        ),
-        extra="number",
-    ),
-    EventType(
-        "step_metrics",
-        "Metrics of one training step.",
-        (
-            _f("step", "int", True),
-            _f("metrics", "numbers", True, "name → number"),
-            _f("epoch", "int"),
-            _f("total_epochs", "int"),
-            _f("total_steps", "int"),
-            _f("timing", "numbers", description="name → seconds"),
-            _f("active_traj", "ints"),
-        ),
-    ),
-    EventType(
-        "group_summary",
-        "The GRPO group summary of one step.",
-        (
-            _f("step", "int", True),
-            _f("groups_total", "int", True),
-            _f("groups_kept", "int", True),
-            _f("groups_filtered", "int"),
-            _f("rollouts_total", "int"),
-            _f("rollouts_early_exit", "int"),
-            _f("rollout_time", "number"),
-            _f("train_time", "number"),
-            _f("tokens_total", "int"),
-            _f("tokens_trainable", "int"),
-        ),
-    ),
-    EventType(
-        "group_detail",
-        "One group's rewards and its turn-by-turn advantages.",
-        (
-            _f("step", "int", True),
-            _f("group", "int", True),
-            _f("rewards", "number_list", description="one reward per rollout"),
-            _f("turn_advantages", "number_lists", description="rollouts × turns; null for a turn not taken"),
-        ),
-    ),
-    EventType(
-        "checkpoint",
-        "A checkpoint was written.",
-        (
-            _f("step", "int", True),
-            _f("path", "string", True),
-            _f("size_bytes", "int"),
-            _f("duration", "number"),
-        ),
-    ),
-    EventType(
-        "eval_summary",
-        "All statistics of one evaluation (what eval_step_XXXX.json held).",
-        (
-            _f("step", "int", True),
-            _f("metrics", "numbers", True, "name → number; accuracy when there is one"),
-            _f("split", "string"),
-            _f("total", "int"),
-            _f("duration", "number"),
-        ),
-    ),
-    EventType(
-        "sample",
-        "One model output with its prompt, answers and reward.",
-        (
-            _f("output", "string", True),
-            _f("step", "int"),
-            _f("split", "string"),
-            _f("index", "int"),
-            _f("prompt", "string"),
-            _f("golden", "strings"),
-            _f("extracted", "string"),
-            _f("reward", "number"),
-            _f("correct", "bool"),
-        ),
-    ),
-    EventType(
-        "log",
-        "A free-form message (from get_logger() or stdlib logging).",
-        (
-            _f("level", "string", True, enum=_LEVELS),
-            _f("msg", "string", True),
-            _f("logger", "string"),
-            _f("phase_id", "int", description="the phase it was logged in"),
-            _f("step", "int", description="the step it was logged in"),
-        ),
-        extra="any",
-    ),
-)
-
 _TYPES: dict[str, EventType] = {t.name: t for t in BUILTIN}
 _BUILTIN_NAMES = frozenset(_TYPES)
 
 
 def register_event(
-    name: str, fields: Iterable[Field] = (), *, description: str = "", extra: Kind | None = None
+    name: str, fields: Iterable[Field] = (), *, description: str = "", extra: KindName | None = None
 ) -> EventType:
     """Register a user event type so emit() validates it and renderers know it.
 
     Raises:
-        ValidationError: the name is a built-in type or a field is reserved.
+        ValidationError: the name is a built-in type, a field is reserved or a kind unknown.
     """
     if name in _BUILTIN_NAMES:
         msg = f"register_event({name!r}): that is a built-in event type; pick another name"
         raise ValidationError(msg)
     fields = tuple(fields)
     for f in fields:
-        if f.name in _RESERVED:
+        if f.name in RESERVED:
             msg = f"register_event({name!r}): field {f.name!r} is an envelope name ({', '.join(ENVELOPE)})"
             raise ValidationError(msg)
     et = EventType(name, description, fields, extra)
@@ -294,66 +68,7 @@ def all_types() -> list[EventType]:
     return list(_TYPES.values())
 
 
-def _check_kind(kind: Kind, v: Any, where: str, enum: tuple[str, ...] | None = None) -> Any:
-    if kind == "number":
-        return to_number(v, where)
-    if kind == "numbers":
-        return to_number_map(v, where)
-    if kind == "int":
-        if type(v) is int or (type(v) is not bool and hasattr(v, "__index__")):
-            return to_number(int(v.__index__()), where)
-        msg = f"{where}: expected an int, got {type(v).__name__}"
-        raise EncodeError(msg)
-    if kind == "string":
-        if type(v) is not str:
-            msg = f"{where}: expected a str, got {type(v).__name__}"
-            raise EncodeError(msg)
-        if enum is not None and v not in enum:
-            msg = f"{where}: {v!r} is not one of {', '.join(enum)}"
-            raise EncodeError(msg)
-        return to_str(v, where)
-    if kind == "bool":
-        u = v.item() if hasattr(v, "item") and type(v) is not bool else v
-        if type(u) is not bool:
-            msg = f"{where}: expected a bool, got {type(v).__name__}"
-            raise EncodeError(msg)
-        return u
-    out = to_any(v, where)
-    _check_shape(kind, out, where)
-    return out
-
-
-def _check_shape(kind: Kind, out: Any, where: str) -> None:
-    ok = True
-    if kind == "object":
-        ok = isinstance(out, dict)
-    elif kind == "scalar":
-        ok = isinstance(out, (int, float, str, bool)) or out is None
-    elif kind == "ints":
-        ok = isinstance(out, list) and all(type(x) is int for x in out)
-    elif kind == "strings":
-        ok = isinstance(out, list) and all(type(x) is str for x in out)
-    elif kind == "number_list":
-        ok = isinstance(out, list) and all(_is_num(x) for x in out)
-    elif kind == "number_lists":
-        ok = isinstance(out, list) and all(isinstance(r, list) and all(x is None or _is_num(x) for x in r) for r in out)
-    if not ok:
-        msg = f"{where}: expected {_KIND_TEXT[kind]}"
-        raise EncodeError(msg)
-
-
-def _is_num(x: Any) -> bool:
-    return (isinstance(x, (int, float)) and type(x) is not bool) or (isinstance(x, str) and x in NONFINITE)
-
-
-_KIND_TEXT = {
-    "number_list": "a list of numbers",
-    "object": "an object",
-    "scalar": "a number, str or bool",
-    "ints": "a list of ints",
-    "strings": "a list of str",
-    "number_lists": "a list of lists of numbers",
-}
+# --- emit-time checks -----------------------------------------------------------------
 
 Problem = Callable[[str, str], None]
 
@@ -370,11 +85,11 @@ def check(
     is replaced by its ``repr`` otherwise.
     """
     et = _TYPES.get(name)
-    if not _RESERVED.isdisjoint(payload):
-        bad = sorted(_RESERVED.intersection(payload))
+    if not RESERVED.isdisjoint(payload):
+        bad = sorted(RESERVED.intersection(payload))
         msg = f"event {name!r}: field {bad[0]!r} is a reserved envelope name ({', '.join(ENVELOPE)}); rename it"
         _problem(msg, strict, warn, f"{name}:reserved:{bad[0]}")
-        payload = {k: v for k, v in payload.items() if k not in _RESERVED}
+        payload = {k: v for k, v in payload.items() if k not in RESERVED}
     if out is None:
         out = {}
     if et is None:
@@ -416,7 +131,11 @@ def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: P
             _problem(f"event {name!r}: required field {k!r} is None", strict, warn, f"{name}:none:{k}")
         return  # a declared optional field: None means absent
     try:
-        out[k] = _check_kind(kind, v, where, enum)
+        value = KINDS[kind].check(v, where)
+        if enum is not None and value not in enum:
+            msg = f"{where}: {v!r} is not one of {', '.join(enum)}"
+            raise EncodeError(msg)
+        out[k] = value
     except EncodeError as exc:
         if strict:
             raise
@@ -452,6 +171,15 @@ def _problem(msg: str, strict: bool, warn: Problem, key: str) -> None:
 
 # --- checking decoded events (eventlog validate) ------------------------------------
 
+_ENVELOPE_OK: dict[str, Callable[[Any], bool]] = {
+    "v": lambda x: x == SCHEMA_VERSION,
+    "ts": lambda x: is_number(x) and not isinstance(x, str),
+    "event": lambda x: isinstance(x, str) and x != "",
+    "run": lambda x: isinstance(x, str),
+    "rank": lambda x: type(x) is int and x >= 0,
+    "seq": lambda x: type(x) is int and x >= 0,
+}
+
 
 def validate_event(ev: dict[str, Any]) -> list[str]:
     """Problems of one decoded event against the envelope and its type's schema.
@@ -460,17 +188,10 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
     them through); the list is empty when the event is valid.
     """
     out = []
-    for k, ok in (
-        ("v", lambda x: x == SCHEMA_VERSION),
-        ("ts", lambda x: _is_num(x) and not isinstance(x, str)),
-        ("event", lambda x: isinstance(x, str) and x != ""),
-        ("run", lambda x: isinstance(x, str)),
-        ("rank", lambda x: type(x) is int and x >= 0),
-        ("seq", lambda x: type(x) is int and x >= 0),
-    ):
+    for k in ENVELOPE:
         if k not in ev:
             out.append(f"envelope field {k!r} is missing")
-        elif not ok(ev[k]):
+        elif not _ENVELOPE_OK[k](ev[k]):
             out.append(f"envelope field {k!r} has a bad value {ev[k]!r}")
     name = ev.get("event")
     et = _TYPES.get(name) if isinstance(name, str) else None
@@ -479,76 +200,22 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
     for name in sorted(et.required - ev.keys()):
         out.append(f"{et.name}: required field {name!r} is missing")
     for k, v in ev.items():
-        if k in _RESERVED:
+        if k in RESERVED:
             continue
         f = et.by_name.get(k)
         if f is None and et.extra is None:
             out.append(f"{et.name}: unknown field {k!r}")
             continue
-        kind = f.kind if f is not None else et.extra
-        if kind is None:
-            continue
+        kind = KINDS[f.kind if f is not None else et.extra]  # type: ignore[index]
         if v is None and (f is None or not f.required):
             continue
-        if not _decoded_ok(kind, v) or (f is not None and f.enum and v not in f.enum):
-            out.append(f"{et.name}: field {k!r} should be {_KIND_WORDS[kind]}, got {v!r}"[:200])
+        if not kind.ok(v) or (f is not None and f.enum and v not in f.enum):
+            out.append(f"{et.name}: field {k!r} should be {kind.words}, got {v!r}"[:200])
     return out
-
-
-def _decoded_ok(kind: Any, v: Any) -> bool:
-    if kind == "int":
-        return type(v) is int
-    if kind == "number":
-        return _is_num(v)
-    if kind == "string":
-        return isinstance(v, str)
-    if kind == "bool":
-        return isinstance(v, bool)
-    if kind == "numbers":
-        return isinstance(v, dict) and all(_is_num(x) for x in v.values())
-    if kind == "any":
-        return True
-    try:
-        _check_shape(kind, v, "")
-    except EncodeError:
-        return False
-    return True
-
-
-_KIND_WORDS = {
-    "int": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "bool": "true or false",
-    "numbers": "an object of numbers",
-    "any": "anything",
-    "object": "an object",
-    "scalar": "a number, string or bool",
-    "ints": "a list of integers",
-    "strings": "a list of strings",
-    "number_list": "a list of numbers",
-    "number_lists": "a list of lists of numbers",
-}
 
 
 # --- JSON Schema -----------------------------------------------------------------
 
-_NONFINITE_SCHEMA = {"enum": ["NaN", "Infinity", "-Infinity"]}
-_NUMBER = {"anyOf": [{"type": "number"}, _NONFINITE_SCHEMA]}
-_KIND_SCHEMA: dict[str, dict[str, Any]] = {
-    "int": {"type": "integer"},
-    "number": _NUMBER,
-    "string": {"type": "string"},
-    "bool": {"type": "boolean"},
-    "scalar": {"anyOf": [{"type": ["string", "boolean", "null"]}, _NUMBER]},
-    "object": {"type": "object"},
-    "numbers": {"type": "object", "additionalProperties": _NUMBER},
-    "ints": {"type": "array", "items": {"type": "integer"}},
-    "strings": {"type": "array", "items": {"type": "string"}},
-    "number_list": {"type": "array", "items": _NUMBER},
-    "number_lists": {"type": "array", "items": {"type": "array", "items": {"anyOf": [_NUMBER, {"type": "null"}]}}},
-    "any": {},
-}
 _ID = "https://eventlog.dev/schemas/v1/"
 
 
@@ -578,7 +245,7 @@ def json_schema(name: str) -> dict[str, Any]:
     props: dict[str, Any] = {k: {} for k in ENVELOPE}
     props["event"] = {"const": name}
     for f in et.fields:
-        s = dict(_KIND_SCHEMA[f.kind])
+        s = dict(f.spec.schema)
         if f.enum:
             s = {"enum": list(f.enum)}
         if f.description:
@@ -594,7 +261,7 @@ def json_schema(name: str) -> dict[str, Any]:
         "required": ["event", *sorted(et.required)],
         "properties": props,
     }
-    doc["additionalProperties"] = False if et.extra is None else _KIND_SCHEMA[et.extra]
+    doc["additionalProperties"] = False if et.extra is None else KINDS[et.extra].schema
     return doc
 
 

@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+from eventlog._constants import NONFINITE
+
 __all__ = ["fmt_bytes", "fmt_duration", "fmt_num", "sanitize", "title_of"]
 
 # C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
@@ -46,7 +48,7 @@ def fmt_num(v: Any, digits: int = 4) -> str:
     if v is None:
         return "-"
     if isinstance(v, str):
-        return {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}.get(v, sanitize(v))
+        return str(NONFINITE[v]) if v in NONFINITE else sanitize(v)
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, int):

@@ -5,10 +5,9 @@ caller's thread, so an error names the field it came from. The result is a
 snapshot: containers are copied, arrays converted, so a caller mutating its
 objects after emit() cannot change what is written.
 
-Non-finite floats are stored as the strings ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"`` (the Protobuf JSON mapping's spelling); readers turn them back
-into floats wherever the schema says "number". orjson alone would write
-``null``, indistinguishable from a missing value.
+Non-finite floats are stored with the codec of ``_constants``
+(``"NaN"``, ``"Infinity"``, ``"-Infinity"``); readers turn them back into
+floats wherever the schema says "number".
 """
 
 from __future__ import annotations
@@ -16,29 +15,26 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from eventlog._constants import NONFINITE, decode_nonfinite, encode_nonfinite
 from eventlog.exceptions import EncodeError
 
-__all__ = ["NONFINITE", "to_any", "to_float", "to_number", "to_number_map", "to_str"]
+__all__ = [
+    "NONFINITE",
+    "as_number",
+    "decode_nonfinite",
+    "to_any",
+    "to_float",
+    "to_number",
+    "to_number_map",
+    "to_str",
+]
 
-NONFINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _INT_MIN = -(2**63)
 _INT_MAX = 2**64 - 1
 _MAX_DEPTH = 64
-
-
-def _nonfinite(v: float) -> str:
-    if v != v:
-        return "NaN"
-    return "Infinity" if v > 0 else "-Infinity"
-
-
-def decode_nonfinite(v: Any) -> Any:
-    """``"NaN"``/``"Infinity"``/``"-Infinity"`` → the float; anything else unchanged."""
-    return NONFINITE[v] if type(v) is str and v in NONFINITE else v
 
 
 def as_number(v: Any) -> float | None:
@@ -93,7 +89,7 @@ def to_number(v: Any, where: str) -> int | float | str:
     """A number (bool, int, float, numpy or torch scalar) ready for JSON."""
     t = type(v)
     if t is float:
-        return v if v - v == 0.0 else _nonfinite(v)
+        return v if v - v == 0.0 else encode_nonfinite(v)
     if t is int:
         if _INT_MIN <= v <= _INT_MAX:
             return v

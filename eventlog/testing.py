@@ -4,8 +4,9 @@
     events = read_events("runs/exp1/events.jsonl")
 
 Non-finite floats are restored wherever the event's schema says "number"
-(number fields, ``metrics``/``timing`` objects, lists of numbers). In free-form
-fields (log extras, ``config``) they stay the strings ``"NaN"``,
+(number fields, ``metrics``/``timing`` objects, lists of numbers, the scalar
+summary numbers of phase events): each field kind's ``decode`` does it. In
+free-form fields (log extras, ``config``) they stay the strings ``"NaN"``,
 ``"Infinity"``, ``"-Infinity"``: there the string is the value.
 """
 
@@ -16,12 +17,11 @@ from typing import Any
 
 import orjson
 
+from eventlog._constants import RESERVED
+from eventlog._kinds import KINDS
 from eventlog._schema import get_type
-from eventlog._values import decode_nonfinite
 
 __all__ = ["decode_numbers", "read_events"]
-
-_NUMERIC = {"number", "numbers", "number_list", "number_lists"}
 
 
 def decode_numbers(ev: dict[str, Any]) -> dict[str, Any]:
@@ -31,18 +31,12 @@ def decode_numbers(ev: dict[str, Any]) -> dict[str, Any]:
         return ev
     out = dict(ev)
     for k, v in ev.items():
+        if k in RESERVED:
+            continue
         f = et.by_name.get(k)
         kind = f.kind if f is not None else et.extra
-        if kind not in _NUMERIC and not (kind == "scalar" and f is None):
-            continue
-        if kind in ("number", "scalar"):
-            out[k] = decode_nonfinite(v) if kind == "number" else v
-        elif kind == "numbers" and isinstance(v, dict):
-            out[k] = {mk: decode_nonfinite(mv) for mk, mv in v.items()}
-        elif kind == "number_list" and isinstance(v, list):
-            out[k] = [decode_nonfinite(x) for x in v]
-        elif kind == "number_lists" and isinstance(v, list):
-            out[k] = [[decode_nonfinite(x) for x in row] if isinstance(row, list) else row for row in v]
+        if kind is not None:
+            out[k] = KINDS[kind].decode(v)
     return out
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time as _time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import eventlog
-from eventlog import _phase, _run
+from eventlog import _clock, _run
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).parent.parent
@@ -38,32 +37,38 @@ def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
 
 class FakeClock:
-    """time.time / time.monotonic that advance a fixed step per call."""
+    """A clock that stands still until the test advances it: ``clock.advance(0.5)``.
 
-    def __init__(self, start: float = 1_700_000_000.0, tick: float = 0.25) -> None:
+    What a test pins then depends on where it advances the clock, never on how
+    often the library reads it.
+    """
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.now = start
-        self.tick = tick
 
     def time(self) -> float:
-        self.now += self.tick
         return self.now
 
     monotonic = time
 
-    def sleep(self, s: float) -> None:
-        self.now += s
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
-    def strftime(self, fmt: str) -> str:
-        return _time.strftime(fmt, _time.gmtime(self.now))
+
+_active_clock: FakeClock | None = None
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A :class:`FakeClock` that every run started in this test reads."""
+    global _active_clock
     c = FakeClock()
     monkeypatch.setattr(_run.socket, "gethostname", lambda: "testhost")
-    monkeypatch.setattr(_run, "time", c)
-    monkeypatch.setattr(_phase, "time", c)
-    return c
+    previous = _clock.use(c)
+    _active_clock = c
+    yield c
+    _active_clock = None
+    _clock.use(previous)
 
 
 @pytest.fixture
@@ -87,15 +92,29 @@ def read_events(path: Path) -> list[dict[str, Any]]:
 
 
 def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **settings: Any) -> Path:
-    """A small, deterministic GRPO-shaped run written through the library (use with ``clock``)."""
+    """A small, deterministic GRPO-shaped run written through the library (use with ``clock``).
+
+    Time passes only where ``tick`` says: after each library call, a quarter
+    second per clock reading it makes (these are the times the golden files pin).
+    """
+    clock = _active_clock
+    assert clock is not None, "build_fixture_run needs the clock fixture"
+    tick = clock.advance
     settings.setdefault("console", "off")
+    tick(0.25)
     eventlog.init(directory, run=run, rank=rank, config={"total_steps": 4, "lr": 0.1}, **settings)
+    tick(0.5)
     with eventlog.phase("initialization"):
-        pass
-    _validation("pre_training_validation", 0, 0.25)
+        tick(0.5)
+    tick(0.5)
+    _validation(tick, "pre_training_validation", 0, 0.25)
     with eventlog.phase("training", total_steps=4, total_epochs=2) as tr:
+        tick(0.5)
         for step in range(1, 5):
-            with tr.step_phase(step, epoch=(step + 1) // 2):
+            step_phase = tr.step_phase(step, epoch=(step + 1) // 2)
+            tick(0.25)
+            with step_phase:
+                tick(0.5)
                 metrics = {"loss": 0.5 / step, "kl": 0.01 * step, "reward_mean": 0.2 * step}
                 if step == 3:
                     metrics["loss"] = float("nan")
@@ -114,11 +133,14 @@ def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **sett
                     tokens_total=1000,
                     tokens_trainable=750,
                 )
+                tick(0.25)
                 eventlog.emit(
                     "group_detail", step=step, group=0, rewards=[1.0, 0.0], turn_advantages=[[0.5, 0.25], [-0.5, None]]
                 )
+                tick(0.25)
                 if step == 2:
                     eventlog.get_logger("train").warning("observation too long", length=9000)
+                    tick(0.25)
                 eventlog.emit(
                     "step_metrics",
                     step=step,
@@ -128,43 +150,57 @@ def build_fixture_run(directory: Path, *, run: str = "fx", rank: int = 0, **sett
                     metrics=metrics,
                     timing={"step": 2.0},
                 )
+                tick(0.25)
+            tick(0.5)
             if step == 2:
-                _validation("periodic_validation", 2, 0.5)
+                _validation(tick, "periodic_validation", 2, 0.5)
         ckpt = Path(os.path.relpath(directory / "ckpt.bin"))  # relative: golden output has no temp path
-        with eventlog.checkpoint(4, ckpt):
+        with eventlog.phase("checkpoint", step=4, path=str(ckpt)) as cp:  # what eventlog.checkpoint does, with
+            tick(0.5)  # time passing between its checkpoint event and its phase_end
             ckpt.write_bytes(b"x" * 2048)
-    _validation("post_training_validation", 4, 0.75)
+            cp.summary(size_bytes=2048)
+            eventlog.emit("checkpoint", step=4, path=str(ckpt), duration=round(cp.elapsed, 6), size_bytes=2048)
+            tick(0.5)
+        tick(0.5)
+    tick(0.5)
+    _validation(tick, "post_training_validation", 4, 0.75)
     eventlog.finish()
     return directory / ("events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl")
 
 
-def _validation(name: str, step: int, acc: float) -> None:
-    with (
-        eventlog.phase(name, step=step),
-        eventlog.phase("validation", total_batches=2, total_questions=8, batch_size=4) as v,
-    ):
-        v.val_batch(1, questions=4, avg_reward=acc)
-        eventlog.emit(
-            "sample",
-            step=step,
-            split="val",
-            index=0,
-            prompt="What is 2 + 2?",
-            output="<think>2 + 2</think> The answer is 5.",
-            golden=["4"],
-            extracted="5",
-            reward=0.0,
-            correct=False,
-        )
-        v.val_batch(2, questions=8, avg_reward=acc)
-        v.summary(questions=8, avg_reward=acc)
-        eventlog.emit(
-            "eval_summary",
-            step=step,
-            split="val",
-            total=8,
-            metrics={"accuracy": acc, "reward_mean": acc, "format_rate": 1.0},
-        )
+def _validation(tick: Any, name: str, step: int, acc: float) -> None:
+    with eventlog.phase(name, step=step):
+        tick(0.5)
+        with eventlog.phase("validation", total_batches=2, total_questions=8, batch_size=4) as v:
+            tick(0.5)
+            v.val_batch(1, questions=4, avg_reward=acc)
+            tick(0.5)
+            eventlog.emit(
+                "sample",
+                step=step,
+                split="val",
+                index=0,
+                prompt="What is 2 + 2?",
+                output="<think>2 + 2</think> The answer is 5.",
+                golden=["4"],
+                extracted="5",
+                reward=0.0,
+                correct=False,
+            )
+            tick(0.25)
+            v.val_batch(2, questions=8, avg_reward=acc)
+            tick(0.5)
+            v.summary(questions=8, avg_reward=acc)
+            eventlog.emit(
+                "eval_summary",
+                step=step,
+                split="val",
+                total=8,
+                metrics={"accuracy": acc, "reward_mean": acc, "format_rate": 1.0},
+            )
+            tick(0.25)
+        tick(0.5)
+    tick(0.5)
 
 
 def run_python(code: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Any:

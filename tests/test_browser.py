@@ -56,7 +56,16 @@ def browser() -> Iterator[Any]:
 
 
 def demo(out: Path, run: str = "demo", seed: int = 0, steps: int = 30) -> Path:
-    cmd = [sys.executable, "-m", "eventlog.demo", "--out", str(out), "--run", run, "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "examples" / "grpo_demo.py"),
+        "--out",
+        str(out),
+        "--run",
+        run,
+        "--seed",
+        str(seed),
+    ]
     cmd += ["--steps", str(steps), "--eval-every", "10", "--delay", "0", "--style", "off"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)

@@ -46,6 +46,30 @@ class TestGolden:
         path = build_fixture_run(tmp_path / "fx", console="banner", console_stream=out)
         assert render_all(read_events(path), "banner") == out.getvalue()
 
+    def test_live_console_equals_replay_with_dropped_events(self, tmp_path: Path, clock: FakeClock) -> None:
+        """With on_full='drop' the live run_end shows the real events_dropped, exactly as replay shows it."""
+        import eventlog
+
+        out = io.StringIO()
+        shown = ("run_start", "run_end")
+        st = eventlog.init(
+            tmp_path / "d",
+            run="d",
+            console="banner",
+            console_stream=out,
+            console_events=shown,
+            on_full="drop",
+            queue_size=8,
+            flush_interval=60,
+        )
+        with st.writer.pump._drain_lock:  # hold the writer thread: the queue fills and events are dropped
+            for i in range(50):
+                eventlog.emit("log", level="info", msg="m", i=i)
+        eventlog.finish()
+        events = read_events(tmp_path / "d" / "events.jsonl")
+        assert 0 < events[-1]["events_dropped"]
+        assert render_all([e for e in events if e["event"] in shown], "banner") == out.getvalue()
+
     def test_banner_has_the_seed_markers_in_order(self, fixture_events: list[dict]) -> None:
         """The META LOG flow: every phase banner carries [META] and the run ends with ALL PHASES COMPLETE."""
         text = render_all(fixture_events, "banner")
@@ -116,3 +140,43 @@ class TestColour:
         ]
         assert 3 == sum(line.strip().startswith("step") for line in lines)
         assert "nan" in lines[1]
+
+
+class TestRenderFailure:
+    def test_failure_is_reported_once_and_training_goes_on(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A renderer that raises is reported once on stderr in a delimited block; show() returns normally."""
+
+        class Broken(Renderer):
+            def render(self, ev: dict) -> list:
+                raise RuntimeError("boom")
+
+        out = io.StringIO()
+        console = Console(Broken("banner"), out, colour=False)
+        console.show({"event": "log", "level": "info", "msg": "a"})
+        console.show({"event": "log", "level": "info", "msg": "b"})
+        err = capsys.readouterr().err
+        assert 1 == err.count("--- eventlog: problem ---")
+        assert "RuntimeError('boom')" in err
+        assert err.rstrip().endswith("--- end of eventlog problem ---")
+        assert "" == out.getvalue()
+
+
+class TestPhaseLooks:
+    def test_words_come_from_the_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Editing one entry of the phase-look table changes what the banner says about that phase."""
+        from eventlog import _looks
+
+        look = _looks.PhaseLook(icon="🔎", banner="[META] CHECKING {label}", done="[META] {label} DONE")
+        monkeypatch.setitem(_looks.LOOKS, "validation", look)
+        r = Renderer("banner")
+        start = r.render({"event": "phase_start", "phase": "validation", "id": 1})
+        end = r.render({"event": "phase_end", "phase": "validation", "id": 1, "status": "ok", "duration": 1.0})
+        assert "🔎 [META] CHECKING VALIDATION" == start[1].text
+        assert "✅ [META] VALIDATION DONE" == end[1].text
+
+    def test_every_named_phase_has_a_look(self) -> None:
+        """Each phase name of the seed flow has its own entry in the table."""
+        from eventlog._constants import PHASES
+        from eventlog._looks import LOOKS
+
+        assert set(PHASES) == set(LOOKS)

@@ -19,7 +19,7 @@ from conftest import ROOT, read_events
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp("demo") / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "eventlog.demo", "--out", str(out), "--delay", "0"],
+        [sys.executable, str(ROOT / "examples" / "grpo_demo.py"), "--out", str(out), "--delay", "0"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -19,7 +19,6 @@ class TestExports:
         public = {n for n in dir(eventlog) if not n.startswith("_")} - {
             "annotations",
             "Any",
-            "demo",
             "exceptions",
             "testing",
         }

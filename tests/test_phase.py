@@ -61,34 +61,39 @@ class TestNesting:
 
 
 class TestProgress:
-    def test_val_batch_has_elapsed_and_eta_from_the_phase_clock(self, run: Path) -> None:
+    def test_val_batch_has_elapsed_and_eta_from_the_phase_clock(self, run: Path, clock: FakeClock) -> None:
         """Each batch carries elapsed seconds and ETA = elapsed / done * left."""
         with eventlog.phase("validation", total_batches=4, total_questions=40) as v:
+            clock.advance(2.0)
             v.val_batch(1, questions=10, avg_reward=0.5)
         vb = [e for e in events(run) if e["event"] == "val_batch"][0]
         assert (4, 40, 0.5) == (vb["total_batches"], vb["total_questions"], vb["avg_reward"])
-        assert pytest.approx(vb["elapsed"] * 3) == vb["eta"]
+        assert (2.0, 6.0) == (vb["elapsed"], vb["eta"])
 
-    def test_training_step_eta_uses_recent_step_durations(self, run: Path) -> None:
+    def test_training_step_eta_uses_recent_step_durations(self, run: Path, clock: FakeClock) -> None:
         """A step phase knows epoch, totals and an ETA from the mean of finished steps."""
         with eventlog.phase("training", total_steps=10, total_epochs=2) as tr:
-            for s in (1, 2, 3):
+            clock.advance(0.5)
+            for s, seconds in ((1, 1.0), (2, 3.0), (3, 5.0)):
                 with tr.step_phase(s, epoch=1):
-                    pass
+                    clock.advance(seconds)
         evs = events(run)
         steps = [e for e in evs if e["event"] == "phase_start" and e["phase"] == "training_step"]
         durations = [e["duration"] for e in evs if e["event"] == "phase_end" and e["phase"] == "training_step"]
         assert [1, 2, 3] == [e["step"] for e in steps]
+        assert [1.0, 3.0, 5.0] == durations
         assert (1, 2, 10) == (steps[2]["epoch"], steps[2]["total_epochs"], steps[2]["total_steps"])
-        assert pytest.approx(sum(durations[:2]) / 2 * 8) == steps[2]["eta"]
+        assert (0.5, 4.5) == (steps[0]["elapsed"], steps[0]["eta"])  # before any step ended: 0.5 / 1 * 9
+        assert 2.0 * 8 == steps[2]["eta"]  # the mean of the finished steps times the steps left
 
-    def test_checkpoint_records_path_size_and_duration(self, run: Path) -> None:
+    def test_checkpoint_records_path_size_and_duration(self, run: Path, clock: FakeClock) -> None:
         """eventlog.checkpoint wraps a save in a phase and emits a checkpoint event with the file size."""
         target = run / "c.bin"
         with eventlog.checkpoint(7, target):
             target.write_bytes(b"x" * 1000)
+            clock.advance(1.5)
         ck = [e for e in events(run) if e["event"] == "checkpoint"][0]
-        assert (7, str(target), 1000) == (ck["step"], ck["path"], ck["size_bytes"])
+        assert (7, str(target), 1000, 1.5) == (ck["step"], ck["path"], ck["size_bytes"], ck["duration"])
 
 
 class TestLogs:

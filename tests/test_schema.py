@@ -106,3 +106,60 @@ class TestUserTypes:
         """register_event refuses to shadow a built-in type."""
         with pytest.raises(ValidationError, match="built-in"):
             eventlog.register_event("log")
+
+    def test_unknown_field_kind_is_refused(self) -> None:
+        """register_event names an unknown field kind instead of failing later at emit()."""
+        with pytest.raises(ValidationError, match="unknown field kind 'decimal'"):
+            eventlog.register_event("price", [Field("amount", "decimal")])  # type: ignore[arg-type]
+
+
+class TestFieldKinds:
+    def test_every_kind_carries_its_whole_meaning(self) -> None:
+        """Each field kind has a check, a decoded check, a decoder, a schema, words and a reader dtype."""
+        from eventlog._kinds import KINDS
+
+        readers = {name: kind.reader for name, kind in KINDS.items()}
+        assert {
+            "int": "int",
+            "number": "float",
+            "string": "str",
+            "bool": "bool",
+            "object": "json",
+            "numbers": "float_map",
+            "ints": "int_list",
+            "strings": "str_list",
+            "number_list": "float_list",
+            "number_lists": "float_lists",
+            "scalar": "json",
+            "any": "json",
+        } == readers
+        assert all(k.words and callable(k.check) and callable(k.ok) and callable(k.decode) for k in KINDS.values())
+
+    def test_kind_names_are_declared_beside_the_kinds(self) -> None:
+        """The KindName type lists exactly the kinds in KINDS (adding a kind touches _kinds.py only)."""
+        from typing import get_args
+
+        from eventlog._kinds import KINDS, KindName
+
+        assert list(KINDS) == list(get_args(KindName))
+
+    def test_testing_restores_nonfinite_phase_summary_numbers(self, run: Path) -> None:
+        """read_events turns a NaN phase summary number (a scalar extra) back into a float, not the string "NaN"."""
+        from eventlog.testing import read_events as read_back
+
+        with eventlog.phase("validation") as p:
+            p.summary(avg_reward=float("nan"), label_text="NaN-free")
+        eventlog.flush()
+        end = next(e for e in read_back(run) if e["event"] == "phase_end")
+        assert isinstance(end["avg_reward"], float)
+        assert end["avg_reward"] != end["avg_reward"]
+        assert "NaN-free" == end["label_text"]
+
+    def test_envelope_is_declared_once(self) -> None:
+        """validate, the JSON Schema and emit() all use the envelope of _constants, in its order."""
+        from eventlog._constants import ENVELOPE
+        from eventlog._schema import _ENVELOPE_OK, json_schema
+
+        assert list(ENVELOPE) == list(_ENVELOPE_OK)
+        assert list(ENVELOPE) == json_schema("envelope")["required"]
+        assert list(ENVELOPE) == list(json_schema("envelope")["properties"])

@@ -7,7 +7,9 @@ takes up to three turns (it stops early when confident); rewards are 1 for a
 correct final answer; advantages are group-relative; groups whose rewards do
 not vary are filtered. Eval accuracy rises over the run.
 
-Run it with ``python -m eventlog.demo --out runs/demo`` (or ``eventlog demo``).
+Run it with ``python examples/grpo_demo.py --out runs/demo`` (``make demo``
+and ``eventlog demo`` run it too). It is an example of using eventlog, not a
+part of the library: it imports only the public ``eventlog`` API.
 """
 
 from __future__ import annotations
@@ -334,7 +336,7 @@ def run_demo(cfg: DemoConfig) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m eventlog.demo``: parse options and run."""
+    """``python examples/grpo_demo.py``: parse options and run."""
     ap = argparse.ArgumentParser(prog="eventlog demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
     ap.add_argument("--run", default="demo", help="run id")

@@ -1,0 +1,271 @@
+"""The console styles: one class each (``banner``, ``compact``) behind the :class:`Style` protocol.
+
+A style turns the events whose look differs between styles into lines; the
+:class:`~eventlog._render.Renderer` dispatches to it and adds the blocks
+every style shares (``_blocks``). What a phase is called and which icon it
+gets comes from the phase-look table (``_looks``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from eventlog._blocks import PHASE_KEYS, Line, compact, extras, fixed, pairs
+from eventlog._columns import StepTable
+from eventlog._looks import look_of
+from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
+
+__all__ = ["STYLES", "BannerStyle", "CompactStyle", "Style"]
+
+RULE = "=" * 80
+_LEVEL_ICON = {"debug": "·", "info": "•", "warning": "!", "error": "✗", "critical": "‼"}
+_LEVEL_STYLE = {"debug": "dim", "info": "", "warning": "warn", "error": "error", "critical": "error"}
+_VAL_SKIP = frozenset(
+    {"batch", "total_batches", "questions", "total_questions", "avg_reward", "elapsed", "eta", "step"}
+)
+_LOG_SKIP = frozenset({"level", "msg", "logger", "phase_id", "step"})
+
+
+class Style(Protocol):
+    """What differs between console styles: one method per event type, and the generic line's prefix."""
+
+    name: str
+    prefix: str
+
+    def run_start(self, ev: dict[str, Any]) -> list[Line]: ...
+    def run_end(self, ev: dict[str, Any]) -> list[Line]: ...
+    def phase_start(self, ev: dict[str, Any]) -> list[Line]: ...
+    def phase_end(self, ev: dict[str, Any]) -> list[Line]: ...
+    def val_batch(self, ev: dict[str, Any]) -> list[Line]: ...
+    def step_metrics(self, ev: dict[str, Any]) -> list[Line]: ...
+    def eval_summary(self, ev: dict[str, Any]) -> list[Line]: ...
+    def checkpoint(self, ev: dict[str, Any]) -> list[Line]: ...
+    def log(self, ev: dict[str, Any]) -> list[Line]: ...
+
+
+# --- what both styles compute -------------------------------------------------------------
+
+
+def _run_bits(ev: dict[str, Any]) -> str:
+    bits = [f"Run: {sanitize(ev.get('run', '?'))}"]
+    for key, name in (("host", "Host"), ("world_size", "World size"), ("total_steps", "Total steps")):
+        if ev.get(key) is not None:
+            bits.append(f"{name}: {sanitize(ev[key])}")
+    return " | ".join(bits)
+
+
+def _dropped_note(ev: dict[str, Any]) -> str:
+    dropped = ev.get("events_dropped") or 0
+    return f"⚠️  {dropped} events dropped (see stderr of the run)" if dropped else ""
+
+
+def _totals(ev: dict[str, Any]) -> str:
+    return " | ".join(x for x in (pairs(extras(ev, PHASE_KEYS)), f"Duration: {fmt_duration(ev.get('duration'))}") if x)
+
+
+def _val_text(ev: dict[str, Any]) -> str:
+    """``[1/2] (50.0%) | Questions: 4/8 | Avg Reward: 0.250 | ...``."""
+    b, total = ev["batch"], ev["total_batches"]
+    pct = f" ({100 * b / total:.1f}%)" if isinstance(total, int) and total > 0 else ""
+    parts = [f"[{fmt_num(b)}/{fmt_num(total)}]{pct}"]
+    if ev.get("questions") is not None:
+        tq = ev.get("total_questions")
+        parts.append(f"Questions: {fmt_num(ev['questions'])}" + (f"/{fmt_num(tq)}" if tq is not None else ""))
+    if ev.get("avg_reward") is not None:
+        parts.append(f"Avg Reward: {fixed(ev['avg_reward'], 3)}")
+    parts += [f"{humanize_key(k)}: {fmt_num(v)}" for k, v in extras(ev, _VAL_SKIP)]
+    if ev.get("elapsed") is not None:
+        parts.append(f"Elapsed: {fmt_duration(ev['elapsed'])}")
+    if "eta" in ev:
+        parts.append(f"ETA: {fmt_duration(ev['eta'])}")
+    rest = " | ".join(parts[1:])
+    return parts[0] + (f" | {rest}" if rest else "")
+
+
+def _eval_text(ev: dict[str, Any]) -> str:
+    metrics = ev.get("metrics") or {}
+    split = f" [{sanitize(ev['split'])}]" if ev.get("split") else ""
+    body = " | ".join(f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items())
+    if ev.get("total") is not None:
+        body += f" | n={fmt_num(ev['total'])}"
+    return f"step {fmt_num(ev.get('step'))}{split}: {body}"
+
+
+def _checkpoint_text(ev: dict[str, Any]) -> str:
+    bits = [sanitize(ev.get("path", "?"))]
+    if ev.get("size_bytes") is not None:
+        bits.append(fmt_bytes(ev["size_bytes"]))
+    if ev.get("duration") is not None:
+        bits.append(fmt_duration(ev["duration"]))
+    return f"checkpoint step {fmt_num(ev.get('step'))} → " + " | ".join(bits)
+
+
+def _log_text(ev: dict[str, Any]) -> str:
+    fields = " ".join(f"{sanitize(k)}={compact(v)}" for k, v in extras(ev, _LOG_SKIP))
+    return sanitize(ev.get("msg", "")) + (f" | {fields}" if fields else "")
+
+
+def _level(ev: dict[str, Any]) -> str:
+    return str(ev.get("level", "info")).lower()
+
+
+# --- banner: the META LOG flow ------------------------------------------------------------
+
+
+class BannerStyle:
+    """Framed ``[META]`` banners for runs and phases, one line for everything else."""
+
+    name = "banner"
+    prefix = "[EVENT]"
+
+    def _framed(self, head: Line, *body: str) -> list[Line]:
+        return [Line(RULE, "rule"), head, *(Line(b, "dim") for b in body if b), Line(RULE, "rule")]
+
+    def run_start(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line("📝 [META] RUN START | " + _run_bits(ev), "phase")]
+
+    def run_end(self, ev: dict[str, Any]) -> list[Line]:
+        status = ev.get("status")
+        dur = f"Duration: {fmt_duration(ev.get('duration'))}"
+        note = _dropped_note(ev)
+        if status == "completed":
+            if ev.get("mode") == "validation_only":
+                head = "🏁 [META] ALL PHASES COMPLETE - Validation Only Mode"
+            else:
+                head = "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!"
+            return self._framed(Line(head, "ok"), dur, note)
+        if status == "failed":
+            err = f"Error: {sanitize(ev.get('error', '?'))}"
+            return self._framed(Line("❌ [META] RUN FAILED", "error"), f"{dur} | {err}", note)
+        return self._framed(Line("⚠️  [META] RUN INTERRUPTED", "warn"), dur, note)
+
+    def _label(self, ev: dict[str, Any]) -> str:
+        label = ev.get("label")
+        return title_of(str(label)) if label else title_of(str(ev.get("phase", "?")))
+
+    def phase_start(self, ev: dict[str, Any]) -> list[Line]:
+        look = look_of(str(ev.get("phase", "?")))
+        step = ev.get("step")
+        head = f"{look.icon} {look.banner.format(label=self._label(ev))}"
+        if step is not None:
+            head += f" (step {fmt_num(step)})"
+        context = self._progress(ev) if look.progress else pairs(extras(ev, PHASE_KEYS))
+        return self._framed(Line(head, "phase"), context)
+
+    def _progress(self, ev: dict[str, Any]) -> str:
+        parts = []
+        if ev.get("epoch") is not None:
+            parts.append(f"[Epoch {fmt_num(ev['epoch'])}/{fmt_num(ev.get('total_epochs', '?'))}]")
+        step, total = ev.get("step"), ev.get("total_steps")
+        if step is not None:
+            pct = f" ({100 * step / total:.1f}%)" if isinstance(total, int) and total > 0 else ""
+            parts.append(f"Step {fmt_num(step)}/{fmt_num(total) if total else '?'}{pct}")
+        text = " ".join(parts)
+        if ev.get("elapsed") is not None:
+            text += f" | Elapsed: {fmt_duration(ev['elapsed'])}"
+        if "eta" in ev:
+            text += f" | ETA: {fmt_duration(ev['eta'])}"
+        return text
+
+    def phase_end(self, ev: dict[str, Any]) -> list[Line]:
+        status = ev.get("status")
+        totals = _totals(ev)
+        label = self._label(ev)
+        if status == "failed":
+            err = f"Error: {sanitize(ev.get('error', '?'))}"
+            return self._framed(Line(f"❌ [META] {label} FAILED", "error"), totals, err)
+        if status != "ok":
+            return self._framed(Line(f"⚠️  [META] {label} INTERRUPTED", "warn"), totals)
+        done = look_of(str(ev.get("phase", "?"))).done
+        if done is None:
+            return []
+        return self._framed(Line(f"✅ {done.format(label=label)}", "ok"), totals)
+
+    def val_batch(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"📊 Validation {_val_text(ev)}")]
+
+    def step_metrics(self, ev: dict[str, Any]) -> list[Line]:
+        metrics = ev.get("metrics") or {}
+        text = f"[Step {fmt_num(ev.get('step'))}] " + " ".join(
+            f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items()
+        )
+        timing = ev.get("timing") or {}
+        if timing:
+            text += " | " + " ".join(f"{sanitize(k)}={fmt_duration(v)}" for k, v in timing.items())
+        return [Line(text)]
+
+    def eval_summary(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"📈 [META] EVAL {_eval_text(ev)}", "ok")]
+
+    def checkpoint(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"💾 {_checkpoint_text(ev)}", "dim")]
+
+    def log(self, ev: dict[str, Any]) -> list[Line]:
+        level = _level(ev)
+        who = f" {sanitize(ev['logger'])}:" if ev.get("logger") else ""
+        return [Line(f"[{sanitize(level.upper())}]{who} {_log_text(ev)}", _LEVEL_STYLE.get(level, ""))]
+
+
+# --- compact: a line per event and a streamed step table -----------------------------------
+
+
+class CompactStyle:
+    """One line per event; step metrics as rows of a step table whose header repeats."""
+
+    name = "compact"
+    prefix = "•"
+
+    def __init__(self, table: StepTable) -> None:
+        self.table = table
+
+    def run_start(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line("▶ run " + _run_bits(ev), "phase")]
+
+    def run_end(self, ev: dict[str, Any]) -> list[Line]:
+        status = ev.get("status")
+        icon = {"completed": "■", "failed": "✗", "interrupted": "!"}.get(str(status), "■")
+        text = f"{icon} run {sanitize(status)} | Duration: {fmt_duration(ev.get('duration'))}"
+        if ev.get("error"):
+            text += f" | {sanitize(ev['error'])}"
+        note = _dropped_note(ev)
+        return [Line(text, "ok" if status == "completed" else "error"), *([Line(note, "warn")] if note else [])]
+
+    def phase_start(self, ev: dict[str, Any]) -> list[Line]:
+        name = str(ev.get("phase", "?"))
+        if look_of(name).quiet:
+            return []
+        step = ev.get("step")
+        at = f" step {fmt_num(step)}" if step is not None else ""
+        extra = pairs(extras(ev, PHASE_KEYS))
+        return [Line(f"▶ {sanitize(name)}{at}" + (f" | {extra}" if extra else ""), "phase")]
+
+    def phase_end(self, ev: dict[str, Any]) -> list[Line]:
+        name = str(ev.get("phase", "?"))
+        status = ev.get("status")
+        if look_of(name).quiet and status == "ok":
+            return []
+        icon = {"ok": "✓", "failed": "✗"}.get(str(status), "!")
+        text = f"{icon} {sanitize(name)} {sanitize(status)} | {_totals(ev)}"
+        if ev.get("error"):
+            text += f" | Error: {sanitize(ev['error'])}"
+        return [Line(text, "ok" if status == "ok" else "error" if status == "failed" else "warn")]
+
+    def val_batch(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"· val {_val_text(ev)}", "dim")]
+
+    def step_metrics(self, ev: dict[str, Any]) -> list[Line]:
+        *header, row = self.table.stream(ev)  # the header comes first when it is due
+        return [*(Line(h, "dim") for h in header), Line(row)]
+
+    def eval_summary(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"★ eval {_eval_text(ev)}", "ok")]
+
+    def checkpoint(self, ev: dict[str, Any]) -> list[Line]:
+        return [Line(f"↓ {_checkpoint_text(ev)}", "dim")]
+
+    def log(self, ev: dict[str, Any]) -> list[Line]:
+        level = _level(ev)
+        return [Line(f"{_LEVEL_ICON.get(level, '•')} {_log_text(ev)}", _LEVEL_STYLE.get(level, ""))]
+
+
+STYLES = ("banner", "compact")
