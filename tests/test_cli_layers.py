@@ -6,8 +6,6 @@ import ast
 import csv
 import io
 import json
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -192,19 +190,8 @@ class TestDemo:
         expected = ["--out", "r", "--steps", "2", "--delay", "0.0", "--style", "banner"]
         assert expected == json.loads(Path("argv.json").read_text())
 
-    def test_falls_back_to_the_library_module(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Without the script, eventlog.demo.main is used while it exists."""
-        seen: list[list[str]] = []
-        fake = types.ModuleType("eventlog.demo")
-        fake.main = lambda args: seen.append(args) or 0  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "eventlog.demo", fake)
-        monkeypatch.setattr(demo_cmd, "demo_script", lambda: tmp_path / "missing.py")
-        assert 0 == cli("demo", "--steps", "1").exit_code
-        assert "--steps" in seen[0]
-
-    def test_neither_is_one_clear_line(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """With no script and no eventlog.demo, one line says what is missing (exit 1)."""
-        monkeypatch.setitem(sys.modules, "eventlog.demo", None)
+    def test_missing_script_is_one_clear_line(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without the script (an installed package), one line says what is missing (exit 1)."""
         monkeypatch.setattr(demo_cmd, "demo_script", lambda: tmp_path / "missing.py")
         result = cli("demo")
         assert 1 == result.exit_code

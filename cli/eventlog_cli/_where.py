@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from eventlog._values import decode_nonfinite
+from eventlog._constants import decode_nonfinite
 from eventlog_cli.errors import UsageError
 
 __all__ = ["compile_where"]

@@ -1,7 +1,7 @@
 """``eventlog demo``: run the demo GRPO trainer (numpy) that emits the whole event flow.
 
-The trainer is a script in the source checkout, ``examples/grpo_demo.py``; while the
-library still ships ``eventlog.demo`` that module is used when the script is absent.
+The trainer is a script in the source checkout, ``examples/grpo_demo.py`` (it is an example
+of the library's use, not part of the library).
 """
 
 from __future__ import annotations
@@ -38,30 +38,26 @@ def demo(
 
 
 def run_demo(args: list[str]) -> int:
-    """Run examples/grpo_demo.py (or the old ``eventlog.demo``) with ``args``; its exit status.
+    """Run examples/grpo_demo.py with ``args``; its exit status.
 
     Raises:
-        DataError: neither is there (an installed package without the source checkout).
+        DataError: the script is not there (an installed package without the source checkout).
     """
     script = demo_script()
-    if script.is_file():
-        saved = sys.argv
-        sys.argv = [str(script), *args]
-        try:
-            runpy.run_path(str(script), run_name="__main__")
-        except SystemExit as exc:
-            if isinstance(exc.code, str):
-                sys.stderr.write(exc.code + "\n")
-            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:
-            sys.argv = saved
-        return 0
-    try:
-        from eventlog.demo import main as demo_main  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    if not script.is_file():
         msg = f"the demo trainer is not here ({script} is missing); run eventlog demo from a source checkout"
-        raise DataError(msg) from None
-    return int(demo_main(args) or 0)
+        raise DataError(msg)
+    saved = sys.argv
+    sys.argv = [str(script), *args]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventlog._constants import PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
 from eventlog_cli.read import Record
 
 __all__ = ["Context", "PhaseRow", "annotate", "collapse_steps", "path_text", "phase_counts", "phase_rows"]
 
-TRAINING_STEP = "training_step"
+TRAINING_STEP = PHASE_TRAINING_STEP
 
 
 @dataclass

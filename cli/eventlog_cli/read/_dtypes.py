@@ -45,22 +45,7 @@ READERS: dict[str, Reader] = {
     "json": Reader(None),
 }
 
-# Today's string kinds (eventlog._schema.Kind) → reader names. When the library's kind
-# objects carry a ``reader`` attribute, reader_of becomes ``return field.spec.reader``
-# (or wherever the library puts it) and this table goes.
-_KIND_READER = {
-    "int": "int",
-    "number": "float",
-    "string": "str",
-    "bool": "bool",
-    "numbers": "float_map",
-    "ints": "int_list",
-    "strings": "str_list",
-    "number_list": "float_list",
-    "number_lists": "float_lists",
-}
-
 
 def reader_of(field: Any) -> str:
-    """The reader name of a schema field (``json`` for kinds decoded in Python)."""
-    return _KIND_READER.get(field.kind, "json")
+    """The reader name of a schema field: its kind's ``reader`` (the library's one event model)."""
+    return str(field.spec.reader)
