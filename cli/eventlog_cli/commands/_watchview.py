@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from eventlog._columns import StepTable, columns_from_keys
+from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.query.watch import MAIN, PhaseOpen, WatchState
 
@@ -39,7 +40,7 @@ def _progress(p: PhaseOpen, now_ts: float | None, width: int) -> RenderableType 
     frac = min(1.0, done / total) if total else 0.0
     elapsed = (now_ts - p.started) if now_ts is not None else None
     eta = elapsed / done * (total - done) if elapsed is not None and done else None
-    what = "step" if p.name == "training" else "batch"
+    what = "step" if p.name == PHASE_TRAINING else "batch"
     grid = Table.grid(padding=(0, 1))
     grid.add_row(
         _t(f"{p.name} {what} {done}/{total}", "bold"),
@@ -67,7 +68,7 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         head.append_text(_t(f" · {fmt_duration(end_ts - state.started)}"))
     parts.append(head)
     path = " > ".join(
-        f"{p.name}[{p.step}]" if p.name == "training_step" and p.step is not None else p.name for p in state.stack
+        f"{p.name}[{p.step}]" if p.name == PHASE_TRAINING_STEP and p.step is not None else p.name for p in state.stack
     )
     if state.ended is None:
         parts.append(Text.assemble(("phase: ", "dim"), _t(path or "-", "cyan")))

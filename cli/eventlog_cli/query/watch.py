@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
 
@@ -159,7 +160,7 @@ class WatchState:
     def _on_phase_start(self, ev: dict[str, Any], ts: float | None) -> None:
         info = {k: v for k, v in ev.items() if k in ("total_batches", "total_steps", "total_epochs", "label", "epoch")}
         # Batches for validation; steps for the training phase (a training_step repeats the run's total).
-        total = ev.get("total_batches") or (ev.get("total_steps") if ev.get("phase") != "training_step" else None)
+        total = ev.get("total_batches") or (ev.get("total_steps") if ev.get("phase") != PHASE_TRAINING_STEP else None)
         self.stack.append(PhaseOpen(ev.get("id"), str(ev.get("phase", "?")), ev.get("step"), ts or 0.0, info, 0, total))
         if ev.get("total_steps"):
             self.total_steps = ev["total_steps"]
@@ -196,7 +197,7 @@ class WatchState:
                 self._warn(f"step {ev.get('step')}: {sanitize(k)} is {'nan' if x != x else x}")
             self.series.setdefault(k, deque(maxlen=40)).append(x)
         for p in self.stack:
-            if p.name == "training":
+            if p.name == PHASE_TRAINING:
                 p.done = ev.get("step")
 
     def _on_eval_summary(self, ev: dict[str, Any], ts: float | None) -> None:
