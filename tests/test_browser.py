@@ -177,6 +177,25 @@ class TestReportInChromium:
         assert "log" == axis
         assert [] == errors(browser)
 
+    def test_hover_shows_the_exact_value(self, browser: Any, tmp_path: Path) -> None:
+        """Hovering a step point shows the logged value itself, not a rounded one."""
+        import orjson
+
+        run = demo(tmp_path / "demo", steps=12)
+        charts = open_page(browser, report(run, out=tmp_path / "report.html"))
+        loss = next(c for c in charts if c["kind"] == "step" and c["metric"] == "loss")
+        events = [orjson.loads(x) for x in (run / "events.jsonl").read_bytes().splitlines() if x.strip()]
+        logged = [e["metrics"]["loss"] for e in events if e["event"] == "step_metrics"]
+        k = max(range(len(logged)), key=lambda i: len(repr(logged[i])))  # the value with the most digits
+        assert len(repr(logged[k]).lstrip("-0.")) > 8  # so that any rounding would show
+        label = browser.execute_script(
+            f"const gd = document.getElementById('{loss['id']}');"
+            f" Plotly.Fx.hover(gd, [{{curveNumber: 0, pointNumber: {k}}}]);"
+            " return gd.querySelector('.hoverlayer').textContent;"
+        )
+        shown = label.split(f"step {k + 1}: ")[1].split()[0]
+        assert logged[k] == float(shown)
+
     def test_two_runs_compared(self, browser: Any, tmp_path: Path) -> None:
         """Two runs with the same id from two directories: two labelled lines per chart, config diff shown."""
         a = demo(tmp_path / "a" / "demo", seed=0)

@@ -115,7 +115,8 @@ def _line(s: Series, name: str, i: int, mode: str = "lines") -> dict[str, Any]:
         "y": s.y,
         "line": {"color": colour(i), "width": 1.5},
         "connectgaps": False,
-        "hovertemplate": f"{label(name)}<br>step %{{x}}: %{{y:.6g}}<extra></extra>",
+        # customdata holds the exact values (the page's script fills it from y): hover never rounds them
+        "hovertemplate": f"{label(name)}<br>step %{{x}}: %{{customdata}}<extra></extra>",
     }
 
 
@@ -164,7 +165,7 @@ def eval_charts(runs: Sequence[RunData]) -> list[dict[str, Any]]:
                                 "color": colour(i),
                                 "line": {"width": 1, "color": "#000"},
                             },
-                            "hovertemplate": f"best {label(line_name)}<br>step %{{x}}: %{{y:.6g}}<extra></extra>",
+                            "hovertemplate": f"best {label(line_name)}<br>step %{{x}}: %{{customdata}}<extra></extra>",
                         }
                     )
         lines = sum(1 for t in traces if t["mode"] != "markers")

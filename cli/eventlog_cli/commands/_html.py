@@ -214,10 +214,11 @@ _JS = """
 (function(){
 const DATA=JSON.parse(document.getElementById('report-data').textContent);
 const CONFIG={responsive:true,displaylogo:false};
-const RAW={};
+const RAW={},TPL={};
 for(const c of DATA.charts){
+  if(c.kind!=='timeline'){for(const t of c.traces){if(!t.customdata)t.customdata=t.y.slice();}}
   Plotly.newPlot(c.id,c.traces,c.layout,CONFIG);
-  if(c.kind==='step'){RAW[c.id]=c.traces.map(t=>t.y.slice());}
+  if(c.kind==='step'){RAW[c.id]=c.traces.map(t=>t.y.slice());TPL[c.id]=c.traces.map(t=>t.hovertemplate);}
 }
 function ema(ys,w){let last=0,deb=0;return ys.map(v=>{if(v===null||!isFinite(v))return null;
   last=last*w+(1-w)*v;deb=deb*w+(1-w);return last/deb;});}
@@ -225,9 +226,8 @@ function smooth(){
   const w=parseFloat(document.getElementById('smoothing').value);
   document.getElementById('smoothing-value').textContent=w.toFixed(2);
   for(const id in RAW){
-    const ys=RAW[id].map(y=>w>0?ema(y,w):y.slice());
-    Plotly.restyle(id,{y:ys,customdata:RAW[id],hovertemplate:RAW[id].map(()=>w>0?
-      'step %{x}: %{customdata:.6g} (smoothed %{y:.6g})<extra></extra>':'step %{x}: %{y:.6g}<extra></extra>')});
+    Plotly.restyle(id,{y:RAW[id].map(y=>w>0?ema(y,w):y.slice()),hovertemplate:TPL[id].map(t=>w>0?
+      t.replace('%{customdata}','%{customdata} (smoothed %{y:.4g})'):t)});
   }
 }
 function logScale(){
