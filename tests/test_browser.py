@@ -216,6 +216,13 @@ class TestReportInChromium:
         )
         assert {"out", "seed"} <= set(diff)
         screenshot(browser, "report-two-runs.png")
+        browser.execute_script("document.querySelector('button.run[data-run=\"1\"]').click()")
+        visible = browser.execute_script(
+            "return window.EVENTLOG_REPORT.charts.filter(c => c.kind !== 'timeline').map(c =>"
+            " document.getElementById(c.id).data.map(t => [t.legendgroup.split('-')[0], t.visible !== false]))"
+        )
+        assert all(shown == (group == "run0") for chart in visible for group, shown in chart)
+        assert [] == errors(browser)
 
     def test_event_text_stays_text(self, browser: Any, tmp_path: Path) -> None:
         """</script>, </textarea>, entities and javascript: in a sample render as the same text; nothing runs."""

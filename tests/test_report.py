@@ -127,6 +127,17 @@ class TestPage:
         assert [3] == [s["x0"] for s in loss["layout"]["shapes"]]
         assert "metrics.loss is NaN/Inf at step(s) 3" in Path("r.html").read_text(encoding="utf-8")
 
+    def test_two_ranks(self, tmp_path: Path, clock: FakeClock) -> None:
+        """Rank files merged: one line per run (rank 0's metrics), the phases of each rank on their own lanes."""
+        build_fixture_run(Path("two"), rank=0)
+        build_fixture_run(Path("two"), rank=1)
+        assert 0 == cli("report", "two", "--out", "r.html").exit_code
+        charts = report_data(parse(Path("r.html")))["charts"]
+        loss = next(c for c in charts if c.get("metric") == "loss")
+        assert [[1, 2, 3, 4]] == [t["x"] for t in loss["traces"]]
+        lanes = set(charts[0]["traces"][0]["y"])
+        assert {"training (rank 0)", "training (rank 1)"} <= lanes
+
     def test_missing_run_is_one_line(self, tmp_path: Path) -> None:
         """A path that does not exist: one line on stderr, exit 1."""
         result = cli("report", "nowhere")

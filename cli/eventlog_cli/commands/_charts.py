@@ -13,7 +13,7 @@ from typing import Any
 
 from eventlog._text import sanitize
 from eventlog_cli.query.runs import RunData, timeline_rows
-from eventlog_cli.query.series import Series, column_series, eval_series, group_by_prefix, step_series
+from eventlog_cli.query.series import Series, column_series, eval_series, first_rank, group_by_prefix, step_series
 
 __all__ = ["COLOURS", "eval_charts", "group_chart", "label", "step_charts", "timeline_chart"]
 
@@ -55,8 +55,9 @@ def timeline_chart(runs: Sequence[RunData]) -> dict[str, Any]:
         prefix = f"{label(run.label)} · " if len(runs) > 1 else ""
         phases = [r for r in rows if r["kind"] == "phase"]
         marks = [r for r in rows if r["kind"] == "checkpoint"]
+        ranks = len({r["rank"] for r in phases}) > 1
         for r in phases:
-            lane = prefix + label(r["lane"])
+            lane = prefix + label(r["lane"]) + (f" (rank {r['rank']})" if ranks else "")
             r["y"] = lane
             if lane not in lanes:
                 lanes.append(lane)
@@ -106,14 +107,19 @@ def timeline_chart(runs: Sequence[RunData]) -> dict[str, Any]:
     return {"id": "timeline", "kind": "timeline", "traces": traces, "layout": layout}
 
 
-def _line(s: Series, name: str, i: int, mode: str = "lines") -> dict[str, Any]:
+_DASHES = ["solid", "dot", "dash", "dashdot"]
+
+
+def _line(s: Series, name: str, i: int, mode: str = "lines", group: str = "", dash: int = 0) -> dict[str, Any]:
+    """One line; ``group`` (``run<N>``...) lets the page's run buttons and the legend toggle it with its star."""
     return {
         "type": "scatter",
         "mode": mode,
         "name": label(name),
+        "legendgroup": group,
         "x": s.x,
         "y": s.y,
-        "line": {"color": colour(i), "width": 1.5},
+        "line": {"color": colour(i), "width": 1.5, "dash": _DASHES[dash % len(_DASHES)]},
         "connectgaps": False,
         # customdata holds the exact values (the page's script fills it from y): hover never rounds them
         "hovertemplate": f"{label(name)}<br>step %{{x}}: %{{customdata}}<extra></extra>",
@@ -147,15 +153,17 @@ def eval_charts(runs: Sequence[RunData]) -> list[dict[str, Any]]:
     for k, name in enumerate(names):
         traces = []
         for i, (run, series) in enumerate(zip(runs, per_run, strict=True)):
-            for s in series.get(name, []):
+            for j, s in enumerate(series.get(name, [])):
                 line_name = run.label + (f" [{s.name}]" if s.name and len(series[name]) > 1 else "")
-                traces.append(_line(s, line_name, i, "lines+markers"))
+                group = f"run{i}-{j}"
+                traces.append(_line(s, line_name, i, "lines+markers", group, dash=j))
                 if s.best is not None:
                     traces.append(
                         {
                             "type": "scatter",
                             "mode": "markers",
                             "name": f"best {label(line_name)}",
+                            "legendgroup": group,
                             "x": [s.best[0]],
                             "y": [s.best[1]],
                             "showlegend": False,
@@ -185,7 +193,9 @@ def step_charts(runs: Sequence[RunData]) -> list[tuple[str, list[dict[str, Any]]
         charts = []
         for name in members:
             traces = [
-                _line(p[name], run.label, i) for i, (run, p) in enumerate(zip(runs, per_run, strict=True)) if name in p
+                _line(p[name], run.label, i, group=f"run{i}")
+                for i, (run, p) in enumerate(zip(runs, per_run, strict=True))
+                if name in p
             ]
             layout = _layout(label(name), "step", height=230)
             layout["shapes"] = _nan_marks([p[name] for p in per_run if name in p])
@@ -205,7 +215,7 @@ def group_chart(runs: Sequence[RunData]) -> dict[str, Any] | None:
     """Kept / filtered groups and early-exit rollouts per step, per run."""
     traces = []
     for i, run in enumerate(runs):
-        g = run.groups
+        g = first_rank(run.groups)
         if g.height == 0:
             continue
         for j, (col, what) in enumerate(_GROUP_COLS):
@@ -213,8 +223,8 @@ def group_chart(runs: Sequence[RunData]) -> dict[str, Any] | None:
                 continue
             s = column_series(g, col)
             name = f"{run.label} {what}" if len(runs) > 1 else what
-            t = _line(s, name, i if len(runs) > 1 else j)
-            t["line"]["dash"] = ["solid", "dot", "dash"][j] if len(runs) > 1 else "solid"
+            several = len(runs) > 1  # then colour tells the run and dash the column
+            t = _line(s, name, i if several else j, group=f"run{i}-{j}", dash=j if several else 0)
             traces.append(t)
     if not traces:
         return None

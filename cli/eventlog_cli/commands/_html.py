@@ -145,6 +145,18 @@ def _samples(runs: Sequence[RunData], limit: int) -> str:
     )
 
 
+def _chips(runs: Sequence[RunData]) -> str:
+    """Several runs: a button per run that shows or hides its lines in every chart."""
+    if len(runs) < 2:
+        return ""
+    buttons = "".join(
+        f'<button class="run" data-run="{i}" style="border-color:{colour(i)}">'
+        f'<span class="swatch" style="background:{colour(i)}"></span>{esc(r.label)}</button>'
+        for i, r in enumerate(runs)
+    )
+    return f'<span class="runs-toggle">runs: {buttons}</span>'
+
+
 def _divs(charts: Sequence[dict[str, Any]], cls: str) -> str:
     return "".join(f'<div class="{cls}" id="{esc(c["id"])}"></div>' for c in charts)
 
@@ -184,6 +196,7 @@ def render_report(runs: Sequence[RunData], samples: int = 200) -> str:
         steps=step_html or "<p>No step_metrics events.</p>",
         groups='<div class="chart" id="groups"></div>' if groups else "<p>No group_summary events.</p>",
         warnings=_warnings(runs, summaries),
+        chips=_chips(runs),
         samples=_samples(runs, samples),
         plotly=plotly_js(),
         data=script_json({"charts": charts}),
@@ -200,7 +213,10 @@ td,th{border-bottom:1px solid #eee;padding:2px 8px;text-align:left;vertical-alig
 .swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}
 .status-completed{color:#2a7d2a}.status-failed{color:#c00;font-weight:bold}.status-interrupted{color:#c70}
 tr.diff td{background:#fff6d5}tr.diff.added td{background:#e4f6e4}tr.diff.removed td{background:#fbe3e3}
-.missing{color:#999}.note{color:#666;margin:.2em 0}
+.missing{color:#999}
+button.run{background:#fff;border:2px solid;border-radius:4px;margin-left:.4em;cursor:pointer}
+button.run.off{opacity:.35}
+.runs-toggle{margin-left:2em}.note{color:#666;margin:.2em 0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px}
 .chart{min-height:220px}
 .controls{margin:.5em 0}.controls label{margin-left:1em}
@@ -234,6 +250,11 @@ function logScale(){
   const on=document.getElementById('logscale').checked;
   for(const id in RAW){Plotly.relayout(id,{'yaxis.type':on?'log':'linear'});}
 }
+for(const b of document.querySelectorAll('button.run')){b.addEventListener('click',()=>{
+  const g='run'+b.dataset.run,on=b.classList.toggle('off');
+  for(const c of DATA.charts){if(c.kind==='timeline')continue;
+    const idx=c.traces.map((t,i)=>[t,i]).filter(([t])=>t.legendgroup===g||t.legendgroup.startsWith(g+'-')).map(p=>p[1]);
+    if(idx.length)Plotly.restyle(c.id,{visible:on?false:true},idx);}});}
 const sm=document.getElementById('smoothing');if(sm){sm.addEventListener('input',smooth);}
 const lg=document.getElementById('logscale');if(lg){lg.addEventListener('change',logScale);}
 const d=document.getElementById('diff-only');
@@ -266,7 +287,8 @@ diamonds are checkpoints.</p><div class="chart" id="timeline"></div>
 <h2 id="steps">Step metrics</h2>
 <div class="controls"><label>smoothing (EMA)
 <input type="range" id="smoothing" min="0" max="0.99" step="0.01" value="0">
-<span id="smoothing-value">0.00</span></label><label><input type="checkbox" id="logscale"> log scale</label></div>
+<span id="smoothing-value">0.00</span></label><label><input type="checkbox" id="logscale"> log scale</label>
+{chips}</div>
 {steps}
 <h2 id="groups-s">Group statistics</h2>{groups}
 <h2 id="warnings">Warnings</h2>{warnings}

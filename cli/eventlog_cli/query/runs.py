@@ -292,6 +292,7 @@ def timeline_rows(records: Sequence[Record], phases: list[PhaseRow] | None = Non
                 "step": step,
                 "count": r.count,
                 "depth": r.depth,
+                "rank": r.rank,
             }
         )
     events = [r.event for r in records]

@@ -114,19 +114,28 @@ def column_series(frame: pl.DataFrame, column: str, buckets: int = BUCKETS, high
     )
 
 
+def first_rank(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the lowest rank, when several ranks logged the same metrics (one line per run, not per rank)."""
+    if frame.height and "rank" in frame.columns and frame["rank"].n_unique() > 1:
+        return frame.filter(pl.col("rank") == frame["rank"].min())
+    return frame
+
+
 def step_series(steps: pl.DataFrame, buckets: int = BUCKETS) -> list[Series]:
-    """Every ``metrics.*`` and ``timing.*`` column of a step_metrics frame, downsampled."""
+    """Every ``metrics.*`` and ``timing.*`` column of a step_metrics frame (lowest rank), downsampled."""
     if steps.height == 0:
         return []
+    steps = first_rank(steps)
     cols = [c for c in steps.columns if c.startswith(("metrics.", "timing."))]
     out = [column_series(steps, c, buckets, better_high(series_name(c))) for c in cols]
     return [s for s in out if s.total]
 
 
 def eval_series(evals: pl.DataFrame) -> dict[str, list[Series]]:
-    """Per eval metric, one Series per split (named by the split, ``""`` when none), best marked."""
+    """Per eval metric, one Series per split (named by the split, ``""`` when none; lowest rank), best marked."""
     if evals.height == 0:
         return {}
+    evals = first_rank(evals)
     out: dict[str, list[Series]] = {}
     split = pl.col("split") if "split" in evals.columns else pl.lit(None, dtype=pl.String)
     evals = evals.with_columns(split.fill_null("").alias("_split"))
