@@ -26,6 +26,7 @@ __all__ = ["PhaseOpen", "Tail", "WatchState", "find_files"]
 CHUNK = 4 << 20
 _SKIP = (b'"event":"group_detail"', b'"event":"sample"')  # never shown: only their seq is read
 _SEQ = re.compile(rb',"seq":(\d+)')
+_RANK = re.compile(rb',"rank":(\d+)')
 MAIN = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
@@ -103,14 +104,14 @@ class WatchState:
 
     def feed_line(self, line: bytes, source: str, now: float) -> None:
         """One raw line: decoded unless it is a type the screen never shows (then only its seq counts)."""
-        line = line.strip()
+        line = line.strip().removeprefix(b"\xef\xbb\xbf")  # a BOM can open the first line
         if not line:
             return
         self.last_seen = now
         self.stalled = None
-        if any(mark in line for mark in _SKIP):
+        if _SKIP[0] in line or _SKIP[1] in line:
             m = _SEQ.search(line)
-            rank = re.search(rb'"rank":(\d+)', line)
+            rank = _RANK.search(line)
             if m:
                 self._check_seq(source, int(rank.group(1)) if rank else 0, int(m.group(1)))
             self.events += 1
@@ -187,15 +188,17 @@ class WatchState:
         self.steps.append(row)
         if ev.get("total_steps"):
             self.total_steps = ev["total_steps"]
+        series = self.series
         for k, v in metrics.items():
-            if k not in self.metric_keys:
+            x = v if type(v) is float else as_number(v)  # the common case without a call
+            if k not in series:
                 self.metric_keys.append(k)
-            x = as_number(v)
+                series[k] = deque(maxlen=40)
             if x is None:
                 continue
             if not math.isfinite(x):
                 self._warn(f"step {ev.get('step')}: {sanitize(k)} is {'nan' if x != x else x}")
-            self.series.setdefault(k, deque(maxlen=40)).append(x)
+            series[k].append(x)
         for p in self.stack:
             if p.name == PHASE_TRAINING:
                 p.done = ev.get("step")
