@@ -127,6 +127,15 @@ class TestWatchState:
         assert s.stalled is None
         assert ["3 event(s) lost before seq 4 (f)"] == list(s.warnings)
 
+    def test_windows_stay_bounded(self) -> None:
+        """10,000 steps leave the last N rows and 40 values per metric: memory does not grow with the run."""
+        s = WatchState(rows=5)
+        for step in range(1, 10_001):
+            s.feed({"event": "step_metrics", "rank": 0, "seq": step, "step": step, "metrics": {"loss": 1.0 / step}})
+        assert [9996, 9997, 9998, 9999, 10000] == [r["step"] for r in s.steps]
+        assert 40 == len(s.series["loss"])
+        assert ["loss"] == s.metric_keys
+
     def test_control_characters_never_reach_the_terminal(self) -> None:
         """A log message with an escape sequence is shown with the escape visible."""
         s = WatchState()
