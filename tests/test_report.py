@@ -138,6 +138,15 @@ class TestPage:
         lanes = set(charts[0]["traces"][0]["y"])
         assert {"training (rank 0)", "training (rank 1)"} <= lanes
 
+    def test_damaged_lines_are_warnings_not_a_crash(self, fx: str) -> None:
+        """An invalid UTF-8 line in the middle: the report is written and names the skipped line."""
+        path = Path(fx) / "events.jsonl"
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(b"".join([*lines[:10], b"\xff\xfe garbage\n", *lines[10:]]))
+        result = cli("report", fx, "--out", "r.html")
+        assert 0 == result.exit_code, result.stderr
+        assert "1 line(s) skipped while reading: line 11" in Path("r.html").read_text(encoding="utf-8")
+
     def test_missing_run_is_one_line(self, tmp_path: Path) -> None:
         """A path that does not exist: one line on stderr, exit 1."""
         result = cli("report", "nowhere")

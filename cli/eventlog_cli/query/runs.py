@@ -120,19 +120,22 @@ def seq_problems(files: Sequence[str]) -> list[str]:
             with gzip.open(f, "rb") as fh:
                 src = fh.read()
         seq = pl.col("line").str.extract(r',"seq":(\d+)').cast(pl.Int64)
-        n, u, lo, hi = (
-            pl.scan_lines(src)
-            .select(seq.alias("s"))
-            .drop_nulls()
-            .select(
-                pl.len().alias("n"),
-                pl.col("s").n_unique().alias("u"),
-                pl.col("s").min().alias("lo"),
-                pl.col("s").max().alias("hi"),
+        try:
+            n, u, lo, hi = (
+                pl.scan_lines(src)
+                .select(seq.alias("s"))
+                .drop_nulls()
+                .select(
+                    pl.len().alias("n"),
+                    pl.col("s").n_unique().alias("u"),
+                    pl.col("s").min().alias("lo"),
+                    pl.col("s").max().alias("hi"),
+                )
+                .collect()
+                .row(0)
             )
-            .collect()
-            .row(0)
-        )
+        except (pl.exceptions.PolarsError, OSError):  # e.g. invalid UTF-8: the reader already named those lines
+            continue
         if not n:
             continue
         if hi - lo + 1 > u:
