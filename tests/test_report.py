@@ -154,6 +154,31 @@ class TestPage:
         assert "eventlog: nowhere: no such file or directory\n" == result.stderr
 
 
+class TestLongRuns:
+    def test_long_series_are_thinned_and_keep_their_extremes(self, tmp_path: Path) -> None:
+        """5,000 steps: each line holds at most 2 points per bucket, real ones, the spike and the dip among them."""
+        import orjson
+
+        from eventlog_cli.query.series import BUCKETS
+
+        rows = []
+        for step in range(1, 5001):
+            loss = 1.0 / step + (9.5 if step == 4321 else 0.0) - (3.0 if step == 1234 else 0.0)
+            ev = {"v": 1, "ts": 1000.0 + step, "event": "step_metrics", "run": "long", "rank": 0, "seq": step - 1}
+            rows.append(orjson.dumps(ev | {"step": step, "metrics": {"loss": loss}}))
+        Path("long").mkdir()
+        Path("long/events.jsonl").write_bytes(b"\n".join(rows) + b"\n")
+        assert 0 == cli("report", "long", "--out", "r.html").exit_code
+        (trace,) = next(c for c in report_data(parse(Path("r.html")))["charts"] if c.get("metric") == "loss")["traces"]
+        assert len(trace["x"]) <= 2 * BUCKETS < 5000
+        points = dict(zip(trace["x"], trace["y"], strict=True))
+        assert pytest.approx(9.5 + 1 / 4321) == points[4321]
+        assert pytest.approx(1 / 1234 - 3.0) == points[1234]
+        assert all(
+            y == pytest.approx(1.0 / x + (9.5 if x == 4321 else 0) - (3 if x == 1234 else 0)) for x, y in points.items()
+        )
+
+
 class TestEscaping:
     def test_event_text_is_text(self, tmp_path: Path) -> None:
         """A sample with </script>, </textarea>, entities and javascript: stays text in HTML and in the JSON."""
