@@ -1,4 +1,4 @@
-"""Plotly figures (plain dicts) for the HTML report, built from the data of ``_rundata``/``_series``.
+"""Plotly figures (plain dicts) for the HTML report, built from ``query.runs`` and ``query.series`` data.
 
 Plotly renders a small HTML subset in names, titles, tick labels and hover
 text, so every string from an event goes through ``label()`` (entities,

@@ -30,9 +30,11 @@ __all__ = [
     "RunData",
     "config_diff",
     "flatten",
+    "group_frame",
     "label_runs",
     "pick_samples",
     "runs_of",
+    "seq_problems",
     "timeline_rows",
 ]
 

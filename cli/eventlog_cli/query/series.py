@@ -18,7 +18,18 @@ import polars as pl
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.metrics import better_high
 
-__all__ = ["Series", "downsample", "ema", "eval_series", "group_by_prefix", "series_name", "step_series"]
+__all__ = [
+    "Series",
+    "column_series",
+    "downsample",
+    "ema",
+    "eval_series",
+    "find_metric",
+    "first_rank",
+    "group_by_prefix",
+    "series_name",
+    "step_series",
+]
 
 BUCKETS = 500  # buckets per series: at most ~2 points each
 
