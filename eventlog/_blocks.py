@@ -1,8 +1,8 @@
-"""The pieces both console styles share: :class:`Line`, value formatting, and the verbose blocks.
+"""The pieces both console styles share: :class:`Line`, value formatting, and the GRPO blocks.
 
-The verbose blocks (group summary, advantage table, sample) and the generic
-``key=value`` line look the same in every style. Every string from an event
-goes through :func:`sanitize`.
+The GRPO blocks (group summary, advantage table, rubric statistics, sample)
+and the generic ``key=value`` line look the same in every style; their words
+come from ``_looks``. Every string from an event goes through :func:`sanitize`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from eventlog._constants import RESERVED
+from eventlog._looks import GROUP_SUMMARY_LINES, WORDS
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize
 
 __all__ = [
@@ -23,8 +24,11 @@ __all__ = [
     "generic",
     "group_detail",
     "group_summary",
+    "group_summary_line",
     "pairs",
+    "rubric",
     "sample",
+    "value_text",
 ]
 
 PHASE_KEYS = frozenset({"phase", "id", "parent", "step", "label", "elapsed", "eta", "status", "duration", "error"})
@@ -44,10 +48,11 @@ def extras(ev: dict[str, Any], skip: frozenset[str]) -> list[tuple[str, Any]]:
 
 def pairs(items: list[tuple[str, Any]]) -> str:
     """``Total Batches: 28 | Batch Size: 4``."""
-    return " | ".join(f"{humanize_key(k)}: {_value(k, v)}" for k, v in items)
+    return " | ".join(f"{humanize_key(k)}: {value_text(k, v)}" for k, v in items)
 
 
-def _value(key: str, v: Any) -> str:
+def value_text(key: str, v: Any) -> str:
+    """A field's value for people: durations for ``duration``/``*_time``, sizes for ``size_bytes``."""
     if key in ("duration", "elapsed", "eta") or key.endswith("_time"):
         return fmt_duration(v)
     if key == "size_bytes":
@@ -87,43 +92,79 @@ def generic(ev: dict[str, Any], prefix: str) -> list[Line]:
     return [Line(f"{prefix} {name} {body}".rstrip(), "dim")]
 
 
+def group_summary_line(ev: dict[str, Any]) -> list[Line]:
+    """The concise line: ``  Groups: 6/8 kept (2 filtered), 18/48 finished early``."""
+    return [
+        Line(
+            WORDS["groups_concise"].format(
+                kept=fmt_num(ev.get("groups_kept")),
+                total=fmt_num(ev.get("groups_total")),
+                filtered=fmt_num(ev.get("groups_filtered", 0)),
+                early=fmt_num(ev.get("rollouts_early_exit")),
+                rollouts=fmt_num(ev.get("rollouts_total")),
+            ),
+            "dim",
+        )
+    ]
+
+
 def group_summary(ev: dict[str, Any]) -> list[Line]:
-    """``📦 Group Summary (step 3): groups 4 | kept 3 | ...``."""
-    total, kept = ev.get("groups_total"), ev.get("groups_kept")
-    parts = [f"groups {fmt_num(total)}", f"kept {fmt_num(kept)}"]
-    if ev.get("groups_filtered") is not None:
-        parts.append(f"filtered {fmt_num(ev['groups_filtered'])}")
-    if ev.get("rollouts_total") is not None:
-        parts.append(f"rollouts {fmt_num(ev['rollouts_total'])}")
-    if ev.get("rollouts_early_exit") is not None:
-        parts.append(f"early exits {fmt_num(ev['rollouts_early_exit'])}")
-    for k in ("rollout_time", "train_time"):
-        if ev.get(k) is not None:
-            parts.append(f"{k.split('_')[0]} {fmt_duration(ev[k])}")
-    tt, tr = ev.get("tokens_total"), ev.get("tokens_trainable")
-    if isinstance(tt, int):
-        share = f" ({100 * tr / tt:.1f}% trainable)" if isinstance(tr, int) and tt > 0 else ""
-        parts.append(f"tokens {tt:,}{share}")
-    return [Line(f"📦 Group Summary (step {fmt_num(ev.get('step'))}): " + " | ".join(parts), "dim")]
+    """The verbose block: ``📊 Group Summary (Step 3):`` then one ``  - name: value`` line per number."""
+    lines = [Line(WORDS["group_summary_title"].format(step=fmt_num(ev.get("step"))), "phase")]
+    total, tt = ev.get("rollouts_total"), ev.get("tokens_total")
+    for key, words in GROUP_SUMMARY_LINES:
+        v = ev.get(key)
+        if v is None:
+            continue
+        if key == "rollouts_early_exit" and total is not None:
+            text = f"{fmt_num(v)}/{fmt_num(total)}"
+        elif key == "tokens_trainable" and isinstance(tt, int) and tt > 0 and isinstance(v, int):
+            text = f"{v:,} ({100 * v / tt:.1f}%)"
+        elif key.startswith("tokens") and isinstance(v, int):
+            text = f"{v:,}"
+        elif key.endswith("_time") and isinstance(v, (int, float)) and 0 <= v < 60:
+            text = f"{v:.1f}s"  # the seed's 45.3s: a step's times are short, tenths matter
+        else:
+            text = value_text(key, v)
+        lines.append(Line(words.format(text)))
+    return lines
 
 
 def group_detail(ev: dict[str, Any]) -> list[Line]:
-    """The turn-by-turn advantage table of one group."""
+    """The turn-by-turn advantage table of one group, in seed 004's layout (rollouts from 1)."""
     adv = ev.get("turn_advantages") or []
     rewards = ev.get("rewards") or []
-    lines = [
-        Line(
-            f"Turn-by-Turn Advantage Table (step {fmt_num(ev.get('step'))}, group {fmt_num(ev.get('group'))})",
-            "phase",
-        )
-    ]
+    thin = Line("─" * 80, "rule")
+    title = WORDS["advantage_title"].format(step=fmt_num(ev.get("step")), group=fmt_num(ev.get("group")))
     turns = max((len(r) for r in adv), default=0)
-    lines.append(Line("  rollout   reward" + "".join(f"{'turn ' + str(t + 1):>9}" for t in range(turns)), "dim"))
-    for i in range(max(len(adv), len(rewards))):
-        row = adv[i] if i < len(adv) else []
-        r = rewards[i] if i < len(rewards) else None
-        cells = "".join(f"{_signed(x):>9}" for x in row)
-        lines.append(Line(f"  {i:>7} {fixed(r, 3):>8}{cells}"))
+    lines = [thin, Line(title, "phase"), thin]
+    lines.append(Line("Rollout |" + "".join(f" Turn {t + 1:>2} |" for t in range(turns)), "dim"))
+    lines.append(thin)
+    for i, row in enumerate(adv):
+        lines.append(Line(f"{i + 1:>5}  |" + "".join(f" {_signed(x):>6} |" for x in row)))
+    lines.append(thin)
+    if rewards:
+        lines.append(Line("Rewards: " + " ".join(fixed(r, 3) for r in rewards), "dim"))
+    return lines
+
+
+def rubric(ev: dict[str, Any]) -> list[Line]:
+    """``📊 Detailed Rubric Statistics:``: counts as ``n/N (pct%)`` of the eval's total (``total_*`` keys
+    excepted: they count other things), other numbers as they are."""
+    metrics = ev.get("metrics") or {}
+    total = ev.get("total")
+    if not isinstance(total, int) or isinstance(total, bool):
+        total = metrics.get("total_samples")
+    lines = [Line(WORDS["rubric_title"], "phase")]
+    for k, v in metrics.items():
+        share = not k.startswith("total_")  # total_searches & co. count something else than samples
+        if share and isinstance(v, int) and not isinstance(v, bool) and isinstance(total, int) and 0 <= v <= total > 0:
+            text = f"{v}/{total} ({100 * v / total:.1f}%)"
+        elif k.endswith("_time"):
+            text = value_text(k, v)
+        else:
+            text = fixed(v, 3) if isinstance(v, float) else fmt_num(v)
+        lines.append(Line(WORDS["rubric_line"].format(name=humanize_key(k), value=text)))
     return lines
 
 

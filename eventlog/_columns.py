@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from eventlog._constants import decode_nonfinite
 from eventlog._text import fmt_duration, sanitize
 
-__all__ = ["DEFAULT_COLUMNS", "Column", "StepTable", "column_for", "lookup"]
+__all__ = ["DEFAULT_COLUMNS", "PAIR_DENOM", "Column", "StepTable", "column_for", "lookup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,9 @@ class Column:
         header: the column title.
         fmt: ``d`` (int), ``fN`` (N decimals), ``eN`` (scientific), ``gN``
             (N significant digits), ``pct`` (0.5 → 50.0%), ``s`` (seconds as
-            42s / 3.1m), or ``frac`` (value/denominator, e.g. 12/35).
+            42s / 3.1m), ``frac`` (``n/d``: the value an ``(n, d)`` pair, or
+            ``n`` with the ``denom`` key), or any Python format spec
+            (``+.2f``, ``.1e``, ``>5d``). None, NaN and an absent key show ``nan``.
         description: the legend text.
         denom: for ``frac``, the key of the denominator.
     """
@@ -39,16 +42,23 @@ class Column:
         """The cell text for one step_metrics event (or flattened row)."""
         v = lookup(row, self.key)
         if self.fmt == "frac":
-            d = lookup(row, self.denom) if self.denom else None
+            d = lookup(row, self.denom) if self.denom else lookup(row, self.key + PAIR_DENOM)
+            if isinstance(v, (list, tuple)) and len(v) == 2:
+                v, d = v
             text = _plain(v, "d") if d is None else f"{_plain(v, 'd')}/{_plain(d, 'd')}"
         else:
             text = _plain(v, self.fmt)
         return text.rjust(self.width) if len(text) <= self.width else text[: self.width - 1] + "…"
 
 
+PAIR_DENOM = "_denom"
+"""An ``(n, d)`` metric ``k`` is stored as ``k = n`` and ``k_denom = d`` (numbers only in the file)."""
+_OWN_FMT = re.compile(r"[feg]\d*|d|pct|s")
+
+
 def _plain(v: Any, fmt: str) -> str:
     if v is None:
-        return "-"
+        return "nan"
     v = decode_nonfinite(v)
     if isinstance(v, str):
         return sanitize(v)
@@ -58,6 +68,13 @@ def _plain(v: Any, fmt: str) -> str:
         return "nan"
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
+    if not _OWN_FMT.fullmatch(fmt):  # a Python format spec: +.2f, .1e, >5d...
+        for x in (v, float(v)):
+            try:
+                return format(x, fmt)
+            except ValueError:
+                continue
+        return f"{v:g}"
     if fmt == "d":
         return str(int(v)) if float(v).is_integer() else f"{v:g}"
     if fmt == "pct":
@@ -132,17 +149,26 @@ class StepTable:
         return " ".join(c.format(row) for c in self.columns)
 
     def stream(self, row: Mapping[str, Any]) -> list[str]:
-        """The lines for the next row: the header first when due."""
-        lines = [self.header()] if self._rows % self.header_every == 0 else []
+        """The lines for the next row: the legend before the first row, the header when due."""
+        lines = self.live_legend() if self._rows == 0 else []
+        if self._rows % self.header_every == 0:
+            lines.append(self.header())
         self._rows += 1
         lines.append(self.row(row))
         return lines
+
+    def live_legend(self) -> list[str]:
+        """Seed 003's legend: ``table columns:`` then `` header = description`` (described columns only)."""
+        described = [c for c in self.columns if c.description]
+        if not described:
+            return []
+        return ["table columns:", *(f" {sanitize(c.header):>8} = {sanitize(c.description)}" for c in described)]
 
     def legend(self) -> list[str]:
         w = max(len(sanitize(c.header)) for c in self.columns)
         return [f"{sanitize(c.header).rjust(w)}  {sanitize(c.description or c.key)}" for c in self.columns]
 
 
-def columns_from_keys(keys: Iterable[str]) -> tuple[Column, ...]:
-    """Columns for a list of keys such as ``["step", "loss", "timing.gen"]``."""
-    return tuple(column_for(k) for k in keys)
+def columns_from_keys(keys: Iterable[str | Column]) -> tuple[Column, ...]:
+    """Columns for a list of keys such as ``["step", "loss", "timing.gen"]`` (a :class:`Column` stays as is)."""
+    return tuple(k if isinstance(k, Column) else column_for(k) for k in keys)

@@ -9,6 +9,11 @@ Precedence, highest first:
    the working directory or the nearest parent that has one;
 4. the defaults below.
 
+``VERBOSE=true`` (seed 004's switch) counts as ``EVENTLOG_VERBOSITY=verbose``
+(and ``VERBOSE=false`` as ``concise``) when ``EVENTLOG_VERBOSITY`` is not set.
+``VERBOSE`` is a common name, so a value that is not a yes/no word is ignored
+rather than refused.
+
 Every value is parsed strictly; a bad one raises :class:`ConfigError` naming
 where it came from and what is expected.
 """
@@ -23,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventlog._columns import Column
+from eventlog._constants import LEVELS
 from eventlog._writer import FSYNC_POLICIES, FULL_POLICIES
 from eventlog.exceptions import ConfigError
 
@@ -48,8 +55,10 @@ class Config:
     queue_size: int = 10_000
     on_full: str = "block"
     strict: bool = False
-    columns: tuple[str, ...] | None = None
+    columns: tuple[str | Column, ...] | None = None
     header_every: int = 20
+    console_level: str = "info"
+    eval_files: bool = True
     console_events: tuple[str, ...] | None = None
     file_events: tuple[str, ...] | None = None
     capture_logging: bool = False
@@ -132,6 +141,23 @@ def _names(v: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+_VERBOSE_WORDS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), "verbose"),
+    **dict.fromkeys(("0", "false", "no", "off"), "concise"),
+}
+
+
+def _columns(v: Any, where: str) -> tuple[str | Column, ...]:
+    """Names (``loss,kl``) or :class:`Column` objects, or a list mixing both."""
+    if isinstance(v, (list, tuple)) and v and any(isinstance(c, Column) for c in v):
+        bad = [c for c in v if not isinstance(c, (Column, str)) or (isinstance(c, str) and not c.strip())]
+        if bad:
+            msg = f"{where}: {bad[0]!r} is neither a Column nor a metric name; pass Column(...) objects or names"
+            raise ConfigError(msg)
+        return tuple(c if isinstance(c, Column) else c.strip() for c in v)
+    return _names(v, where)
+
+
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "dir": _str,
     "run": _str,
@@ -143,8 +169,10 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "queue_size": _int_pos,
     "on_full": _choice(_ON_FULL),
     "strict": _bool,
-    "columns": _names,
+    "columns": _columns,
     "header_every": _int_pos,
+    "console_level": _choice(LEVELS),
+    "eval_files": _bool,
     "console_events": _names,
     "file_events": _names,
     "capture_logging": _bool,
@@ -192,6 +220,9 @@ def load_config(
                 raise ConfigError(msg)
             values[k] = _PARSERS[k](v, f"{where} {k}")
             sources[k] = str(path)
+    verbose = _VERBOSE_WORDS.get(env.get("VERBOSE", "").strip().lower())
+    if verbose is not None and "EVENTLOG_VERBOSITY" not in env:
+        values["verbosity"], sources["verbosity"] = verbose, "VERBOSE"
     for k, parse in _PARSERS.items():
         name = f"EVENTLOG_{k.upper()}"
         if name in env:

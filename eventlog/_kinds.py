@@ -205,6 +205,25 @@ def _decode_lists(x: Any) -> Any:
     return [[decode_nonfinite(v) for v in row] if isinstance(row, list) else row for row in x]
 
 
+_SPECIAL = frozenset({type(None), tuple, list})
+
+
+def _check_numbers(d: Any, where: str) -> Any:
+    """A map of numbers; as seed 003's step table: None is NaN (not measured) and an ``(n, d)`` pair
+    (a ``frac`` cell) is stored as two numbers, ``k = n`` and ``k_denom = d``."""
+    if isinstance(d, dict) and not _SPECIAL.isdisjoint(map(type, d.values())):
+        flat: dict[Any, Any] = {}
+        for k, v in d.items():
+            if v is None:
+                flat[k] = float("nan")
+            elif type(v) in (tuple, list) and len(v) == 2:
+                flat[k], flat[f"{k}_denom"] = v
+            else:
+                flat[k] = v
+        d = flat
+    return to_number_map(d, where)
+
+
 # --- the kinds -------------------------------------------------------------------------
 
 _NUMBER = {"anyOf": [{"type": "number"}, {"enum": list(NONFINITE)}]}
@@ -243,7 +262,7 @@ _ALL = (
     ),
     Kind(
         "numbers",
-        to_number_map,
+        _check_numbers,
         _is_numbers,
         _decode_map,
         {"type": "object", "additionalProperties": _NUMBER},

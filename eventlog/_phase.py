@@ -25,6 +25,7 @@ __all__ = ["checkpoint", "current_phase", "current_step", "phase", "set_step"]
 F = TypeVar("F", bound=Callable[..., Any])
 _current: ContextVar[phase | None] = ContextVar("eventlog_phase", default=None)
 _RECENT = 10
+_SETUP_AS_STEP = 1.0  # seconds of a phase before its first step that count as one step for the ETA
 _open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
 _open_lock = threading.Lock()
 
@@ -76,6 +77,10 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self._summary: dict[str, Any] = {}
         self._token: Any = None
         self._recent: deque[float] = deque(maxlen=_RECENT)
+        self._steps_done = 0
+        self._steps_started = 0
+        self._batches = 0
+        self._questions: Any = None
         self._closed = False
 
     # --- context manager / decorator ------------------------------------------
@@ -143,10 +148,24 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             fields["label"] = self.label
         if error:
             fields["error"] = error
+        fields.update(self._totals(duration))
         fields.update(self._summary)
         _run.emit("phase_end", **fields)
         if self.parent is not None and self.name == PHASE_TRAINING_STEP and status == "ok":
             self.parent._recent.append(duration)
+            self.parent._steps_done += 1
+
+    def _totals(self, duration: float) -> dict[str, Any]:
+        """The totals the phase counted itself: questions and time per batch, steps completed."""
+        out: dict[str, Any] = {}
+        if self._batches:
+            if self._questions is not None:
+                out["questions_processed"] = self._questions
+            out["batches"] = self._batches
+            out["avg_batch_time"] = round(duration / self._batches, 6)
+        if self._steps_started:
+            out["steps_completed"] = self._steps_done
+        return out
 
     # --- state and helpers ----------------------------------------------------
 
@@ -181,6 +200,9 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             out["total_questions"] = self.info["total_questions"]
         out.update(fields)
         out["elapsed"] = round(elapsed, 3)
+        self._batches += 1
+        if fields.get("questions") is not None:
+            self._questions = fields["questions"]
         if isinstance(total, int) and batch > 0:
             out["eta"] = round(elapsed / batch * max(0, total - batch), 3)
         if self.step is not None and "step" not in out:
@@ -190,8 +212,12 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     def step_phase(self, step: int, *, epoch: int | None = None, **info: Any) -> phase:
         """A ``training_step`` child phase with epoch, progress, elapsed and ETA.
 
-        ETA is the mean of the last ten step durations times the steps left;
-        before any step has finished it extrapolates from the elapsed time.
+        ETA is the mean of the last ten step durations of this phase times the
+        steps left (this one included). Before any step of this phase has
+        finished (the first step, also after a resume) the time the phase ran
+        before this step counts as one step when it is at least a second (seed
+        001: 42 s before step 1 of 35); else the ETA is unknown and shows ``?``,
+        never a made-up ``0.0s``.
         """
         total = self.info.get("total_steps")
         fields: dict[str, Any] = {}
@@ -204,11 +230,13 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         elapsed = self.elapsed
         fields["elapsed"] = round(elapsed, 3)
         if isinstance(total, int):
+            left = max(0, total - step + 1)
             if self._recent:
-                fields["eta"] = round(sum(self._recent) / len(self._recent) * max(0, total - step + 1), 3)
-            elif step > 0:
-                fields["eta"] = round(elapsed / step * max(0, total - step), 3)
+                fields["eta"] = round(sum(self._recent) / len(self._recent) * left, 3)
+            elif elapsed >= _SETUP_AS_STEP or left == 0:
+                fields["eta"] = round(elapsed * left, 3)
         fields.update(info)
+        self._steps_started += 1
         return phase(PHASE_TRAINING_STEP, step=step, **fields)
 
 
@@ -246,12 +274,14 @@ class checkpoint:  # noqa: N801
 
     ``with eventlog.checkpoint(step, "ckpt/step_10.npz"): np.savez(...)``; the
     size is read from the path (a file, or every file under a directory).
+    ``label`` replaces the banner's words (``CHECKPOINT SAVING``); the step
+    still follows as ``(Step N)``.
     """
 
-    def __init__(self, step: int, path: str | os.PathLike[str]) -> None:
+    def __init__(self, step: int, path: str | os.PathLike[str], *, label: str | None = None) -> None:
         self.step_no = step
         self.path = os.fspath(path)
-        self._phase = phase(PHASE_CHECKPOINT, step=step, path=self.path)
+        self._phase = phase(PHASE_CHECKPOINT, label=label, step=step, path=self.path)
 
     def __enter__(self) -> checkpoint:
         self._phase.__enter__()

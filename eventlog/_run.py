@@ -23,6 +23,7 @@ from eventlog import _clock
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
+from eventlog._evalfiles import EvalFiles
 from eventlog._files import next_seq, open_run_file
 from eventlog._hooks import install_process_hooks, install_sigterm, register_mp_finalizer
 from eventlog._render import Renderer
@@ -66,6 +67,7 @@ class Run:
             on_full=config.on_full,  # type: ignore[arg-type]
         )
         self.file_events = frozenset(config.file_events) if config.file_events else None
+        self.eval_files = EvalFiles(self.dir) if config.eval_files and self.rank == 0 else None
         self.console = self._make_console(console_stream)
 
     def on_finish(self, hook: Callable[[], None]) -> None:
@@ -78,7 +80,12 @@ class Run:
             return None
         columns = columns_from_keys(cfg.columns) if cfg.columns else None
         renderer = Renderer(
-            cfg.console, verbose=cfg.verbosity == "verbose", columns=columns, header_every=cfg.header_every
+            cfg.console,
+            verbose=cfg.verbosity == "verbose",
+            columns=columns,
+            header_every=cfg.header_every,
+            console_level=cfg.console_level,
+            eval_saved=self.eval_files.saved if self.eval_files is not None else None,
         )
         events = frozenset(cfg.console_events) if cfg.console_events else None
         return Console(renderer, stream, events=events)
@@ -214,6 +221,8 @@ def emit(event: str, /, **payload: Any) -> None:
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
+    if event == "eval_summary" and st.eval_files is not None:
+        st.eval_files.save(ev)
     if st.console is not None:  # first: once queued, the dict belongs to the writer thread
         st.console.show(ev)
     if st.file_events is None or event in st.file_events:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from eventlog._blocks import PHASE_KEYS, Line, compact, extras, fixed, pairs
+from eventlog._blocks import PHASE_KEYS, Line, compact, extras, fixed, pairs, value_text
 from eventlog._columns import StepTable
-from eventlog._looks import look_of
+from eventlog._looks import DEFAULT_LABELS, WORDS, look_of
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
 
 __all__ = ["STYLES", "BannerStyle", "CompactStyle", "Style"]
@@ -61,6 +61,13 @@ def _dropped_note(ev: dict[str, Any]) -> str:
 
 def _totals(ev: dict[str, Any]) -> str:
     return " | ".join(x for x in (pairs(extras(ev, PHASE_KEYS)), f"Duration: {fmt_duration(ev.get('duration'))}") if x)
+
+
+def _numbers(ev: dict[str, Any], first: tuple[tuple[str, str], ...], skip: frozenset[str]) -> list[str]:
+    """The seed's line (``first``'s fields in their order and words), then a line of the event's other numbers."""
+    shown = [words.format(value_text(k, ev[k])) for k, words in first if ev.get(k) is not None]
+    rest = pairs(extras(ev, skip | {k for k, _ in first}))
+    return [x for x in (" | ".join(shown), rest) if x]
 
 
 def _val_text(ev: dict[str, Any]) -> str:
@@ -119,38 +126,43 @@ class BannerStyle:
     prefix = "[EVENT]"
 
     def _framed(self, head: Line, *body: str) -> list[Line]:
-        return [Line(RULE, "rule"), head, *(Line(b, "dim") for b in body if b), Line(RULE, "rule")]
+        """The seed's block: rule, head, rule, then the body lines and a rule when there are any."""
+        rest = [Line(b, "dim") for b in body if b]
+        return [Line(RULE, "rule"), head, Line(RULE, "rule"), *rest, *([Line(RULE, "rule")] if rest else [])]
 
     def run_start(self, ev: dict[str, Any]) -> list[Line]:
-        return [Line("📝 [META] RUN START | " + _run_bits(ev), "phase")]
+        return [Line(WORDS["run_start"].format(bits=_run_bits(ev)), "phase")]
 
     def run_end(self, ev: dict[str, Any]) -> list[Line]:
         status = ev.get("status")
         dur = f"Duration: {fmt_duration(ev.get('duration'))}"
         note = _dropped_note(ev)
         if status == "completed":
-            if ev.get("mode") == "validation_only":
-                head = "🏁 [META] ALL PHASES COMPLETE - Validation Only Mode"
-            else:
-                head = "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!"
-            return self._framed(Line(head, "ok"), dur, note)
+            key = "run_done_validation_only" if ev.get("mode") == "validation_only" else "run_done"
+            return self._framed(Line(WORDS[key], "ok"), dur, note)
         if status == "failed":
             err = f"Error: {sanitize(ev.get('error', '?'))}"
-            return self._framed(Line("❌ [META] RUN FAILED", "error"), f"{dur} | {err}", note)
-        return self._framed(Line("⚠️  [META] RUN INTERRUPTED", "warn"), dur, note)
+            return self._framed(Line(WORDS["run_failed"], "error"), f"{dur} | {err}", note)
+        return self._framed(Line(WORDS["run_interrupted"], "warn"), dur, note)
 
     def _label(self, ev: dict[str, Any]) -> str:
+        """The label as the caller wrote it, else the phase's default label or its name in capitals."""
         label = ev.get("label")
-        return title_of(str(label)) if label else title_of(str(ev.get("phase", "?")))
+        name = str(ev.get("phase", "?"))
+        return sanitize(label) if label else DEFAULT_LABELS.get(name) or title_of(name)
+
+    def _words(self, template: str, ev: dict[str, Any]) -> str:
+        step = ev.get("step")
+        at = WORDS["at_step"].format(step=fmt_num(step)) if step is not None else ""
+        return template.format(label=self._label(ev), at_step=at)
 
     def phase_start(self, ev: dict[str, Any]) -> list[Line]:
         look = look_of(str(ev.get("phase", "?")))
-        step = ev.get("step")
-        head = f"{look.icon} {look.banner.format(label=self._label(ev))}"
-        if step is not None:
-            head += f" (step {fmt_num(step)})"
-        context = self._progress(ev) if look.progress else pairs(extras(ev, PHASE_KEYS))
-        return self._framed(Line(head, "phase"), context)
+        head = Line(f"{look.icon} {self._words(look.banner, ev)}", "phase")
+        if look.progress:
+            progress = self._progress(ev)
+            return [Line(RULE, "rule"), head, *([Line(progress, "dim")] if progress else []), Line(RULE, "rule")]
+        return self._framed(head, *_numbers(ev, look.facts, PHASE_KEYS))
 
     def _progress(self, ev: dict[str, Any]) -> str:
         parts = []
@@ -163,39 +175,45 @@ class BannerStyle:
         text = " ".join(parts)
         if ev.get("elapsed") is not None:
             text += f" | Elapsed: {fmt_duration(ev['elapsed'])}"
-        if "eta" in ev:
-            text += f" | ETA: {fmt_duration(ev['eta'])}"
+        if "eta" in ev or isinstance(total, int):  # no estimate yet: ``?``
+            text += f" | ETA: {fmt_duration(ev.get('eta'))}"
         return text
 
     def phase_end(self, ev: dict[str, Any]) -> list[Line]:
         status = ev.get("status")
-        totals = _totals(ev)
-        label = self._label(ev)
+        look = look_of(str(ev.get("phase", "?")))
         if status == "failed":
             err = f"Error: {sanitize(ev.get('error', '?'))}"
-            return self._framed(Line(f"❌ [META] {label} FAILED", "error"), totals, err)
+            return self._framed(Line(self._words(WORDS["phase_failed"], ev), "error"), _totals(ev), err)
         if status != "ok":
-            return self._framed(Line(f"⚠️  [META] {label} INTERRUPTED", "warn"), totals)
-        done = look_of(str(ev.get("phase", "?"))).done
-        if done is None:
+            return self._framed(Line(self._words(WORDS["phase_interrupted"], ev), "warn"), _totals(ev))
+        if look.done is None:
             return []
-        return self._framed(Line(f"✅ {done.format(label=label)}", "ok"), totals)
+        totals = _numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals) if look.totals else [_totals(ev)]
+        return self._framed(Line(self._words(look.done, ev), "ok"), *totals)
 
     def val_batch(self, ev: dict[str, Any]) -> list[Line]:
-        return [Line(f"📊 Validation {_val_text(ev)}")]
+        return [Line(WORDS["validation"].format(_val_text(ev)))]
 
     def step_metrics(self, ev: dict[str, Any]) -> list[Line]:
         metrics = ev.get("metrics") or {}
-        text = f"[Step {fmt_num(ev.get('step'))}] " + " ".join(
-            f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items()
+        lines = []
+        traj = ev.get("active_traj")
+        if isinstance(traj, list):
+            lines.append(Line(WORDS["active_traj"].format(", ".join(fmt_num(n) for n in traj))))
+        if metrics:
+            body = " | ".join(f"{sanitize(k)}={fixed(metrics[k], 3)}" for k in sorted(metrics))
+            lines.append(Line(WORDS["metrics"].format(body)))
+        text = WORDS["step_line"].format(
+            step=fmt_num(ev.get("step")), body=" ".join(f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items())
         )
         timing = ev.get("timing") or {}
         if timing:
             text += " | " + " ".join(f"{sanitize(k)}={fmt_duration(v)}" for k, v in timing.items())
-        return [Line(text)]
+        return [*lines, Line(text)]
 
     def eval_summary(self, ev: dict[str, Any]) -> list[Line]:
-        return [Line(f"📈 [META] EVAL {_eval_text(ev)}", "ok")]
+        return [Line(WORDS["eval"].format(_eval_text(ev)), "ok")]
 
     def checkpoint(self, ev: dict[str, Any]) -> list[Line]:
         return [Line(f"💾 {_checkpoint_text(ev)}", "dim")]
@@ -245,7 +263,9 @@ class CompactStyle:
         if look_of(name).quiet and status == "ok":
             return []
         icon = {"ok": "✓", "failed": "✗"}.get(str(status), "!")
-        text = f"{icon} {sanitize(name)} {sanitize(status)} | {_totals(ev)}"
+        look = look_of(name)
+        totals = " | ".join(_numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals)) if look.totals else _totals(ev)
+        text = f"{icon} {sanitize(name)} {sanitize(status)} | {totals}"
         if ev.get("error"):
             text += f" | Error: {sanitize(ev['error'])}"
         return [Line(text, "ok" if status == "ok" else "error" if status == "failed" else "warn")]

@@ -136,12 +136,16 @@ def _train_step(
     rewards_all: list[float] = []
     details: list[dict[str, Any]] = []
     kept, early, tokens, trainable = 0, 0, 0, 0
+    active = [0] * MAX_TURNS  # rollouts still going at each turn (the seed's ACTIVE_TRAJ_NUM)
     for g, i in enumerate(idx):
         a, b = train[i]
         rolls = [_rollout(policy, a, b, rng) for _ in range(cfg.group_size)]
         rewards = np.array([1.0 if final == a + b else 0.0 for _, final in rolls])
         rewards_all.extend(rewards.tolist())
         early += sum(1 for turns, _ in rolls if len(turns) < MAX_TURNS)
+        for turns, _ in rolls:
+            for t in range(len(turns)):
+                active[t] += 1
         n_tok = sum(8 * len(turns) for turns, _ in rolls)
         tokens += n_tok
         if rewards.std() < 1e-8:
@@ -200,6 +204,7 @@ def _train_step(
             "tokens_trainable": trainable,
         },
         "details": details,
+        "active_traj": active,
     }
 
 
@@ -241,11 +246,13 @@ def _validate(policy: Policy, val: list[tuple[int, int]], cfg: DemoConfig, step:
                 acc = float(np.mean(correct_all))
                 v.val_batch(bi + 1, questions=len(correct_all), avg_reward=round(acc, 4))
             acc = float(np.mean(correct_all))
-            v.summary(questions=len(correct_all), avg_reward=round(acc, 4), accuracy=round(acc, 4))
+            v.summary(avg_reward=round(acc, 4))  # questions processed and times: counted by the phase
         c = np.array(correct_all)
         cm = np.array(carry)
         metrics = {
             "accuracy": acc,
+            "correct_answers": int(c.sum()),
+            "total_samples": len(correct_all),
             "reward_mean": acc,
             "reward_std": float(c.std()),
             "carry_accuracy": float(c[cm].mean()) if cm.any() else float("nan"),
@@ -285,7 +292,7 @@ def run_demo(cfg: DemoConfig) -> int:
     )
     log = eventlog.get_logger("demo")
     std = logging.getLogger("demo.data")
-    with eventlog.phase("initialization"):
+    with eventlog.phase("initialization", label="INITIALIZATION - Creating Resource Pools and Workers"):
         train, val = _split(rng)
         policy, ref = Policy(rng), Policy(rng)
         ref.w = policy.w.copy()
@@ -307,9 +314,6 @@ def run_demo(cfg: DemoConfig) -> int:
                 time.sleep(cfg.delay)
                 step_time = time.monotonic() - t0
                 out["group"]["train_time"] = round(step_time - out["group"]["rollout_time"], 4)
-                eventlog.emit("group_summary", step=step, **out["group"])
-                for d in out["details"]:
-                    eventlog.emit("group_detail", step=step, **d)
                 if out["group"]["groups_kept"] == 0:
                     log.warning("all groups filtered: no gradient this step", step=step)
                 if step % 10 == 5 and out["group"]["rollouts_early_exit"] < out["group"]["rollouts_total"] // 4:
@@ -321,15 +325,18 @@ def run_demo(cfg: DemoConfig) -> int:
                     total_epochs=cfg.epochs,
                     total_steps=cfg.steps,
                     metrics=out["metrics"],
+                    active_traj=out["active_traj"],
                     timing={"rollout": out["group"]["rollout_time"], "step": round(step_time, 4)},
                 )
+                eventlog.emit("group_summary", step=step, **out["group"])
+                for d in out["details"]:
+                    eventlog.emit("group_detail", step=step, **d)
             if step % cfg.eval_every == 0 and step < cfg.steps:
                 _validate(policy, val, cfg, step, "periodic_validation")
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 path = ckpt_dir / f"step_{step:04d}.npz"
                 with eventlog.checkpoint(step, path):
                     np.savez(path, **policy.params())
-        training.summary(steps=cfg.steps)
     _validate(policy, val, cfg, cfg.steps, "post_training_validation")
     eventlog.finish()
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import FakeClock, build_fixture_run, read_events
 from eventlog import Renderer, sanitize
 from eventlog._console import Console, use_colour
+from eventlog._evalfiles import saved_beside
 
 PAYLOADS = [
     "\x1b[31mred\x1b[0m",  # CSI
@@ -24,8 +26,8 @@ PAYLOADS = [
 ]
 
 
-def render_all(events: list[dict], style: str, verbose: bool = False) -> str:
-    r = Renderer(style, verbose=verbose)
+def render_all(events: list[dict], style: str, verbose: bool = False, eval_saved: Any = None) -> str:
+    r = Renderer(style, verbose=verbose, eval_saved=eval_saved)
     return "\n".join(line.text for ev in events for line in r.render(ev)) + "\n"
 
 
@@ -44,7 +46,8 @@ class TestGolden:
         """What rank 0 printed during the run is what the renderer shows from the file."""
         out = io.StringIO()
         path = build_fixture_run(tmp_path / "fx", console="banner", console_stream=out)
-        assert render_all(read_events(path), "banner") == out.getvalue()
+        assert "💾 Eval stats saved to: " in out.getvalue()
+        assert render_all(read_events(path), "banner", eval_saved=saved_beside(path)) == out.getvalue()
 
     def test_live_console_equals_replay_with_dropped_events(self, tmp_path: Path, clock: FakeClock) -> None:
         """With on_full='drop' the live run_end shows the real events_dropped, exactly as replay shows it."""
@@ -78,12 +81,12 @@ class TestGolden:
             "[META] PHASE: PRE-TRAINING VALIDATION",
             "[META] PHASE: VALIDATION",
             "📊 Validation [1/2] (50.0%) | Questions: 4/8",
-            "[META] VALIDATION COMPLETE",
-            "[META] PHASE: TRAINING",
+            "✅ [META] PHASE COMPLETE: VALIDATION",
+            "🚀 [META] PHASE: TRAINING START",
             "[Epoch 1/2] Step 1/4 (25.0%)",
             "[META] PHASE: PERIODIC VALIDATION",
             "[META] CHECKPOINT SAVED SUCCESSFULLY",
-            "[META] TRAINING COMPLETE",
+            "🎉 [META] PHASE: TRAINING COMPLETE",
             "[META] PHASE: POST-TRAINING VALIDATION",
             "🏁 [META] ALL PHASES COMPLETE - Training Finished Successfully!",
         ]
@@ -138,8 +141,9 @@ class TestColour:
             for s in range(1, 6)
             for ln in r.render({"event": "step_metrics", "step": s, "metrics": {"loss": float("nan")}})
         ]
-        assert 3 == sum(line.strip().startswith("step") for line in lines)
-        assert "nan" in lines[1]
+        assert 3 == sum(line == r.table.header() for line in lines)
+        assert "nan" in lines[lines.index(r.table.header()) + 1]
+        assert 1 == lines.count("table columns:")  # the legend, once, before the first header
 
 
 class TestRenderFailure:
@@ -166,13 +170,13 @@ class TestPhaseLooks:
         """Editing one entry of the phase-look table changes what the banner says about that phase."""
         from eventlog import _looks
 
-        look = _looks.PhaseLook(icon="🔎", banner="[META] CHECKING {label}", done="[META] {label} DONE")
+        look = _looks.PhaseLook(icon="🔎", banner="[META] CHECKING {label}", done="🆗 [META] {label} DONE")
         monkeypatch.setitem(_looks.LOOKS, "validation", look)
         r = Renderer("banner")
         start = r.render({"event": "phase_start", "phase": "validation", "id": 1})
         end = r.render({"event": "phase_end", "phase": "validation", "id": 1, "status": "ok", "duration": 1.0})
         assert "🔎 [META] CHECKING VALIDATION" == start[1].text
-        assert "✅ [META] VALIDATION DONE" == end[1].text
+        assert "🆗 [META] VALIDATION DONE" == end[1].text
 
     def test_every_named_phase_has_a_look(self) -> None:
         """Each phase name of the seed flow has its own entry in the table."""

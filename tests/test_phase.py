@@ -73,7 +73,7 @@ class TestProgress:
     def test_training_step_eta_uses_recent_step_durations(self, run: Path, clock: FakeClock) -> None:
         """A step phase knows epoch, totals and an ETA from the mean of finished steps."""
         with eventlog.phase("training", total_steps=10, total_epochs=2) as tr:
-            clock.advance(0.5)
+            clock.advance(1.5)
             for s, seconds in ((1, 1.0), (2, 3.0), (3, 5.0)):
                 with tr.step_phase(s, epoch=1):
                     clock.advance(seconds)
@@ -83,8 +83,37 @@ class TestProgress:
         assert [1, 2, 3] == [e["step"] for e in steps]
         assert [1.0, 3.0, 5.0] == durations
         assert (1, 2, 10) == (steps[2]["epoch"], steps[2]["total_epochs"], steps[2]["total_steps"])
-        assert (0.5, 4.5) == (steps[0]["elapsed"], steps[0]["eta"])  # before any step ended: 0.5 / 1 * 9
+        assert (1.5, 15.0) == (steps[0]["elapsed"], steps[0]["eta"])  # before any step ended: 1.5 s as one step, x 10
         assert 2.0 * 8 == steps[2]["eta"]  # the mean of the finished steps times the steps left
+
+    def test_first_step_eta_is_unknown_without_anything_to_go_on(self, run: Path, clock: FakeClock) -> None:
+        """Less than a second before the first step and no step finished: no ETA (the console shows ?)."""
+        with eventlog.phase("training", total_steps=10) as tr:
+            clock.advance(0.5)
+            with tr.step_phase(1):
+                clock.advance(1.0)
+            with tr.step_phase(2):
+                pass
+        steps = [e for e in events(run) if e["event"] == "phase_start" and e["phase"] == "training_step"]
+        assert "eta" not in steps[0]
+        assert 9.0 == steps[1]["eta"]
+
+    def test_phase_counts_its_own_totals(self, run: Path, clock: FakeClock) -> None:
+        """Validation counts questions, batches and time per batch; training counts the steps completed."""
+        with eventlog.phase("validation", total_batches=2) as v:
+            clock.advance(1.0)
+            v.val_batch(1, questions=4)
+            clock.advance(1.0)
+            v.val_batch(2, questions=8)
+        with eventlog.phase("training", total_steps=3) as tr:
+            for s in (1, 2):
+                with tr.step_phase(s):
+                    clock.advance(1.0)
+        ends = {e["phase"]: e for e in events(run) if e["event"] == "phase_end"}
+        val = ends["validation"]
+        assert (8, 2) == (val["questions_processed"], val["batches"])
+        assert val["avg_batch_time"] == pytest.approx(val["duration"] / 2)
+        assert 2 == ends["training"]["steps_completed"]
 
     def test_checkpoint_records_path_size_and_duration(self, run: Path, clock: FakeClock) -> None:
         """eventlog.checkpoint wraps a save in a phase and emits a checkpoint event with the file size."""

@@ -13,4 +13,4 @@ from eventlog._config import load_config
 def project_columns() -> list[str] | None:
     """The step-table columns configured for this project, if any."""
     cols = load_config().columns
-    return list(cols) if cols else None
+    return [c if isinstance(c, str) else c.key for c in cols] if cols else None  # files and env give names

@@ -12,8 +12,9 @@ The shape family (the same for every command):
   ``trend`` → ``rows`` (beside ``metric``, ``source``), ``phases`` → ``phases`` (beside
   ``counts``), ``groups`` → ``summaries`` (beside ``details``), ``validate`` →
   ``problems`` (beside ``lines``, ``ok``), ``summary`` → each run's ``metrics`` (the CSV
-  adds a ``run`` column; several runs give a list of objects), ``eval`` → ``metrics``
-  (the CSV has it as ``metric``/``value`` rows, plus ``total`` and ``duration``).
+  adds a ``run`` column; several runs give a list of objects), ``eval`` → the flat
+  object of ``eval_logs/eval_step_XXXX.json`` (``step``, each metric, ``split``, ``total``,
+  ``duration`` at the top level; the CSV has it as ``metric``/``value`` rows).
 * NaN and ±Inf are written as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as in the event files.
 * Without either flag: ``Result.view`` if the command has its own look, else a plain
   table of the rows.

@@ -1,4 +1,4 @@
-"""``eventlog eval``: every statistic of one eval (what eval_step_XXXX.json held)."""
+"""``eventlog eval``: every statistic of one eval; ``--json`` is the flat object of eval_step_XXXX.json."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from eventlog._evalfiles import flat_eval
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
@@ -23,12 +24,12 @@ def eval_cmd(
     csv_output: Csv = False,
     strict: Strict = False,
 ) -> None:
-    """All statistics of one eval (what eval_step_XXXX.json held)."""
+    """All statistics of one eval; --json prints the flat object the run saved as eval_logs/eval_step_XXXX.json."""
     fmt = output_format(json_output, csv_output)
     data = eval_at(read(paths, ["eval_summary"], strict=strict).frame("eval_summary"), step)
     rows = [{"metric": k, "value": v} for k, v in data["metrics"].items()]
     rows += [{"metric": k, "value": data[k]} for k in ("total", "duration") if k in data]
-    render(Result(rows, ["metric", "value"], data=data, view=lambda: _view(data)), fmt)
+    render(Result(rows, ["metric", "value"], data=flat_eval(data), view=lambda: _view(data)), fmt)
 
 
 def _view(data: dict[str, Any]) -> None:

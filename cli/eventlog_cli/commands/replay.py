@@ -13,6 +13,7 @@ import typer
 
 from eventlog._columns import columns_from_keys
 from eventlog._console import paint, use_colour
+from eventlog._evalfiles import saved_beside
 from eventlog._render import Renderer
 from eventlog_cli.commands._config import project_columns
 from eventlog_cli.commands._exit import guarded
@@ -40,17 +41,27 @@ def replay(
     if style not in ("banner", "compact"):
         raise UsageError(f"--style {style!r}: expected banner or compact")
     cols = project_columns()
-    renderer = Renderer(style, verbose=verbose, columns=columns_from_keys(cols) if cols else None)
+    beside: dict[str, Any] = {}  # the events file being shown: its eval_logs/ are named as the run named them
+    renderer = Renderer(
+        style,
+        verbose=verbose,
+        columns=columns_from_keys(cols) if cols else None,
+        eval_saved=lambda ev: beside["saved"](ev) if "saved" in beside else None,
+    )
     rx = regex(grep) if grep else None
     colour = use_colour(sys.stdout)
     loaded = read(paths, strict=strict)
     names = split_names(event)
     for rec, _ in select_events(loaded.records(), names, rank, steps, phase):
+        name = loaded.files[rec.file]
+        if name != "-" and beside.get("file") != name:
+            beside.update(file=name, saved=saved_beside(name))
         _print(renderer, rec.event, rx, colour)
     if follow:
         files = resolve_paths(paths or [])
         if len(files) != 1 or files[0] == "-":
             raise UsageError("--follow needs exactly one file or a run directory with one events file")
+        beside.update(file=files[0], saved=saved_beside(files[0]))
         for ev in _tail(files[0]):
             if (names and ev.get("event") not in names) or (rank is not None and ev.get("rank") != rank):
                 continue
