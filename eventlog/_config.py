@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,9 @@ def _bool(v: Any, where: str) -> bool:
 
 def _str(v: Any, where: str) -> str:
     if isinstance(v, (str, os.PathLike)) and str(v).strip():
+        if "\x00" in str(v):  # no file name or environment variable can hold it
+            msg = f"{where}={v!r}: contains a NUL character; remove it"
+            raise ConfigError(msg)
         return str(v)
     msg = f"{where}={v!r}: expected a non-empty string"
     raise ConfigError(msg)
@@ -188,15 +192,35 @@ def find_config_file(start: Path | None = None) -> tuple[Path, dict[str, Any]] |
             p = d / name
             if not p.is_file():
                 continue
+            text = ""
             try:
-                data = tomllib.loads(p.read_text(encoding="utf-8"))
+                text = p.read_text(encoding="utf-8")
+                data = tomllib.loads(text)
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                if name == "pyproject.toml" and "tool.eventlog" not in text:
+                    _warn_unrelated(p, exc)  # someone else's broken file must not stop logging
+                    continue
                 msg = f"{p}: cannot read it as TOML ({exc}); fix or remove the file"
                 raise ConfigError(msg) from None
             table = data if name == "eventlog.toml" else data.get("tool", {}).get("eventlog")
             if table is not None:
                 return p, table
     return None
+
+
+_warned_files: set[Path] = set()
+
+
+def _warn_unrelated(path: Path, exc: Exception) -> None:
+    """Once per file and process: a broken pyproject.toml with no [tool.eventlog] table is skipped."""
+    if path in _warned_files:
+        return
+    _warned_files.add(path)
+    warnings.warn(
+        f"eventlog: {path} is not valid TOML ({exc}); it has no [tool.eventlog] table, so it is skipped",
+        RuntimeWarning,
+        stacklevel=5,
+    )
 
 
 def load_config(

@@ -1,8 +1,18 @@
 """The console sink: rendered lines to a stream, coloured only on a terminal.
 
-It runs on the caller's thread, before the event is queued for the file, so
-it never reads a dict the writer thread may be stamping. A failure while
-rendering or printing is reported once on stderr and never stops training.
+It runs on the caller's thread, before the event is queued for the file. A
+failure while rendering or printing is reported once on stderr and never
+stops training.
+
+It never waits for a lock (a design change of issue 9). A signal handler runs
+on the main thread in the middle of whatever that thread was doing, possibly
+inside our own write to a slow stdout, holding the console lock and the
+stream's buffer lock: a handler that emits (``finish()`` on SIGTERM, a user's
+SIGUSR1 handler) must not wait for either. So :meth:`Console.show` only
+*tries* the lock. When it is taken, a copy of the event is queued, and the
+holder (another thread, or the frame the handler interrupted) prints it once
+its own write returns; whoever releases the lock looks at the queue again, so
+no line is stranded. Lines keep their emit order.
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import deque
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -69,7 +80,8 @@ class Console:
         self._stream = stream
         self._colour = colour
         self._events = events
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # only ever tried, never waited for (see the module doc)
+        self._pending: deque[dict[str, Any]] = deque()  # events to print once the holder lets go
         self._report = Reporter()
 
     @property
@@ -77,14 +89,31 @@ class Console:
         return self._stream if self._stream is not None else sys.stdout
 
     def show(self, ev: dict[str, Any]) -> None:
-        """Render and print one event; never raises."""
+        """Render and print one event, now or as soon as the lock's holder lets go; never raises, never waits."""
         if self._events is not None and ev.get("event") not in self._events:
             return
+        lock, pending = self._lock, self._pending
+        if lock.acquire(blocking=False):
+            try:
+                while pending:  # queued earlier, while someone else held the lock
+                    self._show(pending.popleft())
+                self._show(ev)
+            finally:
+                lock.release()
+        else:
+            pending.append(dict(ev))  # a copy: the writer thread stamps the original
+        while pending and lock.acquire(blocking=False):  # queued while the lock was held
+            try:
+                while pending:
+                    self._show(pending.popleft())
+            finally:
+                lock.release()
+
+    def _show(self, ev: dict[str, Any]) -> None:
         try:
-            with self._lock:
-                lines = self.renderer.render(ev)
-                if lines:
-                    self._write(lines)
+            lines = self.renderer.render(ev)
+            if lines:
+                self._write(lines)
         except Exception as exc:  # a broken renderer or stdout must not stop training, nor pass unseen
             self._report(
                 "console",

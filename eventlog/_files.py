@@ -4,7 +4,8 @@ Rank 0 writes ``<dir>/events.jsonl``, rank N ``<dir>/events.rank<N>.jsonl``.
 A second process of the same rank (a forked or spawned worker) finds the lock
 taken and writes ``events.rank<N>.pid<PID>.jsonl``, so each file has one
 writer and one ``seq`` sequence. A resumed run appends; nothing is ever
-truncated, and :func:`next_seq` continues the file's sequence.
+truncated: :func:`end_torn_line` ends a last line a crash left incomplete, and
+:func:`next_seq` continues the file's sequence.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import contextlib
 import fcntl
 import os
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from eventlog._text import sanitize
 from eventlog.exceptions import ConfigError
 
-__all__ = ["RunFile", "next_seq", "open_run_file"]
+__all__ = ["RunFile", "end_torn_line", "next_seq", "open_run_file"]
 
 
 @dataclass
@@ -76,20 +81,92 @@ def _lock(path: Path) -> tuple[bool, int | None]:
     return True, fd
 
 
+_SEQ_MAX = 2**63 - 1  # seq is an int64 like every int field
+_SEQ = re.compile(rb',"seq":(\d+)')
+_BLOCK = 1 << 16
+_LOOK_BACK = 1000  # complete lines examined for a seq before giving up
+
+
 def next_seq(path: Path) -> int:
-    """A resumed run continues the file's seq: one after the last complete line's."""
+    """A resumed run continues the file's seq: one after the last complete line's (0 for a new file).
+
+    The last line can be of any length (it is found by reading back in blocks).
+    A last seq of 2**63-1 or more cannot be continued within int64: seq
+    restarts at 0, with a note on stderr.
+    """
     try:
         with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size == 0:
-                return 0
-            f.seek(max(0, size - (1 << 16)))
-            tail = f.read()
+            for start, end in _lines_backwards(f):
+                f.seek(start)
+                head = f.read(min(end - start, 4096))
+                f.seek(max(start, end - 2))
+                m = _SEQ.search(head)
+                if m and f.read(2).rstrip(b"\r").endswith(b"}"):  # a whole object (CRLF allowed)
+                    seq = int(m.group(1)) + 1
+                    if seq > _SEQ_MAX:
+                        _note(f"{path}: its last seq is {seq - 1}, the largest int64; this run's seq restarts at 0")
+                        return 0
+                    return seq
     except OSError:
         return 0
-    for line in reversed(tail.split(b"\n")):
-        m = re.search(rb',"seq":(\d+)', line)
-        if m and line.endswith(b"}"):
-            return int(m.group(1)) + 1
     return 0
+
+
+def end_torn_line(path: Path) -> None:
+    """Before a resumed run appends: a last line without its newline (a crash mid-write) is ended.
+
+    Otherwise the new ``run_start`` would be glued onto the fragment and lost
+    with it. The fragment stays on a line of its own, which readers skip and
+    name; a note on stderr says so. Only the process holding the file's lock
+    calls this, so no other writer is appending meanwhile.
+    """
+    try:
+        with open(path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+            torn = size - _last_newline(f, size) - 1
+            f.seek(0, os.SEEK_END)
+            f.write(b"\n")
+    except OSError as exc:
+        _note(f"{path}: cannot end its incomplete last line ({exc.strerror}); the first line of this run may be lost")
+        return
+    _note(
+        f"{path}: the last line was incomplete ({torn} bytes, a crash mid-write?); it is ended with a newline so "
+        "that this run starts on a line of its own (readers skip that line and name it)"
+    )
+
+
+def _last_newline(f: BinaryIO, end: int) -> int:
+    """The offset of the last newline before ``end``, or -1."""
+    pos = end
+    while pos > 0:
+        start = max(0, pos - _BLOCK)
+        f.seek(start)
+        i = f.read(pos - start).rfind(b"\n")
+        if i >= 0:
+            return start + i
+        pos = start
+    return -1
+
+
+def _lines_backwards(f: BinaryIO) -> Iterator[tuple[int, int]]:
+    """(start, end) of the file's complete lines, last first, at most ``_LOOK_BACK`` (end excludes the newline)."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - 1))
+    end = size - 1 if f.read(1) == b"\n" else _last_newline(f, size)  # a torn last line is not a line
+    for _ in range(_LOOK_BACK):
+        if end <= 0:
+            return
+        start = _last_newline(f, end) + 1
+        if end > start:
+            yield start, end
+        end = start - 1
+
+
+def _note(text: str) -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"eventlog: note: {sanitize(text)}\n")

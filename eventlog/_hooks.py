@@ -8,6 +8,7 @@ of hook is installed once per process.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -16,9 +17,13 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["install_process_hooks", "install_sigterm", "register_mp_finalizer"]
+from eventlog._signals import Watchdog
+
+__all__ = ["die_of", "install_process_hooks", "install_sigterm", "register_mp_finalizer", "sigterm_waiting"]
 
 _installed = False
+_waiting: Callable[[], bool] | None = None  # a SIGTERM hook asked for on another thread, for the main thread
+_watchdog: Watchdog | None = None  # makes sure our SIGTERM handler runs (see _signals)
 
 
 def install_process_hooks(
@@ -44,26 +49,71 @@ def install_process_hooks(
     os.register_at_fork(after_in_child=after_fork)
 
 
-def install_sigterm(on_term: Callable[[], None]) -> None:
-    """On SIGTERM call ``on_term``, then die of SIGTERM as the process would have without us.
+def install_sigterm(on_term: Callable[[], bool]) -> None:
+    """On SIGTERM call ``on_term``; when it returns True, die of SIGTERM as the process would have without us.
 
-    Only from the main thread, and only when nobody else handles SIGTERM.
+    ``on_term`` returns False when it cannot finish inside the handler (it
+    interrupted the finish already under way on this thread); that finish then
+    calls :func:`die_of` when it is done. Only the main thread can install a
+    handler: asked on another thread, the request waits for
+    :func:`sigterm_waiting` on the main thread (the next ``emit()`` there). Only
+    when nobody else handles SIGTERM.
     """
+    global _waiting
     if threading.current_thread() is not threading.main_thread():
+        _waiting = on_term
         return
+    _waiting = None
 
     def handler(signum: int, frame: Any) -> None:
+        if _watchdog is not None:
+            _watchdog.handled()
+        die = True
         try:
-            on_term()
+            die = on_term()
         finally:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
+            if die:
+                die_of(signum)
 
     try:
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, handler)
+            _start_watchdog()
     except (ValueError, OSError):
         pass
+
+
+def _start_watchdog() -> None:
+    global _watchdog
+    if _watchdog is None:
+        os.register_at_fork(after_in_child=_watchdog_after_fork)
+    elif _watchdog.active:
+        return
+    _watchdog = Watchdog(signal.SIGTERM)
+
+
+def _watchdog_after_fork() -> None:
+    """In a forked child that keeps our handler: a watchdog of its own (the parent's pipe is not ours)."""
+    global _watchdog
+    if _watchdog is None:
+        return
+    _watchdog.detach()
+    _watchdog = None
+    with contextlib.suppress(ValueError, OSError):
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+            _watchdog = Watchdog(signal.SIGTERM)
+
+
+def sigterm_waiting() -> None:
+    """On the main thread: install the SIGTERM hook that a run started on another thread asked for."""
+    if _waiting is not None and threading.current_thread() is threading.main_thread():
+        install_sigterm(_waiting)
+
+
+def die_of(signum: int) -> None:
+    """End the process by ``signum`` with its default action (the exit status a scheduler expects)."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def register_mp_finalizer(fn: Callable[[], None]) -> None:

@@ -4,6 +4,12 @@ It runs on the pump's thread. Each chunk of whole lines is written with a
 single ``os.write`` on an ``O_APPEND`` file descriptor, looping on short
 writes; after a failed write the next one starts on a fresh line, so lines
 never fuse.
+
+The descriptor is closed only when the sink is garbage (or abandoned in a
+forked child): a thread that emits while the run finishes, or a writer thread
+stuck on a stalled disk, may still write to it, and a closed number is reused
+by the next ``open`` (the next run's file). A file deleted while the run writes
+it is noticed at the next round and created again, with a report.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import weakref
 from typing import Any, Literal
 
 import orjson
@@ -36,7 +43,9 @@ class JsonlSink:
 
     def __init__(self, path: str, *, fsync: FsyncPolicy = "close", seq_start: int = 0, report: Reporter) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self.fd = _open(path)
+        self._close_fd = weakref.finalize(self, _close, self.fd)
+        self._close_fd.atexit = False  # at exit a daemon writer may still be mid-write
         self._fsync = fsync
         self._seq = seq_start
         self._fragment = False
@@ -47,6 +56,7 @@ class JsonlSink:
     def write(self, batch: list[dict[str, Any]], skipped: int) -> None:
         """Stamp, encode and append one round of events; ``skipped`` were dropped before it (a seq gap)."""
         self._seq += skipped
+        self._check_still_there()
         dumps = orjson.dumps
         parts: list[bytes] = []
         size = 0
@@ -91,6 +101,27 @@ class JsonlSink:
         self._fragment = False
         self.written += len(parts)
 
+    def _check_still_there(self) -> None:
+        """A file deleted under us (``rm`` of a live run) is created again, with a report."""
+        try:
+            if os.fstat(self.fd).st_nlink > 0:
+                return
+            new = _open(self.path)
+        except OSError as exc:
+            why = f"{self.path} was deleted while the run was writing it, and cannot be created again: {exc}"
+            self._report("deleted", why)
+            return
+        try:
+            os.dup2(new, self.fd, inheritable=False)  # same number: a concurrent fsync never sees a stranger's file
+        finally:
+            os.close(new)
+        self._fragment = False
+        self._report(
+            "deleted",
+            f"{self.path} was deleted while the run was writing it; the events from here on go to a new {self.path}",
+            "Events written before the deletion are lost with the deleted file.",
+        )
+
     def _try_fsync(self) -> None:
         try:
             os.fsync(self.fd)
@@ -99,12 +130,19 @@ class JsonlSink:
                 self._report("fsync", f"fsync of {self.path} failed: {exc}")
 
     def close(self) -> None:
-        """fsync per policy and close the file."""
+        """fsync per policy; the descriptor stays open until the sink is garbage (see the module doc)."""
         if self._fsync != "never":
             self._try_fsync()
-        self.abandon()
 
     def abandon(self) -> None:
-        """Close the file without syncing (a forked child's inherited copy)."""
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Close the file without syncing (a forked child's inherited copy: no thread writes to it)."""
+        self._close_fd()
+
+
+def _open(path: str) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)

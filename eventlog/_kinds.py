@@ -44,7 +44,7 @@ SLOW = object()
 _FLOAT = frozenset({float})
 _STR = frozenset({str})
 _INT = frozenset({int})
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # int64, as _values.to_number
 
 Acceptor = Callable[[Any], Any]
 
@@ -133,10 +133,10 @@ def _check_int(v: Any, where: str) -> Any:
 
 
 def _check_string(v: Any, where: str) -> Any:
-    if type(v) is not str:
+    if not isinstance(v, str):
         msg = f"{where}: expected a str, got {type(v).__name__}"
         raise EncodeError(msg)
-    return to_str(v, where)
+    return to_str(str.__str__(v), where)  # a str subclass: its value, not its __str__
 
 
 def _check_bool(v: Any, where: str) -> Any:

@@ -8,11 +8,21 @@ were dropped at :meth:`Pump.put` since the last round, so a sink can leave a
 visible gap. The pump never looks inside an item.
 
 Only the pump thread drains the queue while it lives, so no item is ever held
-in a frame that a signal handler or KeyboardInterrupt could abandon.
+in a frame that a signal handler or KeyboardInterrupt could abandon. Once it
+has stopped, a late :meth:`Pump.put` (a thread that emitted while the run
+finished) delivers its item itself, so every item put is delivered or counted.
 :meth:`Pump.flush` is a barrier: it queues a token and polls until the thread
 has delivered past it. Waking the thread is a byte on a pipe, and drop
 counters are deques, so nothing on the caller's side takes a lock that a
-signal handler on the same thread could already hold.
+signal handler on the same thread could already hold. The thread blocks the
+asynchronous signals, so a signal sent to the process always lands on a thread
+of the program's own (usually the main one), where it interrupts what that
+thread is blocked in.
+
+The wake pipe is closed only when the pump is garbage (or abandoned in a
+forked child), never while a thread could still write to it: a closed
+descriptor's number is reused by the next ``open``, and a late write would land
+in someone else's file.
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ import os
 import select
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from eventlog._signals import start_masked
 from eventlog._trouble import Reporter
 
 __all__ = ["Pump"]
@@ -80,10 +92,13 @@ class Pump:
         self._done: set[object] = set()  # flush tokens delivered past
         self._woken = False
         self.closed = False
+        self._final = False  # the thread has stopped: put() delivers on its own thread
+        self._close_fds = weakref.finalize(self, _close_fds, self._wake_r, self._wake_w)
+        self._close_fds.atexit = False  # at exit a daemon writer may still be mid-write
         self._put_drops: deque[int] = deque()  # one entry per item dropped at put()
         self._put_drops_seen = 0
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.thread.start()
+        start_masked(self.thread)  # a signal sent to the process never lands on this thread
 
     # --- caller side --------------------------------------------------------
 
@@ -100,6 +115,8 @@ class Pump:
             if len(q) >= self._max and not self._make_room():
                 return
         q.append(item)
+        if self._final:  # the thread is gone: nobody else will deliver it
+            self._drain_here()
 
     def _wake(self) -> None:
         if self._woken:  # one byte per cycle is enough
@@ -159,18 +176,14 @@ class Pump:
             self.thread.join(timeout)
         if not self.thread.is_alive():
             self._drain_here()
-        self._close_pipe()
+        # A thread still alive here is stuck in deliver (a stalled disk): it delivers
+        # the rest when it comes back. Nothing is closed under it.
 
     def abandon(self) -> None:
         """Forget everything in a forked child: no delivery, no duplicated backlog."""
         self.closed = True
         self._q = deque()
-        self._close_pipe()
-
-    def _close_pipe(self) -> None:
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._close_fds()
 
     # --- pump thread --------------------------------------------------------
 
@@ -183,6 +196,9 @@ class Pump:
                 self._woken = False
                 with self._drain_lock:
                     stop = self._drain()
+                    if stop:  # from here on put() delivers; drain what came before it knew
+                        self._final = True
+                        self._drain()
             except Exception as exc:  # never die silently: report, keep going
                 self._report("writer", f"the writer thread hit {exc!r}; it keeps running")
                 stop = False
@@ -215,3 +231,9 @@ class Pump:
                 self._deliver(batch, skipped)
             self._done.update(tokens)
         return stop
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import socket
 import sys
 import threading
@@ -19,15 +20,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from eventlog import _clock
+from eventlog import _clock, _hooks
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
 from eventlog._evalfiles import EvalFiles
-from eventlog._files import next_seq, open_run_file
-from eventlog._hooks import install_process_hooks, install_sigterm, register_mp_finalizer
+from eventlog._files import end_torn_line, next_seq, open_run_file
+from eventlog._hooks import die_of, install_process_hooks, install_sigterm, register_mp_finalizer
 from eventlog._render import Renderer
-from eventlog._schema import check
+from eventlog._schema import Refused, check
 from eventlog._writer import Writer
 from eventlog.exceptions import ConfigError
 
@@ -54,10 +55,13 @@ class Run:
         self.status: str | None = None
         self.error: str | None = None
         self.finished = False
+        self.finishing: int | None = None  # the thread running finish()
+        self.die_of: int | None = None  # a signal that arrived during finish(): re-raised at its end
         self._warned: set[str] = set()
         self._finish_hooks: list[Callable[[], None]] = []
         self.file = open_run_file(self.dir, self.rank, self.pid)
         self.path = self.file.path
+        end_torn_line(self.path)
         self.writer = Writer(
             str(self.path),
             seq_start=next_seq(self.path),
@@ -106,6 +110,7 @@ _main_pid = os.getpid()
 _pid = _main_pid  # this process's pid, refreshed by the at-fork hook (os.getpid() is a syscall)
 _init_lock = threading.RLock()
 _no_run_warned = False
+_sigterm_waiting = False  # init() ran on another thread: the main thread's next emit() installs the hook
 
 
 def _rank_from_env() -> int:
@@ -216,8 +221,13 @@ def emit(event: str, /, **payload: Any) -> None:
         st = current_run()
         if st is None:
             return
+    if _sigterm_waiting:
+        _install_waiting_sigterm()
     ev: dict[str, Any] = {"v": 1, "ts": st.clock.time(), "event": event, "run": st.run, "rank": st.rank, "seq": None}
-    check(event, payload, st.strict, st.warn, ev)
+    try:
+        check(event, payload, st.strict, st.warn, ev)
+    except Refused:  # lenient mode, already warned: nothing that could be recorded
+        return
     if st.finished:
         st.warn("emit-after-finish", f"event {event!r} emitted after finish(); it is not recorded")
         return
@@ -246,8 +256,19 @@ def finish(status: str | None = None, *, error: str | None = None, mode: str | N
         mode: e.g. ``validation_only``.
     """
     st = _state
-    if st is None or st.finished or st.pid != os.getpid():
+    if st is None or st.finished or st.finishing is not None or st.pid != os.getpid():
         return
+    st.finishing = threading.get_ident()
+    try:
+        _finish(st, status, error, mode)
+    finally:
+        if not st.finished:  # a hook raised: a later finish() tries again
+            st.finishing = None
+        if st.die_of is not None:  # a signal interrupted this finish(): now the process dies of it
+            die_of(st.die_of)
+
+
+def _finish(st: Run, status: str | None, error: str | None, mode: str | None) -> None:
     for hook in reversed(st._finish_hooks):
         hook()
     st.writer.flush()  # room in the queue for run_end, and an exact events_dropped
@@ -281,9 +302,17 @@ def reset() -> None:
 
 
 def _install_hooks(st: Run) -> None:
+    global _sigterm_waiting
     install_process_hooks(at_exit=_at_exit, on_uncaught=_on_uncaught, after_fork=_after_fork_child)
     if st.config.signals:
         install_sigterm(_on_sigterm)
+        _sigterm_waiting = threading.current_thread() is not threading.main_thread()
+
+
+def _install_waiting_sigterm() -> None:
+    global _sigterm_waiting
+    _hooks.sigterm_waiting()
+    _sigterm_waiting = _hooks._waiting is not None
 
 
 def _at_exit() -> None:
@@ -301,17 +330,33 @@ def _on_uncaught(tp: type[BaseException], value: BaseException) -> None:
             st.error = f"{tp.__name__}: {value}"[:2000]
 
 
-def _on_sigterm() -> None:
-    """Finish as interrupted.
+def _on_sigterm() -> bool:
+    """Finish as interrupted; True when the process may die now.
 
-    SIGTERM may land while a finish() is already under way (multiprocessing's
-    exit finalizer joining the writer when Pool.terminate() signals the
-    worker): then finish() returns at once, so drain on this thread too.
+    This runs inside the signal handler, on the main thread, wherever that
+    thread was. Nothing it reaches waits for a lock the interrupted code may
+    hold (the console only tries its lock; the writer is told through a deque
+    and a pipe). When it interrupted a finish() already under way on this
+    thread (multiprocessing's exit finalizer, when Pool.terminate() signals a
+    worker), it does not start a second one: it asks that finish() to die of
+    SIGTERM once it is done, and returns False.
     """
-    finish("interrupted", error="SIGTERM")
     st = _state
-    if st is not None and st.pid == os.getpid():
-        st.writer.flush()
+    if st is not None and st.pid == os.getpid() and st.finishing is not None and not _finished(st):
+        if st.finishing == threading.get_ident():
+            st.die_of = signal.SIGTERM
+            return False
+        deadline = time.monotonic() + 10.0  # another thread is finishing: let it write run_end
+        while not _finished(st) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return True
+    finish("interrupted", error="SIGTERM")
+    return True
+
+
+def _finished(st: Run) -> bool:
+    """finish() is over: run_end is queued and the writer closed (or the run was never finishing)."""
+    return st.finished and st.writer.pump.closed
 
 
 def _after_fork_child() -> None:

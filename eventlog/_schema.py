@@ -16,7 +16,7 @@ from typing import Any
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
 from eventlog._kinds import KINDS, SLOW
-from eventlog._values import to_any, to_str
+from eventlog._values import to_any
 from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "EventType",
     "Field",
+    "Refused",
     "all_types",
     "check",
     "get_type",
@@ -84,7 +85,16 @@ def check(
     possible. A value that cannot be stored at all raises in strict mode and
     is replaced by its ``repr`` otherwise.
     """
-    et = _TYPES.get(name)
+    try:
+        et = _TYPES.get(name)
+    except TypeError:  # unhashable: a list, a dict
+        et = None
+    if et is None and (not isinstance(name, str) or not name):
+        msg = f"event type must be a non-empty str, got {_safe_repr(name)}; the event is not recorded"
+        if strict:
+            raise ValidationError(msg)
+        warn("event-type", msg)
+        raise Refused(msg)
     if not RESERVED.isdisjoint(payload):
         bad = sorted(RESERVED.intersection(payload))
         msg = f"event {name!r}: field {bad[0]!r} is a reserved envelope name ({', '.join(ENVELOPE)}); rename it"
@@ -144,9 +154,6 @@ def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: P
 
 
 def _check_free(name: str, payload: dict[str, Any], strict: bool, warn: Problem) -> dict[str, Any]:
-    if type(name) is not str or not name:
-        msg = f"event type must be a non-empty str, got {name!r}"
-        raise ValidationError(msg)
     return {k: _lenient(v, f"event {name!r} field {k!r}", strict, warn) for k, v in payload.items()}
 
 
@@ -157,10 +164,22 @@ def _lenient(v: Any, where: str, strict: bool, warn: Problem) -> Any:
         if strict:
             raise
         warn(f"{where}:encode", f"{exc}; stored its repr() instead")
-        try:
-            return to_str(repr(v), where)
-        except EncodeError:
-            return repr(v).encode("utf-8", "backslashreplace").decode("ascii")
+        return _safe_repr(v)
+
+
+def _safe_repr(v: Any) -> str:
+    """``repr(v)`` as storable text; a repr that raises gives ``<unrepresentable T>`` instead."""
+    try:
+        text = repr(v)
+    except Exception as exc:
+        return f"<unrepresentable {type(v).__name__}: its repr() raised {type(exc).__name__}>"
+    if type(text) is not str:  # a repr returning a str subclass
+        text = str.__str__(text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class Refused(Exception):  # noqa: N818 - not an error: lenient mode warned and drops the event
+    """Lenient mode: the event cannot be recorded at all (its type is not a str); already warned."""
 
 
 def _problem(msg: str, strict: bool, warn: Problem, key: str) -> None:

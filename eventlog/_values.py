@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 _INT_MIN = -(2**63)
-_INT_MAX = 2**64 - 1
+_INT_MAX = 2**63 - 1  # every int field is int64: what emit() accepts, every reader reads back
 _MAX_DEPTH = 64
 
 
@@ -93,7 +93,7 @@ def to_number(v: Any, where: str) -> int | float | str:
     if t is int:
         if _INT_MIN <= v <= _INT_MAX:
             return v
-        msg = f"{where}: integer {v} does not fit in 64 bits; convert it to float or str"
+        msg = f"{where}: integer {v} does not fit in 64 bits (int64: -2**63 .. 2**63-1); convert it to float or str"
         raise EncodeError(msg)
     if t is bool:
         return int(v)
@@ -152,7 +152,7 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
             return out
         return [to_any(x, f"{where}[{i}]", _depth + 1, seen) for i, x in enumerate(v)]
     if isinstance(v, str):
-        return to_str(str(v), where)
+        return to_str(str.__str__(v), where)  # its value, whatever its class's __str__ says
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
         return v.isoformat()
     if isinstance(v, enum.Enum):

@@ -65,7 +65,11 @@ class Writer:
         self.pump.flush(timeout, self.path)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued, stop the thread, fsync per policy, close the file."""
+        """Write what is queued, stop the thread, fsync per policy.
+
+        The descriptors stay open until the writer is garbage: a thread stuck on a
+        stalled disk, or one that emitted while the run finished, may still write.
+        """
         if self.pump.closed:
             return
         self.pump.close(timeout)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from eventlog_cli.query.metrics import direction
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -143,8 +144,9 @@ class TestReportInChromium:
         for c in charts:
             by_kind.setdefault(c["kind"], []).append(c)
         assert want["eval_keys"] == [c["metric"] for c in by_kind["eval"]]
-        for c in by_kind["eval"]:
-            assert [["demo", want["evals"]], ["best demo", 1]] == c["traces"]
+        for c in by_kind["eval"]:  # a star where the metric has a direction (accuracy yes, answer_rate no)
+            star = [["best demo", 1]] if direction(c["metric"]) is not None else []
+            assert [["demo", want["evals"]], *star] == c["traces"]
         assert want["step_keys"] == [c["metric"] for c in by_kind["step"]]
         for c in by_kind["step"]:
             assert [["demo", want["steps"]]] == c["traces"]
@@ -209,8 +211,10 @@ class TestReportInChromium:
             if c["kind"] == "step":
                 assert [la, lb] == names
                 assert [want["steps"], want["steps"]] == [t[1] for t in c["traces"]]
-            elif c["kind"] == "eval":
+            elif c["kind"] == "eval" and direction(c["metric"]) is not None:
                 assert [la, f"best {la}", lb, f"best {lb}"] == names
+            elif c["kind"] == "eval":
+                assert [la, lb] == names
         diff = browser.execute_script(
             "return [...document.querySelectorAll('table.config tr.diff td:first-child')].map(td => td.textContent)"
         )

@@ -114,7 +114,7 @@ class TestJson:
 
     def test_summary_json(self, fx: str) -> None:
         """summary --json gives status, steps and the NaN warning."""
-        data = json.loads(cli("summary", "--json", fx).stdout)
+        data = json.loads(cli("summary", "--json", fx).stdout)["runs"][0]
         assert ("completed", 4, 4) == (data["status"], data["steps_done"], data["total_steps"])
         assert any("metrics.loss is NaN/Inf at step(s) 3" in w for w in data["warnings"])
 
@@ -179,7 +179,7 @@ class TestDamagedFiles:
         assert {"training": "interrupted", "initialization": "ok"} == {
             p["phase"]: p["status"] for p in phases if p["phase"] in ("training", "initialization")
         }
-        summary = json.loads(cli("summary", "--json", "cut").stdout)
+        summary = json.loads(cli("summary", "--json", "cut").stdout)["runs"][0]
         assert ("interrupted", True) == (summary["status"], summary["status_inferred"])
 
     def test_two_ranks_merge_by_time(self, tmp_path: Path, clock: FakeClock) -> None:
@@ -224,7 +224,7 @@ class TestDamagedFiles:
         result = cli("summary", "--json", fx)
         assert 0 == result.exit_code
         assert "the last line is incomplete" in result.stderr
-        assert "completed" == json.loads(result.stdout)["status"]
+        assert "completed" == json.loads(result.stdout)["runs"][0]["status"]
 
     def test_duplicate_keys_last_wins_and_validate_names_them(self, fx: str) -> None:
         """A repeated key is read without error (JSON leaves which value wins open); validate reports it."""

@@ -114,7 +114,7 @@ class TestShapeFamily:
             (["trend", "accuracy"], "rows", []),
             (["phases"], "phases", []),
             (["groups"], "summaries", []),
-            (["summary"], "metrics", ["run"]),
+            (["summary"], "runs[].metrics", ["run"]),
         ],
     )
     def test_object_commands_csv_is_their_main_table(
@@ -123,8 +123,9 @@ class TestShapeFamily:
         """--json is one object; --csv holds the rows of its main table with the same keys."""
         data = json.loads(cli(*args, "--json", fx).stdout)
         header, lines = csv_rows(cli(*args, "--csv", fx).stdout)
-        assert isinstance(data, dict) and len(data[key]) == len(lines)
-        assert all(set(r) | set(extra) <= set(header) for r in data[key])
+        rows = [m for run in data["runs"] for m in run["metrics"]] if key == "runs[].metrics" else data[key]
+        assert isinstance(data, dict) and len(rows) == len(lines)
+        assert all(set(r) | set(extra) <= set(header) for r in rows)
 
     def test_validate_csv_lists_the_problems(self, fx: str) -> None:
         """validate --csv is the problems table (file, line, problem), exit 1 when there are any."""

@@ -23,6 +23,23 @@ for module in MODULES:
     module.register(app)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from eventlog import __version__
+
+        sys.stdout.write(f"eventlog {__version__}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Analyse eventlog runs: phases, step tables, eval trends, samples, validation, export."""
+
+
 def run() -> None:
     """Run the app; anything a command did not handle is mapped by ``commands._exit`` too."""
     from eventlog.exceptions import EventlogError

@@ -2,10 +2,15 @@
 
     metrics.loss > 0.5 and not (step < 10 or split == "train")
     msg =~ "too long"        level != 'debug'       metrics.kl == nan
+    metrics["rewards/accuracy/mean"] > 0.5          metrics["lr.scheduled"] < 1e-5
+
+A key with any characters is quoted in brackets (``metrics["lr.scheduled"]`` is one key, not a path).
 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
 A field is a dotted path into the event (``metrics.loss``, ``config.lr``).
+Parentheses nest at most :data:`MAX_DEPTH` deep (a one-line error beyond); a run of
+``not`` is read without recursion (its parity).
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ from typing import Any
 from eventlog._constants import decode_nonfinite
 from eventlog_cli.errors import UsageError
 
-__all__ = ["compile_where"]
+__all__ = ["compile_where", "where_fields"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
     | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<op>==|!=|<=|>=|=~|!~|<|>|\(|\))
-    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)
+    | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*
+        (?:\[\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\](?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)*)
     )""",
     re.VERBOSE,
 )
@@ -40,10 +46,12 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 }
 _CONST = {"true": True, "false": False, "null": None, "nan": math.nan, "inf": math.inf}
 Pred = Callable[[dict[str, Any]], bool]
+MAX_DEPTH = 100
 
 
 class _Parser:
     def __init__(self, src: str) -> None:
+        self.fields: list[list[str]] = []  # the field paths read, for where_fields()
         self.src = src
         self.toks: list[tuple[str, str, int]] = []
         pos = 0
@@ -58,6 +66,7 @@ class _Parser:
             self.toks.append((kind, m.group(kind), m.start(kind)))
             pos = m.end()
         self.i = 0
+        self.depth = 0
 
     def fail(self, what: str, col: int | None = None) -> None:
         col = len(self.src) if col is None else col
@@ -103,16 +112,22 @@ class _Parser:
         return parts[0] if len(parts) == 1 else (lambda ev: all(p(ev) for p in parts))
 
     def not_(self) -> Pred:
-        if self.word("not"):
-            inner = self.not_()
-            return lambda ev: not inner(ev)
-        return self.cmp()
+        negate = False
+        while self.word("not"):  # a loop, not recursion: 5000 nots are fine
+            negate = not negate
+        inner = self.cmp()
+        return (lambda ev: not inner(ev)) if negate else inner
 
     def cmp(self) -> Pred:
         t = self.peek()
         if t and t[1] == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                msg = f"--where: parentheses nested deeper than {MAX_DEPTH} levels at column {t[2] + 1}; simplify it"
+                raise UsageError(msg)
             inner = self.or_()
+            self.depth -= 1
             close = self.peek()
             if not close or close[1] != ")":
                 self.fail("expected ')'", close[2] if close else None)
@@ -143,7 +158,7 @@ class _Parser:
             value: Any = float(text) if any(c in text for c in ".eE") else int(text)
             return lambda ev: value
         if kind == "str":
-            s = re.sub(r"\\(.)", r"\1", text[1:-1])
+            s = _unquote(text)
             return lambda ev: s
         if kind == "name":
             low = text.lower()
@@ -152,7 +167,8 @@ class _Parser:
                 return lambda ev: const
             if low in ("and", "or", "not"):
                 self.fail(f"expected a field or value, got {text!r}", col)
-            path = text.split(".")
+            path = _path(text)
+            self.fields.append(path)
             return lambda ev: _get(ev, path)
         self.fail(f"expected a field or value, got {text!r}", col)
         raise AssertionError  # unreachable
@@ -193,3 +209,27 @@ def compile_where(src: str) -> Pred:
         UsageError: the expression is malformed, with a caret at the column.
     """
     return _Parser(src).parse()
+
+
+def where_fields(src: str) -> list[list[str]]:
+    """The field paths an expression reads (``metrics["a/b"] > 1`` → ``[["metrics", "a/b"]]``).
+
+    Raises:
+        UsageError: the expression is malformed.
+    """
+    parser = _Parser(src)
+    parser.parse()
+    return parser.fields
+
+
+# Quoted keys: metrics["rewards/acc/mean"] (the name token allows [ "..." ] parts).
+_SEGMENT = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]""")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _path(text: str) -> list[str]:
+    """``metrics["a/b"].c`` → ``["metrics", "a/b", "c"]``."""
+    return [m.group(1) if m.group(1) is not None else _unquote(m.group(2)) for m in _SEGMENT.finditer(text)]

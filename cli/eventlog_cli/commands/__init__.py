@@ -10,6 +10,7 @@ A command module defines one function wrapped in ``@guarded`` and ``register(app
   (its docstring defines the JSON/CSV shape family);
 * ``_exit``: ``guarded`` and ``exit_code``, the one place exceptions become exit codes;
 * ``_output``: low-level writers (rich console, sanitised text, JSON, CSV);
+* ``_steptable``: the step table on a terminal (unique headers, run/rank columns, blocks that fit);
 * ``_config``: the project's step-table columns, from the library's config loader.
 
 A new command is a new module here (copy ``eval.py``: ~50 lines) plus one line in ``MODULES``.

@@ -1,4 +1,4 @@
-"""Plotly figures (plain dicts) for the HTML report, built from ``query.runs`` and ``query.series`` data.
+"""Plotly figures (plain dicts) for the HTML report, built from ``query.rundata`` and ``query.series`` data.
 
 Plotly renders a small HTML subset in names, titles, tick labels and hover
 text, so every string from an event goes through ``label()`` (entities,
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventlog._text import sanitize
-from eventlog_cli.query.runs import RunData, timeline_rows
+from eventlog_cli.query.rundata import RunData, timeline_rows
 from eventlog_cli.query.series import Series, column_series, eval_series, first_rank, group_by_prefix, step_series
 
 __all__ = ["COLOURS", "eval_charts", "group_chart", "label", "step_charts", "timeline_chart"]

@@ -17,7 +17,7 @@ import orjson
 
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._charts import colour, eval_charts, group_chart, step_charts, timeline_chart
-from eventlog_cli.query.runs import MISSING, RunData, config_diff, pick_samples
+from eventlog_cli.query.rundata import MISSING, RunData, config_diff, pick_samples
 
 __all__ = ["plotly_js", "render_report", "script_json"]
 

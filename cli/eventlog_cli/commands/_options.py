@@ -16,6 +16,10 @@ Json = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead
 Csv = Annotated[bool, typer.Option("--csv", help="Write CSV to stdout.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any line had to be skipped.")]
 Rank = Annotated[int | None, typer.Option("--rank", help="Only events of this rank.")]
+HigherBetter = Annotated[
+    bool, typer.Option("--higher-better", help="A larger value is better (marks the best; default: known names only).")
+]
+LowerBetter = Annotated[bool, typer.Option("--lower-better", help="A smaller value is better (marks the best).")]
 Steps = Annotated[str | None, typer.Option("--steps", help="Step range A:B (inclusive; A: or :B open).")]
 Events = Annotated[
     list[str] | None, typer.Option("--event", "-e", help="Only these event types (repeat or comma-separate).")

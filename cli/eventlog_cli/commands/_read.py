@@ -13,8 +13,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.runs import RunData, label_runs, runs_of
+from eventlog_cli.query.rundata import RunData, label_runs, runs_of
 from eventlog_cli.read import Loaded, load
 
 __all__ = ["read", "read_runs", "report"]
@@ -39,7 +40,7 @@ def read(
 
 
 def _warn(text: str) -> None:
-    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.write(f"warning: {sanitize(text)}\n")
 
 
 def report(loaded: Loaded, strict: bool = False) -> None:
@@ -51,9 +52,9 @@ def report(loaded: Loaded, strict: bool = False) -> None:
     torn = [s for s in loaded.skipped if s.torn]
     bad = sorted({(s.path, s.line, s.reason) for s in loaded.skipped if not s.torn})
     for s in torn:
-        sys.stderr.write(f"note: {s.path}:{s.line}: {s.reason}; skipped\n")
+        sys.stderr.write(f"note: {sanitize(s.path)}:{s.line}: {s.reason}; skipped\n")
     if bad:
-        shown = "; ".join(f"{Path(p).name}:{n} ({r})" for p, n, r in bad[:5])
+        shown = "; ".join(f"{sanitize(Path(p).name)}:{n} ({r})" for p, n, r in bad[:5])
         more = f"; and {len(bad) - 5} more (eventlog validate lists all)" if len(bad) > 5 else ""
         sys.stderr.write(f"warning: {len(bad)} damaged line(s) skipped: {shown}{more}\n")
     if strict and (bad or torn):

@@ -11,8 +11,8 @@ The shape family (the same for every command):
   object instead, and its main table (the ``--csv`` rows) is one key of it:
   ``trend`` → ``rows`` (beside ``metric``, ``source``), ``phases`` → ``phases`` (beside
   ``counts``), ``groups`` → ``summaries`` (beside ``details``), ``validate`` →
-  ``problems`` (beside ``lines``, ``ok``), ``summary`` → each run's ``metrics`` (the CSV
-  adds a ``run`` column; several runs give a list of objects), ``eval`` → the flat
+  ``problems`` (beside ``lines``, ``ok``), ``summary`` → ``runs``, each run's ``metrics``
+  (the CSV adds a ``run`` column; one run or several, the same ``{"runs": [...]}``), ``eval`` → the flat
   object of ``eval_logs/eval_step_XXXX.json`` (``step``, each metric, ``split``, ``total``,
   ``duration`` at the top level; the CSV has it as ``metric``/``value`` rows).
 * NaN and ±Inf are written as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as in the event files.

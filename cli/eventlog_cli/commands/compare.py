@@ -15,7 +15,7 @@ from eventlog_cli.commands._read import read_runs
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import UsageError
 from eventlog_cli.query.compare import METRIC_COLUMNS, compare
-from eventlog_cli.query.runs import LIGHT
+from eventlog_cli.query.rundata import LIGHT
 
 Runs = Annotated[list[str], typer.Argument(help="Two or more run directories or event files (each one run).")]
 
@@ -71,7 +71,10 @@ def _print(data: dict[str, Any]) -> None:
             by_metric.setdefault(m["metric"], []).append(m)
         for name, per_run in by_metric.items():
             finals = [text(_num(m["final"])) for m in per_run]
-            bests = [text(f"{_num(m['best'])} @{_num(m['best_step'])}") for m in per_run]
+            # no best without a direction (query.metrics.direction: a known name, or none)
+            bests = [
+                text(f"{_num(m['best'])} @{_num(m['best_step'])}" if m["best"] is not None else "-") for m in per_run
+            ]
             t.add_row(text(name), text("final"), *finals, *(text(_diff(m["diff_final"])) for m in per_run[1:]))
             t.add_row(text(""), text("best"), *bests, *(text(_diff(m["diff_best"])) for m in per_run[1:]))
         out.print(t)

@@ -1,7 +1,14 @@
-"""``eventlog export``: one Parquet (or CSV) file per event type, metrics flattened to columns."""
+"""``eventlog export``: one Parquet (or CSV) file per event type, metrics flattened to columns.
+
+File names map event types one to one (:func:`file_stem`): letters, digits, ``_`` and ``-``
+are kept, any other character is written ``%XX`` (its UTF-8 bytes), so ``a.b``, ``a_b``
+and ``a b`` are three files; a name too long for a file system is cut and ends with a
+digest of the whole type. Every name is chosen before anything is written.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +17,7 @@ import orjson
 import polars as pl
 import typer
 
+from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Paths
 from eventlog_cli.commands._read import read
@@ -36,15 +44,35 @@ def export(
     for name in types:
         frame = loaded.frame(name)
         frame = frame.drop([c for c in ("file", "n") if c in frame.columns])
-        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
-        target = out / f"{safe}.{fmt}"
-        if fmt == "csv":  # CSV has no lists: nested columns become JSON text
-            nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct))]
-            frame = frame.with_columns(pl.Series(c, [_json_text(v) for v in frame[c].to_list()]) for c in nested)
-            frame.write_csv(target, null_value="")
-        else:
-            frame.write_parquet(target)
-        sys.stdout.write(f"{target}\t{frame.height} rows\n")
+        target = out / f"{file_stem(name)}.{fmt}"
+        try:
+            if fmt == "csv":  # CSV has no lists: nested columns become JSON text
+                nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct))]
+                frame = frame.with_columns(pl.Series(c, [_json_text(v) for v in frame[c].to_list()]) for c in nested)
+                frame.write_csv(target, null_value="")
+            else:
+                frame.write_parquet(target)
+        except OSError as exc:
+            raise DataError(f"cannot write {sanitize(target)}: {exc.strerror or exc}") from None
+        sys.stdout.write(f"{sanitize(target)}\t{frame.height} rows\n")
+
+
+_MAX_STEM = 180  # bytes: room for the extension below the usual 255-byte limit
+
+
+def file_stem(event: str) -> str:
+    """A file name for an event type, one to one: safe characters kept, others ``%XX``; long ones cut + digest."""
+    stem = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else _escape(c) for c in event)
+    if not stem:
+        return "~"  # the empty type; "~" never appears unescaped otherwise
+    if len(stem) > _MAX_STEM:
+        digest = hashlib.sha256(event.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        stem = f"{stem[: _MAX_STEM - 17]}~{digest}"  # "~" never appears unescaped otherwise
+    return stem
+
+
+def _escape(c: str) -> str:
+    return "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
 
 
 def _json_text(v: Any) -> str | None:

@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
+from eventlog_cli._where import where_fields
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Events, Paths, Rank, Steps, Strict, split_names
 from eventlog_cli.commands._output import json_line
 from eventlog_cli.commands._read import read
+from eventlog_cli.errors import DataError
 from eventlog_cli.query import compile_where
-from eventlog_cli.query.select import select_events
+from eventlog_cli.query.select import check_events, check_where_keys, select_events
 
 
 @guarded
@@ -20,7 +22,10 @@ def filter_(
     paths: Paths = None,
     event: Events = None,
     where: Annotated[
-        str | None, typer.Option("--where", "-w", help="e.g. 'metrics.loss > 0.5 and step >= 10'.")
+        str | None,
+        typer.Option(
+            "--where", "-w", help="""e.g. 'metrics.loss > 0.5 and step >= 10' or 'metrics["train/loss"] < 1'."""
+        ),
     ] = None,
     steps: Steps = None,
     rank: Rank = None,
@@ -30,8 +35,15 @@ def filter_(
     pred = compile_where(where) if where else None
     names = split_names(event)
     loaded = read(paths, names, strict=strict)
+    records = loaded.records()
+    try:
+        check_events(names, records)
+    except DataError:  # name the types the files do have: read them all (only on this error path)
+        check_events(names, read(paths).records())
+    if where:
+        check_where_keys(where_fields(where), records)
     out = sys.stdout.buffer
-    for rec, _ in select_events(loaded.records(), names, rank, steps):
+    for rec, _ in select_events(records, names, rank, steps):
         if pred is None or pred(rec.event):
             out.write(json_line(rec.event))
     out.flush()

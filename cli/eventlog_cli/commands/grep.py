@@ -15,7 +15,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import NoMatchError
 from eventlog_cli.query.phases import Context, path_text
-from eventlog_cli.query.select import regex, select_events
+from eventlog_cli.query.select import check_events, regex, select_events
 from eventlog_cli.read import Record
 
 
@@ -37,7 +37,9 @@ def grep(
     """
     fmt = output_format(json_output, csv_output)
     rx = regex(pattern, ignore_case)
-    picked = select_events(read(paths, strict=strict).records(), split_names(event), rank)
+    records = read(paths, strict=strict).records()
+    check_events(split_names(event), records)
+    picked = select_events(records, split_names(event), rank)
     renderer = Renderer("compact", verbose=True)
     texts = [renderer.oneline(rec.event) for rec, _ in picked]
     hits = [

@@ -8,10 +8,11 @@ import typer
 
 from eventlog._text import fmt_duration, fmt_num
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
+from eventlog_cli.query.runs import only_rank_records
 from eventlog_cli.query.select import groups_at
 
 
@@ -21,6 +22,7 @@ def groups(
     step: Annotated[
         int | None, typer.Option("--step", help="Advantage tables of this step (default: the last).")
     ] = None,
+    rank: Rank = None,
     json_output: Json = False,
     csv_output: Csv = False,
     strict: Strict = False,
@@ -31,15 +33,20 @@ def groups(
     """
     fmt = output_format(json_output, csv_output)
     loaded = read(paths, ["group_summary", "group_detail"], strict=strict)
-    summ, chosen = groups_at(loaded.records(["group_summary"]), loaded.records(["group_detail"]), step)
+    summ, chosen = groups_at(
+        only_rank_records(loaded.records(["group_summary"]), rank),
+        only_rank_records(loaded.records(["group_detail"]), rank),
+        step,
+    )
     columns = list(dict.fromkeys(k for r in summ for k in r))
     data = {"summaries": summ, "details": chosen}
     render(Result(summ, columns, data=data, view=lambda: _view(summ, chosen)), fmt)
 
 
 def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
+    ranks = len({r.get("rank") for r in summ}) > 1  # several ranks: a rank column
     cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")
-    t = new_table(*cols, right=cols)
+    t = new_table(*(("rank",) if ranks else ()), *cols, right=cols)
     for r in summ:
         tt, tr = r.get("tokens_total"), r.get("tokens_trainable")
         share = f"{100 * tr / tt:.1f}%" if isinstance(tt, int) and isinstance(tr, int) and tt else ""
@@ -47,6 +54,7 @@ def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
             *(
                 text(x)
                 for x in (
+                    *((fmt_num(r.get("rank")),) if ranks else ()),
                     fmt_num(r.get("step")),
                     fmt_num(r.get("groups_total")),
                     fmt_num(r.get("groups_kept")),

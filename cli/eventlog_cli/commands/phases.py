@@ -14,6 +14,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_counts, phase_rows
+from eventlog_cli.query.runs import default_rank, only_rank_records
 
 COLUMNS = ["rank", "id", "parent", "phase", "depth", "step", "start", "duration", "status", "count"]
 
@@ -42,13 +43,13 @@ def phases(
     """The phase timeline: nesting, step, start offset, duration, status, and counts."""
     fmt = output_format(json_output, csv_output)
     records = read(paths, ["phase_start", "phase_end", "run_start", "run_end"], strict=strict).records()
-    if rank is not None:
-        records = [r for r in records if r.event.get("rank") == rank]
-    rows = phase_rows(records)
+    records = only_rank_records(records, rank)
+    rows = sorted(phase_rows(records), key=lambda r: r.rank if isinstance(r.rank, int) else 0)  # ranks not interleaved
     if not rows:
         raise DataError("no phases in these events")
     shown = rows if all_steps else collapse_steps(rows)
-    counts = phase_counts(rows)
+    counted = default_rank(r.rank for r in rows)
+    counts = phase_counts([r for r in rows if r.rank == counted])
     table = [_row(r) for r in shown]
     data = {
         "phases": table,
@@ -91,6 +92,8 @@ def _view(rows: list[PhaseRow], shown: list[PhaseRow], counts: list[tuple[str, i
         table.add_row(*cells, *([text(r.rank)] if len(ranks) > 1 else []))
     out = console()
     out.print(table)
+    if len(ranks) > 1:
+        out.print(text(f"totals of rank {default_rank(ranks)} (--rank N for another):"))
     for name, n, total, bad in counts:
         note = f" ({bad} not ok)" if bad else ""
         out.print(text(f"{name}: {n} run{'s' if n != 1 else ''}, {fmt_duration(total)} total{note}"))

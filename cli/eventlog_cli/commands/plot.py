@@ -13,8 +13,8 @@ from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Strict
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.errors import UsageError
-from eventlog_cli.query.metrics import better_high
-from eventlog_cli.query.series import Series, column_series, find_metric
+from eventlog_cli.query.metrics import direction
+from eventlog_cli.query.series import Series, column_series, find_metric, series_name
 
 Args = Annotated[list[str], typer.Argument(help="METRIC... then RUN... (run directories or event files).")]
 
@@ -51,7 +51,7 @@ def plot(
         lines: list[tuple[str, Series]] = []
         for r, f in zip(runs, frames, strict=True):
             if col in f[source].columns:
-                lines.append((r.label, column_series(f[source], col, 2000, better_high(col))))
+                lines.append((r.label, column_series(f[source], col, 2000, direction(series_name(col)))))
         title = f"{source}.{col.split('.', 1)[1]}" if col.startswith("metrics.") else f"step.timing/{col[7:]}"
         panels.append((title, lines))
     write_plot(panels, out, smoothing=smooth, log=log)

@@ -12,7 +12,7 @@ from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Paths, Strict
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.runs import TYPES
+from eventlog_cli.query.rundata import TYPES
 
 
 @guarded

@@ -9,11 +9,12 @@ from rich.text import Text
 
 from eventlog._text import fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
 from eventlog_cli.commands._output import console, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
+from eventlog_cli.query.runs import only_rank_records
 from eventlog_cli.query.select import select_samples
 
 
@@ -25,13 +26,15 @@ def samples(
     split: Annotated[str | None, typer.Option("--split", help="Only this split (val, train...).")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most N samples (the last N).")] = 10,
     full: Annotated[bool, typer.Option("--full", help="Do not shorten long texts.")] = False,
+    rank: Rank = None,
     json_output: Json = False,
     csv_output: Csv = False,
     strict: Strict = False,
 ) -> None:
     """Model outputs with prompt, golden and extracted answers, reward and correctness."""
     fmt = output_format(json_output, csv_output)
-    rows = select_samples(read(paths, ["sample"], strict=strict).records(["sample"]), wrong, step, split, limit)
+    records = only_rank_records(read(paths, ["sample"], strict=strict).records(["sample"]), rank)
+    rows = select_samples(records, wrong, step, split, limit)
     if not rows and fmt == "table":
         raise DataError("no samples match")
     columns = list(dict.fromkeys(k for r in rows for k in r))
@@ -46,12 +49,14 @@ def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:
 
 def _view(rows: list[dict[str, Any]], full: bool) -> None:
     out = console()
+    ranks = len({r.get("rank") for r in rows}) > 1  # several ranks: say which
     for r in rows:
         correct = r.get("correct")
         mark = ("✓ correct", "green") if correct is True else ("✗ wrong", "red") if correct is False else ("?", "")
         head = " · ".join(
             x
             for x in (
+                f"rank {fmt_num(r.get('rank'))}" if ranks else "",
                 f"step {fmt_num(r.get('step'))}",
                 sanitize(r.get("split") or ""),
                 f"#{fmt_num(r.get('index'))}" if r.get("index") is not None else "",

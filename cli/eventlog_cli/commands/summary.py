@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.text import Text
 
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format, split_names
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.summary import summarize
 
-COLUMNS = ["run", "metric", "last", "last_step", "best", "best_step"]
+COLUMNS = ["run", "metric", "group", "last", "last_step", "best", "best_step", "higher_better"]
 
 
 @guarded
-def summary(paths: Paths = None, json_output: Json = False, csv_output: Csv = False, strict: Strict = False) -> None:
-    """One screen per run: status, duration, steps, phases, metrics, checkpoints, warnings.
+def summary(
+    paths: Paths = None,
+    higher_better: Annotated[
+        list[str] | None,
+        typer.Option("--higher-better", help="Metrics where a larger value is best (repeat or comma-separate)."),
+    ] = None,
+    lower_better: Annotated[
+        list[str] | None,
+        typer.Option("--lower-better", help="Metrics where a smaller value is best (repeat or comma-separate)."),
+    ] = None,
+    rank: Rank = None,
+    json_output: Json = False,
+    csv_output: Csv = False,
+    strict: Strict = False,
+) -> None:
+    """One screen per run: status, duration, steps, config, phases, metrics, checkpoints, warnings.
 
-    ``--json`` is one object per run (a list when there are several runs); ``--csv`` is the
-    metrics table of every run.
+    A run is a directory and a run name; timings, metrics and checkpoints are rank 0's
+    (``--rank N`` for another), the error is the first failing rank's. Every metric is
+    listed, grouped by prefix; "best" only for a known name or one given to
+    ``--higher-better`` / ``--lower-better``. ``--json`` is always ``{"runs": [...]}``, one
+    object per run; ``--csv`` is the metrics table of every run.
     """
     fmt = output_format(json_output, csv_output)
-    result = summarize(read(paths, strict=strict))
+    declared = {n: True for n in split_names(higher_better) or []}
+    declared |= {n: False for n in split_names(lower_better) or []}
+    result = summarize(read(paths, strict=strict), rank, declared)
     rows = [{"run": s["run"], **m} for s in result for m in s["metrics"]]
-    data = result if len(result) > 1 else result[0]
-    render(Result(rows, COLUMNS, data=data, view=lambda: _print_all(result)), fmt)
+    render(Result(rows, COLUMNS, data={"runs": result}, view=lambda: _print_all(result)), fmt)
 
 
 def _print_all(result: list[dict[str, Any]]) -> None:
@@ -47,7 +66,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     steps = f"{fmt_num(s['steps_done'])}/{fmt_num(s['total_steps'])}" if s["steps_done"] is not None else "-"
     out.print(text(f"duration {fmt_duration(s['duration'])} | steps {steps}"))
     if s.get("error"):
-        out.print(text(f"error: {s['error']}", "red"))
+        who = f" (rank {s['failed_rank']}, the first to fail)" if len(s.get("ranks") or []) > 1 else ""
+        out.print(text(f"error{who}: {s['error']}", "red"))
+    if len(s.get("ranks") or []) > 1:
+        out.print(text(f"ranks {', '.join(map(str, s['ranks']))}; timings and metrics of rank {s['rank']}"))
+    if s.get("config"):
+        for line in _config_lines(s["config"], out.width):
+            out.print(text(line), soft_wrap=True)
     if s["phases"]:
         t = new_table("phase", "runs", "time", "share", right=("runs", "time", "share"))
         for p in s["phases"]:
@@ -56,9 +81,17 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.print(t)
     if s["metrics"]:
         t = new_table("metric", "last", "at step", "best", "at step", right=("last", "at step", "best"))
+        group = None
         for m in s["metrics"]:
+            source, _, name = m["metric"].partition(".")
+            label = m["metric"]
+            if m.get("group"):
+                if (source, m["group"]) != group:
+                    group = (source, m["group"])
+                    t.add_row(text(f"{source}.{m['group']}/"), *(text("") for _ in range(4)))
+                label = "  " + name[len(m["group"]) + 1 :]
             t.add_row(
-                text(m["metric"]),
+                text(label),
                 text(fmt_num(m["last"])),
                 text(m["last_step"]),
                 text(fmt_num(m["best"])),
@@ -78,6 +111,19 @@ def _print_summary(s: dict[str, Any]) -> None:
     for w in s["warnings"]:
         out.print(text(f"  ⚠ {w}", "yellow"))
     out.print()
+
+
+def _config_lines(config: Any, width: int) -> list[str]:
+    """``config: lr=3e-06  model=Qwen ...`` wrapped at ``width`` between items (nested values as JSON)."""
+    if not isinstance(config, dict):
+        return [f"config: {orjson.dumps(config).decode()}"]
+    items = [f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in config.items()]
+    lines = ["config:"]
+    for item in items:
+        if len(lines[-1]) > len("config:") and len(lines[-1]) + 2 + len(item) > width:
+            lines.append(" " * len("config:"))
+        lines[-1] += ("  " if len(lines[-1]) > len("config:") else " ") + item
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 
-from eventlog._columns import DEFAULT_COLUMNS, Column, StepTable, columns_from_keys
+from eventlog._columns import Column
 from eventlog._text import sanitize
 from eventlog_cli.commands._config import project_columns
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
+from eventlog_cli.commands._output import console
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
+from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
+from eventlog_cli.query.columns import FIELDS, default_keys, select_columns
+from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
 
 
 @guarded
 def table(
     paths: Paths = None,
     cols: Annotated[
-        str | None, typer.Option("--cols", help="Comma-separated keys: step,loss,kl,timing.step...")
+        str | None,
+        typer.Option(
+            "--cols", help="Comma-separated keys: step,loss,timing.step, metrics.NAME, 'rewards/*' (a glob) or all."
+        ),
     ] = None,
-    every: Annotated[int, typer.Option("--every", min=1, help="Every Nth step.")] = 1,
-    last: Annotated[int | None, typer.Option("--last", min=1, help="Only the last N rows.")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, help="Every Nth step (and always the last).")] = 1,
+    last: Annotated[
+        int | None, typer.Option("--last", min=1, help="Only the last N rows (of each run and rank).")
+    ] = None,
     legend: Annotated[bool, typer.Option("--legend", help="Explain the columns.")] = False,
     rank: Rank = None,
     json_output: Json = False,
@@ -34,34 +44,59 @@ def table(
     markdown: Annotated[bool, typer.Option("--markdown", help="A Markdown table.")] = False,
     strict: Strict = False,
 ) -> None:
-    """The per-step metrics table."""
+    """The per-step metrics table.
+
+    Several runs get a run column (and a ``run`` key in ``--json``), several ranks a rank
+    column (``rank``). A resumed run shows each step once, with its later value, and a
+    marker where it resumed. A table wider than the terminal is wrapped into blocks.
+    """
     fmt = output_format(json_output, csv_output)
-    loaded = read(paths, ["step_metrics"], strict=strict)
-    keys = [c.strip() for c in cols.split(",")] if cols else project_columns()
-    keys = keys or default_keys(loaded.keys("step_metrics"))
-    columns = columns_from_keys(keys)
-    metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.")]
+    loaded = read(paths, ["step_metrics", "run_start"], strict=strict)
+    metrics = loaded.keys("step_metrics")
+    if cols:
+        keys = select_columns(cols, metrics, loaded.keys("step_metrics", "timing"))
+    else:
+        keys = list(dict.fromkeys(project_columns() or default_keys(metrics)))
+    metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.") and k not in FIELDS]
     timing_keys = [k[7:] for k in keys if k.startswith("timing.")]
     frame = loaded.frame("step_metrics", metrics=metric_keys, timing=timing_keys)
     if frame.height == 0:
         raise DataError("no step_metrics events in these files")
-    if rank is not None:
-        frame = frame.filter(pl.col("rank") == rank)
-    frame = frame.sort("step", maintain_order=True).gather_every(every)
-    if last:
-        frame = frame.tail(last)
+    starts = loaded.records(["run_start"])
+    ids = RunIds.of(loaded.files, starts, frame)
+    frame = latest_per_step(only_rank(ids.relabel(frame), rank))
+    order = {label: i for i, label in enumerate(ids.order)}
+    frame = (
+        frame.with_columns(pl.col("run").replace_strict(order, default=len(order)).alias("_run"))
+        .sort(["_run", "rank", "step"], maintain_order=True, nulls_last=True)
+        .drop("_run")
+    )
+    lead = [k for k in ("run", "rank") if frame[k].n_unique() > 1 and k not in keys]
+    frame = _every(frame, every, last)
+    if lead:  # several runs or ranks: one run's (rank's) rows together, then in step order
+        frame = frame.sort([*lead, "step"], maintain_order=True, nulls_last=True) if lead == ["rank"] else frame
+    marks = [r for r in resumes(starts, ids) if rank is None or r.rank == rank]
+    for r in marks:
+        sys.stderr.write(
+            f"note: {sanitize(r.run)} resumed at {sanitize(r.file)}:{r.line} (a second run_start); "
+            "a step logged twice shows its later value\n"
+        )
     if markdown and fmt == "table":
-        _markdown(columns, frame.to_dicts())
+        rows = frame.to_dicts()
+        _markdown(lead, step_columns(keys, rows), rows)
         return
-    names = [c.key for c in columns]
-    render(Result(cells(frame, names), names, view=lambda: _step_table(columns, frame.to_dicts(), legend)), fmt)
+    names = [*lead, *keys]
+    render(Result(cells(frame, names), names, view=lambda: _view(lead, keys, frame, legend, marks)), fmt)
 
 
-def default_keys(metrics: list[str]) -> list[str]:
-    """The default columns whose metric occurs in the run (step, epoch and timing always)."""
-    return [
-        c.key for c in DEFAULT_COLUMNS if c.key in ("step", "epoch") or c.key.startswith("timing.") or c.key in metrics
-    ]
+def _every(frame: pl.DataFrame, every: int, last: int | None) -> pl.DataFrame:
+    """Every ``every``-th row of each run and rank, always its last row; then its ``last`` rows."""
+    if every > 1:
+        i = pl.int_range(pl.len()).over(["run", "rank"])
+        frame = frame.filter((i % every == 0) | (i == pl.len().over(["run", "rank"]) - 1))
+    if last:
+        frame = frame.filter(pl.int_range(pl.len()).over(["run", "rank"]) >= pl.len().over(["run", "rank"]) - last)
+    return frame
 
 
 def cells(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -73,20 +108,40 @@ def cells(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _markdown(columns: Sequence[Column], rows: list[dict[str, object]]) -> None:
-    sys.stdout.write("| " + " | ".join(sanitize(c.header) for c in columns) + " |\n")
-    sys.stdout.write("|" + "|".join("---:" for _ in columns) + "|\n")
-    for r in rows:
-        sys.stdout.write("| " + " | ".join(c.format(r).strip() for c in columns) + " |\n")
+def _lead(lead: Sequence[str]) -> list[tuple[str, Any]]:
+    return [(k, lambda r, k=k: "" if r.get(k) is None else str(r[k])) for k in lead]
 
 
-def _step_table(columns: Sequence[Column], rows: list[dict[str, object]], legend: bool) -> None:
-    st = StepTable(columns, header_every=10**9)
-    sys.stdout.write(st.header() + "\n")
+def _markdown(lead: Sequence[str], columns: Sequence[Column], rows: list[dict[str, Any]]) -> None:
+    heads = [*lead, *(c.header for c in columns)]
+    sys.stdout.write("| " + " | ".join(sanitize(h) for h in heads) + " |\n")
+    sys.stdout.write("|" + "|".join([*("---" for _ in lead), *("---:" for _ in columns)]) + "|\n")
     for r in rows:
-        sys.stdout.write(st.row(r) + "\n")
+        lead_cells = [sanitize(fn(r)) for _, fn in _lead(lead)]
+        sys.stdout.write("| " + " | ".join([*lead_cells, *(c.format(r).strip() for c in columns)]) + " |\n")
+
+
+def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend: bool, marks: list[Resume]) -> None:
+    rows = frame.to_dicts()
+    columns = step_columns(keys, rows)
+    pending = list(marks)
+
+    def marker(r: Mapping[str, Any]) -> str | None:
+        for m in pending:
+            if r.get("run") == m.run and r.get("rank") == m.rank and isinstance(r.get("ts"), float) and r["ts"] >= m.ts:
+                pending.remove(m)
+                return f"  ↻ resumed here ({Path(m.file).name}:{m.line}): later values of repeated steps shown"
+        return None
+
+    lines = step_lines(_lead(lead), columns, rows, console().width, marker)
+    sys.stdout.write("\n".join(lines) + "\n")
     if legend:
-        sys.stdout.write("\n" + "\n".join(st.legend()) + "\n")
+        w = max(len(sanitize(c.header)) for c in columns)
+        sys.stdout.write(
+            "\n"
+            + "\n".join(f"{sanitize(c.header).rjust(w)}  {sanitize(c.description or c.key)}" for c in columns)
+            + "\n"
+        )
 
 
 def register(app: typer.Typer) -> None:

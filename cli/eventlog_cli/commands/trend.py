@@ -11,11 +11,13 @@ import typer
 
 from eventlog._text import fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Strict, output_format
+from eventlog_cli.commands._options import Csv, HigherBetter, Json, LowerBetter, Paths, Rank, Strict, output_format
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
-from eventlog_cli.query.metrics import SOURCES, metric_key, resolve_metric, trend
+from eventlog_cli.errors import DataError, UsageError
+from eventlog_cli.query.metrics import SOURCES, direction, metric_key, resolve_metric, trend
+from eventlog_cli.query.runs import RunIds, latest_per_step, only_rank
 
 _SPARK = "▁▂▃▄▅▆▇█"
 COLUMNS = ["run", "step", "value", "change", "best"]
@@ -25,6 +27,9 @@ COLUMNS = ["run", "step", "value", "change", "best"]
 def trend_cmd(
     metric: Annotated[str, typer.Argument(help="accuracy, eval.accuracy, step.loss ...")],
     paths: Paths = None,
+    higher_better: HigherBetter = False,
+    lower_better: LowerBetter = False,
+    rank: Rank = None,
     plot: Annotated[
         bool, typer.Option("--plot", help="A chart in the terminal (the sparkline when stdout is not a terminal).")
     ] = False,
@@ -32,13 +37,26 @@ def trend_cmd(
     csv_output: Csv = False,
     strict: Strict = False,
 ) -> None:
-    """A metric across evals or steps, one or several runs side by side, with the best marked."""
+    """A metric across evals or steps, one or several runs side by side, with the best marked.
+
+    Runs are told apart by where they came from (their directory when run names collide);
+    ranks that logged the same values are one series, ranks that differ one series each.
+    A repeated step (a resumed run) shows its later value. "best" needs a direction: a
+    known name (accuracy, reward, loss...) or ``--higher-better`` / ``--lower-better``.
+    """
     fmt = output_format(json_output, csv_output)
+    if higher_better and lower_better:
+        raise UsageError("--higher-better and --lower-better: choose one")
     # Only lines that hold the key can answer: a literal pre-filter skips the rest before any parsing.
-    contains = orjson.dumps(metric_key(metric)).decode() + ":"
+    contains = orjson.dumps(metric_key(metric)).decode()  # the quoted key, whatever follows it
     loaded = read(paths, list(SOURCES.values()), strict=strict, contains=contains)
-    source, name, frame = resolve_metric(loaded, metric)
-    rows = trend(frame, name)
+    try:
+        source, name, frame = resolve_metric(loaded, metric)
+    except DataError:  # name the metrics that exist: read again without the pre-filter
+        source, name, frame = resolve_metric(read(paths, list(SOURCES.values())), metric)
+    frame = latest_per_step(only_rank(RunIds.of(loaded.files, (), frame).relabel(frame), rank))
+    declared = True if higher_better else False if lower_better else None
+    rows = trend(frame, name, direction(name, declared))
     data = {"metric": name, "source": source, "rows": rows}
     chart = plot and is_terminal()
     render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
@@ -48,7 +66,16 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def _series(r: dict[str, Any], several_runs: bool) -> str:
+    """The label of a row's series: the run, and the rank when ranks differ."""
+    if "rank" not in r:
+        return str(r["run"])
+    return f"{r['run']} rank {r['rank']}" if several_runs else f"rank {r['rank']}"
+
+
 def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False) -> None:
+    several = len({r["run"] for r in rows}) > 1
+    rows = [{**r, "run": _series(r, several)} for r in rows]
     runs = list(dict.fromkeys(r["run"] for r in rows))
     if chart:
         _chart(rows, runs, source, name)
@@ -61,11 +88,11 @@ def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = Fals
         part = [r for r in rows if r["run"] == run]
         t = new_table(
             "step",
-            name,
+            sanitize(name),
             "change",
             "best",
             title=f"{sanitize(run)}: {source}.{sanitize(name)}",
-            right=("step", name, "change"),
+            right=("step", sanitize(name), "change"),
         )
         for r in part:
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
@@ -92,7 +119,8 @@ def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name
     """Several runs: one row per step, one column per run, the best of each run starred."""
     by = {(r["run"], r["step"]): r for r in rows}
     steps = sorted({r["step"] for r in rows})
-    t = new_table("step", *runs, title=f"{source}.{sanitize(name)}", right=("step", *runs))
+    heads = [sanitize(r) for r in runs]
+    t = new_table("step", *heads, title=f"{source}.{sanitize(name)}", right=("step", *heads))
     for s in steps:
         cells = []
         for run in runs:

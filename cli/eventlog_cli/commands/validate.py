@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, output_format
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, text
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import NoMatchError
 from eventlog_cli.query.validate import check_files
@@ -30,12 +29,10 @@ def validate(paths: Paths = None, json_output: Json = False, csv_output: Csv = F
 
 
 def _view(count: int, problems: list[dict[str, Any]]) -> None:
+    """``file:line: problem`` lines (as compilers print them), whole at any terminal width."""
     out = console()
-    if problems:
-        t = new_table("file", "line", "problem", right=("line",))
-        for p in problems:
-            t.add_row(text(Path(p["file"]).name), text(p["line"]), text(p["problem"]))
-        out.print(t)
+    for p in problems:
+        out.print(text(f"{p['file']}:{p['line']}: {p['problem']}"), soft_wrap=True)
     out.print(text(f"{count} events checked, {len(problems)} problem(s)", "red" if problems else "green"))
 
 

@@ -7,7 +7,12 @@ dicts and small dataclasses; nothing prints, nothing knows exit codes):
 * ``metrics``: find a metric, its trend, one eval, NaN/Inf, ``--steps`` ranges;
 * ``summary``: one run at a glance;
 * ``validate``: every line against its schema;
-* ``select``: events by type/rank/steps/phase, samples, groups, regexes;
+* ``select``: events by type/rank/steps/phase (``Selector``, one record at a time for
+  ``replay --follow``), samples, groups, regexes, and the checks of ``--event``/``--phase``/``--where`` names;
+* ``runs``: run identity (directory + run name → a label), the default rank, resumed segments,
+  the later value of a repeated step;
+* ``columns``: ``table --cols`` (``all``, globs, ``metrics.NAME``, no repeats);
+* ``names``: the one "did you mean" check for any name the user typed (difflib);
 * ``where``: the ``--where`` language (it lives in ``eventlog_cli/_where.py``).
 
 Problems are raised as ``errors.DataError`` (exit 1) or ``errors.UsageError`` (exit 2);

@@ -8,15 +8,15 @@ from typing import Any
 
 import polars as pl
 
-from eventlog_cli.query.metrics import better_high
+from eventlog_cli.query.metrics import direction
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts
-from eventlog_cli.query.runs import MISSING, RunData, config_diff
+from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 
 __all__ = ["METRIC_COLUMNS", "compare"]
 
 
-def _last_and_best(frame: pl.DataFrame, col: str, high: bool) -> dict[str, Any] | None:
-    """Final value (and its step), best finite value (and its step) of one metric column."""
+def _last_and_best(frame: pl.DataFrame, col: str, high: bool | None) -> dict[str, Any] | None:
+    """Final value (and its step), best finite value (and its step; none without a direction) of one column."""
     if frame.height == 0 or col not in frame.columns:
         return None
     part = frame.select("step", pl.col(col).cast(pl.Float64)).drop_nulls().sort("step", maintain_order=True)
@@ -24,7 +24,7 @@ def _last_and_best(frame: pl.DataFrame, col: str, high: bool) -> dict[str, Any] 
         return None
     out: dict[str, Any] = {"final": part[col][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
     finite = part.filter(pl.col(col).is_finite())
-    if finite.height:
+    if finite.height and high is not None:
         at = finite[col].arg_max() if high else finite[col].arg_min()
         if at is not None:
             out["best"], out["best_step"] = finite[col][at], finite["step"][at]
@@ -57,7 +57,7 @@ def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
     for source in ("eval", "step"):
         for col in _metric_columns(runs, source):
             name = col[8:]
-            high = better_high(name)
+            high = direction(name)
             stats = [_last_and_best(r.evals if source == "eval" else r.steps, col, high) or {} for r in runs]
             for i, (r, st) in enumerate(zip(runs, stats, strict=True)):
                 rows.append(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import polars as pl
 
 from eventlog_cli.errors import DataError, UsageError
+from eventlog_cli.query.names import unknown_name
 from eventlog_cli.read import Loaded
 
 __all__ = [
-    "better_high",
+    "direction",
     "eval_at",
     "in_steps",
     "metric_key",
@@ -22,7 +24,10 @@ __all__ = [
 ]
 
 SOURCES = {"eval": "eval_summary", "step": "step_metrics"}
-HIGHER_IS_BETTER = ("acc", "reward", "score", "pass", "f1", "success", "correct", "win")
+# Known names, declared (never guessed from a substring): the last part of a metric name, with a
+# namespace (``train/``, ``eval.``) and a ``mean`` statistic dropped, ends with one of these.
+HIGHER_IS_BETTER = ("accuracy", "acc", "reward", "score", "f1", "pass_rate", "success_rate", "win_rate", "exact_match")
+LOWER_IS_BETTER = ("loss", "perplexity", "ppl", "error_rate", "wer", "cer")
 
 
 def parse_steps(spec: str | None) -> tuple[int | None, int | None]:
@@ -70,8 +75,7 @@ def resolve_metric(loaded: Loaded, metric: str) -> tuple[str, str, pl.DataFrame]
     if dot and prefix in SOURCES:
         keys = loaded.keys(SOURCES[prefix])
         if rest not in keys:
-            msg = f"no {prefix} metric {rest!r}; available: {', '.join(keys) or 'none'}"
-            raise DataError(msg)
+            raise unknown_name(f"{prefix} metric", rest, keys)
         return prefix, rest, loaded.frame(SOURCES[prefix], [rest])
     found = {k: loaded.keys(v) for k, v in SOURCES.items()}
     hits = [k for k, keys in found.items() if metric in keys]
@@ -79,33 +83,70 @@ def resolve_metric(loaded: Loaded, metric: str) -> tuple[str, str, pl.DataFrame]
         msg = f"metric {metric!r} is in both evals and steps; say eval.{metric} or step.{metric}"
         raise UsageError(msg)
     if not hits:
-        avail = "; ".join(f"{k}: {', '.join(keys) or 'none'}" for k, keys in found.items())
-        msg = f"no metric {metric!r} in these events ({avail})"
-        raise DataError(msg)
+        raise unknown_name("metric", metric, [k for keys in found.values() for k in keys])
     return hits[0], metric, loaded.frame(SOURCES[hits[0]], [metric])
 
 
-def better_high(name: str) -> bool:
-    """Whether a larger value of the metric is better (loss, kl... are lower-better)."""
-    return any(h in name.lower() for h in HIGHER_IS_BETTER)
+def direction(name: str, declared: bool | None = None) -> bool | None:
+    """Whether a larger value is better (True), a smaller (False), or unknown (None: no "best").
+
+    ``declared`` (``--higher-better`` / ``--lower-better``) wins; else a known name decides
+    (``accuracy``, ``train/loss``, ``rewards/accuracy_reward/mean``); nothing is guessed.
+    """
+    if declared is not None:
+        return declared
+    parts = [p for p in re.split(r"[/.]", name.lower()) if p]
+    if len(parts) > 1 and parts[-1] == "mean":
+        parts.pop()
+    base = parts[-1].removesuffix("_mean") if parts else ""
+    if base.endswith(HIGHER_IS_BETTER):
+        return True
+    if base.endswith(LOWER_IS_BETTER):
+        return False
+    return None
 
 
-def trend(frame: pl.DataFrame, name: str) -> list[dict[str, Any]]:
-    """Per run and step: value, change from the previous value, whether it is the best."""
+def best_index(values: list[float], high: bool | None) -> int | None:
+    """The index of the best finite value (the first one on a tie), or None without a direction."""
+    finite = [(v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+    if high is None or not finite:
+        return None
+    best = max(v for v, _ in finite) if high else min(v for v, _ in finite)
+    return next(i for v, i in finite if v == best)
+
+
+def trend(frame: pl.DataFrame, name: str, high: bool | None = None) -> list[dict[str, Any]]:
+    """Per run (and rank, when ranks differ) and step: value, change from the previous one, the best.
+
+    ``frame`` has one row per run, rank and step (see ``query.runs.latest_per_step``). A metric
+    every rank logged identically (an eval) is one series; ranks that differ are one series each,
+    with a ``rank`` key.
+    """
     col = f"metrics.{name}"
     rows: list[dict[str, Any]] = []
-    high = better_high(name)
+    frame = frame.filter(pl.col(col).is_not_null())
+    has_rank = "rank" in frame.columns
     for (run,), part in frame.group_by("run", maintain_order=True):
-        part = part.filter(pl.col(col).is_not_null())
-        vals = part[col].to_list()
-        steps = part["step"].to_list()
-        finite = [v for v in vals if math.isfinite(v)]
-        best = (max(finite) if high else min(finite)) if finite else None
-        prev: float | None = None
-        for s, v in zip(steps, vals, strict=True):
-            change = None if prev is None or not math.isfinite(prev) or not math.isfinite(v) else v - prev
-            rows.append({"run": run, "step": s, "value": v, "change": change, "best": best is not None and v == best})
-            prev = v
+        series: dict[Any, list[tuple[Any, float]]] = {}
+        for rank, step, v in zip(
+            part["rank"].to_list() if has_rank else [None] * part.height,
+            part["step"].to_list(),
+            part[col].to_list(),
+            strict=True,
+        ):
+            series.setdefault(rank, []).append((step, v))
+        distinct = {tuple(sorted(s, key=lambda x: (x[0] is None, x[0]))) for s in series.values()}
+        if len(distinct) == 1:
+            series = {None: next(iter(series.values()))}
+        for rank in sorted(series, key=lambda r: (r is None, r)):
+            points = sorted(series[rank], key=lambda x: (x[0] is None, x[0] or 0))
+            best = best_index([v for _, v in points], high)
+            prev: float | None = None
+            for i, (s, v) in enumerate(points):
+                change = None if prev is None or not math.isfinite(prev) or not math.isfinite(v) else v - prev
+                row = {"run": run, "step": s, "value": v, "change": change, "best": i == best}
+                rows.append(row if rank is None else {"run": run, "rank": rank, **row})
+                prev = v
     return rows
 
 
@@ -118,9 +159,10 @@ def eval_at(frame: pl.DataFrame, step: int | None) -> dict[str, Any]:
     if frame.height == 0:
         raise DataError("no eval_summary events in these files")
     if step is not None:
+        steps = sorted({s for s in frame["step"].to_list() if s is not None})
         frame = frame.filter(pl.col("step") == step)
         if frame.height == 0:
-            msg = f"no eval at step {step}"
+            msg = f"no eval at step {step}; evals exist at step(s) {', '.join(map(str, steps)) or 'none'}"
             raise DataError(msg)
     row = frame.row(-1, named=True)
     out: dict[str, Any] = {"step": row["step"]}
@@ -133,10 +175,9 @@ def eval_at(frame: pl.DataFrame, step: int | None) -> dict[str, Any]:
 
 def nonfinite_metrics(frame: pl.DataFrame) -> list[tuple[str, list[int]]]:
     """Metrics holding NaN or ±Inf, with the steps where they did."""
-    out = []
-    for c in frame.columns:
-        if c.startswith(("metrics.", "timing.")) and frame[c].dtype == pl.Float64:
-            bad = frame.filter(pl.col(c).is_nan() | pl.col(c).is_infinite())
-            if bad.height:
-                out.append((c, bad["step"].to_list()))
-    return out
+    cols = [c for c, t in frame.schema.items() if c.startswith(("metrics.", "timing.")) and t == pl.Float64]
+    if not cols:
+        return []
+    bad = frame.select(pl.col(cols).is_finite().not_())  # one pass over every column: linear in their number
+    counts = bad.sum().row(0)
+    return [(c, frame["step"].filter(bad[c]).to_list()) for c, k in zip(cols, counts, strict=True) if k]

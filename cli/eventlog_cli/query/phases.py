@@ -12,7 +12,7 @@ from eventlog._text import sanitize
 from eventlog._values import as_number
 from eventlog_cli.read import Record
 
-__all__ = ["Context", "PhaseRow", "annotate", "collapse_steps", "path_text", "phase_counts", "phase_rows"]
+__all__ = ["Annotator", "Context", "PhaseRow", "annotate", "collapse_steps", "path_text", "phase_counts", "phase_rows"]
 
 TRAINING_STEP = PHASE_TRAINING_STEP
 
@@ -137,11 +137,20 @@ class Context:
 
 def annotate(records: Sequence[Record]) -> list[Context]:
     """The :class:`Context` of every record, in the same order."""
-    stacks: dict[tuple[Any, Any], list[tuple[Any, str, Any]]] = defaultdict(list)
-    out: list[Context] = []
-    for rec in records:
+    a = Annotator()
+    return [a.add(rec) for rec in records]
+
+
+class Annotator:
+    """:func:`annotate` one record at a time (``replay --follow`` goes on where the first read stopped)."""
+
+    def __init__(self) -> None:
+        self.stacks: dict[tuple[Any, Any], list[tuple[Any, str, Any]]] = defaultdict(list)
+
+    def add(self, rec: Record) -> Context:
+        """The context of the next record (in run order)."""
         r = rec.event
-        stack = stacks[(rec.file, r.get("rank"))]
+        stack = self.stacks[(rec.file, r.get("rank"))]
         ev = r.get("event")
         if ev == "phase_end":
             for i in range(len(stack) - 1, -1, -1):
@@ -151,10 +160,10 @@ def annotate(records: Sequence[Record]) -> list[Context]:
         step = r.get("step")
         if not isinstance(step, int):
             step = next((s for _, _, s in reversed(stack) if isinstance(s, int)), None)
-        out.append(Context([(name, s) for _, name, s in stack], step))
+        ctx = Context([(name, s) for _, name, s in stack], step)
         if ev == "phase_start":
             stack.append((r.get("id"), str(r.get("phase", "?")), r.get("step")))
-    return out
+        return ctx
 
 
 def path_text(path: Sequence[tuple[str, Any]]) -> str:

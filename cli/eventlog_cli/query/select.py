@@ -6,12 +6,23 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from eventlog._schema import all_types
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.metrics import in_steps, parse_steps
-from eventlog_cli.query.phases import Context, annotate
+from eventlog_cli.query.names import unknown_name
+from eventlog_cli.query.phases import Annotator, Context
 from eventlog_cli.read import Record
 
-__all__ = ["groups_at", "regex", "select_events", "select_samples"]
+__all__ = [
+    "Selector",
+    "check_events",
+    "check_phase",
+    "check_where_keys",
+    "groups_at",
+    "regex",
+    "select_events",
+    "select_samples",
+]
 
 
 def select_events(
@@ -26,24 +37,83 @@ def select_events(
     Raises:
         UsageError: ``steps`` is not of the form A:B.
     """
-    bounds = parse_steps(steps)
-    out = []
-    for rec, ctx in zip(records, annotate(records), strict=True):
+    sel = Selector(events, rank, steps, phase)
+    return [(rec, ctx) for rec in records if (ctx := sel.keep(rec)) is not None]
+
+
+class Selector:
+    """The filters of :func:`select_events`, one record at a time, in run order."""
+
+    def __init__(
+        self,
+        events: Sequence[str] | None = None,
+        rank: int | None = None,
+        steps: str | None = None,
+        phase: str | None = None,
+    ) -> None:
+        self.events, self.rank, self.phase = events, rank, phase
+        self.bounds = parse_steps(steps)
+        self.annotator = Annotator()
+
+    def keep(self, rec: Record) -> Context | None:
+        """The record's context when it passes every filter, else None."""
+        ctx = self.annotator.add(rec)
         ev = rec.event
-        if events and ev.get("event") not in events:
-            continue
-        if rank is not None and ev.get("rank") != rank:
-            continue
-        if not in_steps(ctx.step, bounds):
-            continue
+        if self.events and ev.get("event") not in self.events:
+            return None
+        if self.rank is not None and ev.get("rank") != self.rank:
+            return None
+        if not in_steps(ctx.step, self.bounds):
+            return None
+        phase = self.phase
         if (
             phase
             and phase not in [n for n, _ in ctx.path]
             and not (ev.get("event") in ("phase_start", "phase_end") and ev.get("phase") == phase)
         ):
+            return None
+        return ctx
+
+
+def check_events(names: Sequence[str] | None, records: Sequence[Record]) -> None:
+    """Every ``--event`` name is in the files or a registered type.
+
+    Raises:
+        DataError: one is neither (with the closest present type and the list).
+    """
+    present = list(dict.fromkeys(str(r.event.get("event")) for r in records))
+    registered = [t.name for t in all_types()]
+    for name in names or []:
+        if name not in present and name not in registered:
+            raise unknown_name("event type", name, present or registered, where=" in these files")
+
+
+def check_phase(phase: str | None, records: Sequence[Record]) -> None:
+    """``--phase`` names a phase that occurs in the files.
+
+    Raises:
+        DataError: it does not (with the closest phase and the list).
+    """
+    if phase is None:
+        return
+    present = list(dict.fromkeys(str(r.event.get("phase")) for r in records if r.event.get("event") == "phase_start"))
+    if phase not in present:
+        raise unknown_name("phase", phase, present, where=" in these files")
+
+
+def check_where_keys(paths: Sequence[Sequence[str]], records: Sequence[Record]) -> None:
+    """Every ``metrics.NAME`` / ``timing.NAME`` a ``--where`` reads exists in some event.
+
+    Raises:
+        DataError: one does not (with the closest name and the list).
+    """
+    for path in paths:
+        if len(path) < 2 or path[0] not in ("metrics", "timing"):
             continue
-        out.append((rec, ctx))
-    return out
+        known = list(dict.fromkeys(k for r in records if isinstance(m := r.event.get(path[0]), dict) for k in m))
+        if path[1] not in known:
+            what = "metric" if path[0] == "metrics" else "timing"
+            raise unknown_name(what, path[1], known, usage=False, where=" in these events")
 
 
 def regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from eventlog_cli.errors import DataError, UsageError
-from eventlog_cli.query.metrics import better_high
+from eventlog_cli.query.metrics import direction
 
 __all__ = [
     "Series",
@@ -101,15 +101,18 @@ def _finite_or_none(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
-def column_series(frame: pl.DataFrame, column: str, buckets: int = BUCKETS, high: bool = False) -> Series:
-    """One metric column of a frame with ``step`` as a Series (rows without a value dropped)."""
+def column_series(frame: pl.DataFrame, column: str, buckets: int = BUCKETS, high: bool | None = None) -> Series:
+    """One metric column of a frame with ``step`` as a Series (rows without a value dropped).
+
+    ``high``: whether larger is better (``query.metrics.direction``); None marks no best.
+    """
     part = frame.select("step", column).filter(pl.col(column).is_not_null() & pl.col("step").is_not_null())
     part = part.with_columns(pl.col(column).cast(pl.Float64)).sort("step", maintain_order=True)
     col = part[column]
     nonfinite = part.filter(~col.is_finite())["step"].to_list()
     finite = part.filter(col.is_finite())
     best = None
-    if finite.height:
+    if finite.height and high is not None:
         at = finite[column].arg_max() if high else finite[column].arg_min()
         if at is not None:
             best = (finite["step"][at], finite[column][at])
@@ -138,7 +141,7 @@ def step_series(steps: pl.DataFrame, buckets: int = BUCKETS) -> list[Series]:
         return []
     steps = first_rank(steps)
     cols = [c for c in steps.columns if c.startswith(("metrics.", "timing."))]
-    out = [column_series(steps, c, buckets, better_high(series_name(c))) for c in cols]
+    out = [column_series(steps, c, buckets, direction(series_name(c))) for c in cols]
     return [s for s in out if s.total]
 
 
@@ -156,7 +159,7 @@ def eval_series(evals: pl.DataFrame) -> dict[str, list[Series]]:
             continue
         name = c[8:]
         for sp in splits:
-            s = column_series(evals.filter(pl.col("_split") == sp), c, 10**9, better_high(name))
+            s = column_series(evals.filter(pl.col("_split") == sp), c, 10**9, direction(name))
             if s.total:
                 s.name = sp
                 out.setdefault(name, []).append(s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import bisect
 from collections import Counter
 from typing import Any
 
@@ -10,104 +10,199 @@ import polars as pl
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.metrics import better_high, nonfinite_metrics
+from eventlog_cli.query.metrics import best_index, direction, nonfinite_metrics
 from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, phase_rows
+from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
 
 __all__ = ["summarize"]
 
 LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"]
-_MAIN_STEP = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
-def summarize(loaded: Loaded) -> list[dict[str, Any]]:
-    """One summary per run in the files, in first-seen order.
+def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None) -> list[dict[str, Any]]:
+    """One summary per run in the files (a run: a directory and a run name), in first-seen order.
+
+    Timings, shares, metrics and checkpoints are those of ``rank`` (default: rank 0); the
+    status and error look at every rank: the root cause is the first failing rank's error.
+    ``declared`` maps metric names to a direction (True: higher is better).
 
     Raises:
-        DataError: there are no events at all.
+        DataError: there are no events at all, or none of ``rank``.
     """
     records = loaded.records(LIGHT)
     steps, evals = loaded.frame("step_metrics"), loaded.frame("eval_summary")
-    runs = list(dict.fromkeys([r.event.get("run") for r in records] + (steps["run"].to_list() if steps.height else [])))
-    if not runs:
+    ids = RunIds.of(loaded.files, records, steps, evals)
+    steps, evals = ids.relabel(steps), ids.relabel(evals)
+    if not ids.order:
         raise DataError("no events in these files")
-    return [
-        run_summary(
-            loaded,
-            str(run),
-            [r for r in records if r.event.get("run") == run],
-            steps.filter(pl.col("run") == run) if steps.height else steps,
-            evals.filter(pl.col("run") == run) if evals.height else evals,
+    if rank is not None:  # the rank must exist somewhere (a typo gets the list)
+        only_rank_records(records, rank) if records else only_rank(steps if steps.height else evals, rank)
+    out = []
+    for label in ids.order:
+        recs = [r for r in records if ids.label(r.file, r.event.get("run")) == label]
+        st = steps.filter(pl.col("run") == label) if steps.height else steps
+        ev = evals.filter(pl.col("run") == label) if evals.height else evals
+        ranks = [r.event.get("rank", 0) for r in recs] + (st["rank"].to_list() if st.height else [])
+        shown = rank if rank is not None else default_rank(ranks)
+        out.append(
+            run_summary(
+                loaded,
+                ids,
+                label,
+                recs,
+                st,
+                ev,
+                shown,
+                sorted({r for r in ranks if isinstance(r, int)}),
+                declared or {},
+            )
         )
-        for run in runs
-    ]
+    return out
 
 
 def run_summary(
-    loaded: Loaded, run: str, records: list[Record], steps: pl.DataFrame, evals: pl.DataFrame
+    loaded: Loaded,
+    ids: RunIds,
+    label: str,
+    all_records: list[Record],
+    all_steps: pl.DataFrame,
+    all_evals: pl.DataFrame,
+    rank: int,
+    ranks: list[int],
+    declared: dict[str, bool],
 ) -> dict[str, Any]:
-    """Everything ``summary`` shows for one run, as data."""
+    """Everything ``summary`` shows for one run, as data (timings of ``rank``)."""
+    records = [r for r in all_records if r.event.get("rank", 0) == rank]
+    raw_steps = all_steps.filter(pl.col("rank") == rank) if all_steps.height else all_steps
+    raw_evals = all_evals.filter(pl.col("rank") == rank) if all_evals.height else all_evals
+    steps, evals = latest_per_step(raw_steps), latest_per_step(raw_evals)
     events = [r.event for r in records]
     start = next((e for e in events if e.get("event") == "run_start"), {})
-    end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
-    ts = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
-    for f in (steps, evals):
-        if f.height:
-            ts += [x for x in f["ts"].to_list() if x is not None]
-    duration = as_number(end.get("duration")) if end else None
-    if duration is None and ts:
-        duration = max(ts) - min(ts)
+    status, error, failed_rank, other_errors = _status(all_records, rank)
+    duration, segments = _duration(events, raw_steps, raw_evals)
     rows = phase_rows(records)
     total_steps = start.get("total_steps")
     if total_steps is None and steps.height and "total_steps" in steps.columns:
         total_steps = steps["total_steps"].drop_nulls().max()
+    end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
+    warnings = _warnings(loaded, events, rows, steps, evals, end)
+    if segments > 1:
+        warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
+    warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
     return {
-        "run": run,
-        "status": end.get("status") if end else "interrupted",
-        "status_inferred": end is None,
+        "run": label,
+        "name": ids.name(label),
+        "source": ids.source(label),
+        "rank": rank,
+        "ranks": ranks,
+        "status": status,
+        "status_inferred": status == "interrupted",
         "mode": end.get("mode") if end else None,
-        "error": end.get("error") if end else None,
+        "error": error,
+        "failed_rank": failed_rank,
+        "config": start.get("config"),
         "duration": duration,
+        "segments": segments,
         "steps_done": steps["step"].max() if steps.height else None,
         "total_steps": total_steps,
         "phases": [
             {"phase": n, "runs": c, "total": t, "share": t / duration if duration else None}
             for n, c, t, _ in phase_counts([r for r in rows if r.name != TRAINING_STEP or r.depth <= 1])
         ],
-        "metrics": _metric_stats(evals, "eval", None) + _metric_stats(steps, "step", _MAIN_STEP),
+        "metrics": _metric_stats(evals, "eval", declared) + _metric_stats(steps, "step", declared),
         "checkpoints": [
             {"step": e.get("step"), "path": e.get("path"), "size_bytes": e.get("size_bytes")}
             for e in events
             if e.get("event") == "checkpoint"
         ],
-        "warnings": _warnings(loaded, events, rows, steps, evals, end),
+        "warnings": warnings,
     }
 
 
-def _metric_stats(frame: pl.DataFrame, source: str, only: tuple[str, ...] | None) -> list[dict[str, Any]]:
+def _status(records: list[Record], rank: int) -> tuple[str, Any, int | None, list[tuple[int, Any]]]:
+    """(status, error, failing rank, other ranks' errors): the root cause is the first rank to fail."""
+    last_end: dict[tuple[int, Any], dict[str, Any]] = {}
+    for r in records:
+        if r.event.get("event") == "run_start":
+            last_end.pop((r.file, r.event.get("rank", 0)), None)  # a restart: the earlier end is history
+        elif r.event.get("event") == "run_end":
+            last_end[(r.file, r.event.get("rank", 0))] = r.event
+    failed = sorted(
+        (e for e in last_end.values() if e.get("status") == "failed"),
+        key=lambda e: e["ts"] if isinstance(e.get("ts"), (int, float)) else float("inf"),
+    )
+    if failed:
+        first = failed[0]
+        others = [(e.get("rank", 0), e.get("error")) for e in failed[1:] if e.get("error")]
+        return "failed", first.get("error"), first.get("rank", 0), others
+    mine = [e for (_, rk), e in last_end.items() if rk == rank]
+    if not mine:
+        return "interrupted", None, None, []
+    return str(mine[-1].get("status", "completed")), mine[-1].get("error"), None, []
+
+
+def _duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.DataFrame) -> tuple[float | None, int]:
+    """The run's duration: the segments (split at each ``run_start``) added up; and their count."""
+    starts = sorted(e["ts"] for e in events if e.get("event") == "run_start" and isinstance(e.get("ts"), (int, float)))
+    bounds = starts[1:]
+    seg_ts: dict[int, list[float]] = {}
+    seg_end: dict[int, float] = {}
+    for e in events:
+        if isinstance(t := e.get("ts"), (int, float)):
+            i = bisect.bisect_right(bounds, t)
+            seg_ts.setdefault(i, []).append(t)
+            d = as_number(e.get("duration")) if e.get("event") == "run_end" else None
+            if d is not None:
+                seg_end[i] = d
+    for f in (steps, evals):  # many rows: each segment's first and last time, in polars
+        if f.height and "ts" in f.columns:
+            seg = pl.Series(bounds, dtype=pl.Float64).search_sorted(f["ts"].drop_nulls(), side="right")
+            by = (
+                pl.DataFrame({"seg": seg, "ts": f["ts"].drop_nulls()})
+                .group_by("seg")
+                .agg(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
+            )
+            for i, lo, hi in by.iter_rows():
+                seg_ts.setdefault(i, []).extend((lo, hi))
+    if not seg_ts:
+        return None, max(1, len(starts))
+    total = sum(seg_end[i] if i in seg_end else max(v) - min(v) for i, v in seg_ts.items())
+    return total, max(1, len(starts))
+
+
+def _group(name: str) -> str:
+    """A metric's group: the part before its first ``/`` (``rewards/accuracy/mean`` → ``rewards``)."""
+    head, slash, _ = name.partition("/")
+    return head if slash else ""
+
+
+def _metric_stats(frame: pl.DataFrame, source: str, declared: dict[str, bool]) -> list[dict[str, Any]]:
+    """Every metric: last value and, when its direction is declared or known, the best (first on a tie)."""
     out: list[dict[str, Any]] = []
     if frame.height == 0:
         return out
-    frame = frame.sort("step")
-    for col in frame.columns:
-        if not col.startswith("metrics."):
-            continue
-        name = col[8:]
-        if only is not None and name not in only:
-            continue
+    frame = frame.sort("step", maintain_order=True)
+    names = [c[8:] for c in frame.columns if c.startswith("metrics.")]
+    groups = list(dict.fromkeys(_group(n) for n in names))
+    for name in sorted(names, key=lambda n: groups.index(_group(n))):
+        col = f"metrics.{name}"
         part = frame.select("step", col).drop_nulls()
         if part.height == 0:
             continue
         vals = part[col].to_list()
-        finite = [(v, s) for v, s in zip(vals, part["step"].to_list(), strict=True) if math.isfinite(v)]
-        best = (max if better_high(name) else min)(finite, key=lambda x: x[0]) if finite else (None, None)
+        at = part["step"].to_list()
+        high = direction(name, declared.get(name, declared.get(f"{source}.{name}")))
+        i = best_index(vals, high)
         out.append(
             {
                 "metric": f"{source}.{name}",
+                "group": _group(name),
                 "last": vals[-1],
-                "last_step": part["step"][-1],
-                "best": best[0],
-                "best_step": best[1],
+                "last_step": at[-1],
+                "best": None if i is None else vals[i],
+                "best_step": None if i is None else at[i],
+                "higher_better": high,
             }
         )
     return out

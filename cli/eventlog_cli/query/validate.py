@@ -1,4 +1,4 @@
-"""Every line of every file checked against the schema of its type, plus seq gaps and repeats."""
+"""Every line of every file checked against the schema of its type, plus seq gaps, repeats and recorded drops."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
             problems.append(
                 {**where, "problem": f"unknown event type {ev['event']!r} (not registered; passed through)"}
             )
+        dropped = ev.get("events_dropped") if ev.get("event") == "run_end" else None
+        if type(dropped) is int and dropped > 0:
+            lost = f"run_end records {dropped} event(s) dropped by the writer (lost, not in the file)"
+            problems.append({**where, "problem": lost})
         seq = ev.get("seq")
         if type(seq) is int:
             by_seq = seen.setdefault((f, ev.get("rank")), {})

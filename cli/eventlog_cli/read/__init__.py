@@ -2,15 +2,18 @@
 
 What lives here:
 
-* ``_paths``: which files (paths, run directories, globs, ``-`` for stdin, the newest run);
-* ``_scan``: the line scan with damage detection (torn tails, bad JSON, invalid UTF-8);
+* ``_paths``: which files (paths, run directories, globs of either, ``-`` for stdin, the newest
+  run) and how (plain files by polars; stdin and gzip, sniffed by their first bytes, in chunks);
+* ``_scan``: the line scan with damage detection (torn tails, bad JSON, invalid UTF-8); its byte
+  pre-filter keeps every line that may be of the types asked for, whatever the writer;
 * ``_dtypes``: field reader name → polars dtype, one table, and ``reader_of(field)``;
 * ``_frames``: lines → typed frames (fast path) or flattened records (forgiving path);
 * ``_record``: :class:`Record`, an event with its ``file`` and ``line`` kept beside it;
 * ``_loaded``: ``load()`` and :class:`Loaded` (``records()``, ``frame()``, ``keys()``).
 
 Nothing here knows exit codes (problems are ``errors.DataError``) or prints, except the
-one ``using runs/<newest>`` line on stderr when no path is given. Skipped lines and
+one ``using runs/<newest>`` line on stderr when no path is given and a note for each
+directory entry that is not a regular file (paths sanitised). Skipped lines and
 odd values are data on ``Loaded`` (``skipped``, ``notes``, ``warn``); ``commands/_read.py``
 reports them.
 """

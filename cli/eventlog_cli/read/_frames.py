@@ -18,9 +18,19 @@ from eventlog._values import as_number
 from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._record import Record
 
-__all__ = ["ENVELOPE_DTYPES", "decode_typed", "frame_from_records", "is_free", "object_keys", "to_float"]
+__all__ = [
+    "ENVELOPE_DTYPES",
+    "STRING",
+    "decode_typed",
+    "frame_from_records",
+    "is_free",
+    "key_of",
+    "object_keys",
+    "to_columns",
+    "to_float",
+]
 
-_KEY = r'"((?:[^"\\]|\\.)*)":'
+STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
 ENVELOPE_DTYPES: dict[str, pl.DataType] = {
     "v": pl.Int64(),
     "ts": pl.Float64(),
@@ -29,6 +39,9 @@ ENVELOPE_DTYPES: dict[str, pl.DataType] = {
     "rank": pl.Int64(),
     "seq": pl.Int64(),
 }
+
+
+_I64 = (-(2**63), 2**63 - 1)
 
 
 def to_float(e: pl.Expr) -> pl.Expr:
@@ -57,7 +70,22 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
         make = READERS[reader_of(f)].dtype
         if make is not None:
             fields[f.name] = make(keys.get(f.name, []))
+    # Whole numbers are read as Int128 (Int64 would read 2**63 and beyond as null, silently), then
+    # narrowed back to Int64 when every value fits: a step of 2**64-1 is shown as itself.
+    wide = [k for k, t in fields.items() if t == pl.Int64]
+    fields.update({k: pl.Int128() for k in wide})
     decoded = df.select("file", "n", pl.col("line").str.json_decode(pl.Struct(fields)).alias("ev")).unnest("ev")
+    if decoded.height:
+        bounds = decoded.select(pl.col(wide).min().name.suffix(".lo"), pl.col(wide).max().name.suffix(".hi")).row(0)
+        lo, hi = bounds[: len(wide)], bounds[len(wide) :]
+        fits = [
+            k
+            for k, a, b in zip(wide, lo, hi, strict=True)
+            if (a is None or a >= _I64[0]) and (b is None or b <= _I64[1])
+        ]
+        decoded = decoded.with_columns(pl.col(fits).cast(pl.Int64))
+    else:
+        decoded = decoded.with_columns(pl.col(wide).cast(pl.Int64))
     exprs = []
     for f in et.fields:
         how = READERS[reader_of(f)].to_float
@@ -69,14 +97,39 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
 
 
 def object_keys(lines: pl.Series, name: str) -> list[str]:
-    """Every key of the flat object ``name`` across all lines, in first-seen order."""
-    body = lines.str.extract(rf'"{re.escape(name)}":\{{([^{{}}]*)\}}')
-    keys = body.str.extract_all(_KEY).explode().drop_nulls().unique(maintain_order=True).to_list()
-    out = []
-    for match in keys:  # extract_all gives whole matches: '"name":'
-        k = match[1:-2]
-        out.append(orjson.loads(f'"{k}"') if "\\" in k else k)
+    """Every key of the flat object ``name`` across all lines, in first-seen order.
+
+    Any spelling: spaces around ``:``, braces or escaped quotes in key names, keys in
+    ``\\uXXXX`` escapes. A line whose object the pattern cannot read (a nested value, say)
+    is decoded with orjson.
+    """
+    quoted = re.escape(orjson.dumps(name).decode())
+    body = lines.str.extract(rf"{quoted}\s*:\s*\{{((?:[^{{}}\"]|{STRING})*)\}}")
+    found = body.str.extract_all(rf"{STRING}\s*:").explode().drop_nulls().unique(maintain_order=True).to_list()
+    out = [key_of(m) for m in found]
+    maybe = lines.str.contains(orjson.dumps(name).decode(), literal=True) | lines.str.contains("\\", literal=True)
+    odd = lines.filter(body.is_null() & maybe)
+    for text in odd.to_list():  # the pattern could not read it: decode properly
+        try:
+            obj = orjson.loads(text).get(name)
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(obj, dict):
+            out.extend(str(k) for k in obj)
     return list(dict.fromkeys(out))
+
+
+def key_of(match: str) -> str:
+    """The key of a match ``"name" :`` (escapes decoded)."""
+    text = match[: match.rindex('"') + 1]
+    return orjson.loads(text) if "\\" in text else text[1:-1]
+
+
+def to_columns(struct: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """The fields of a decoded map (one column per key) renamed ``prefix.key``, in one pass (linear in keys)."""
+    out = struct.unnest(struct.columns[0])
+    out.columns = [f"{prefix}.{k}" for k in out.columns]
+    return out
 
 
 def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import polars as pl
 
 from eventlog._schema import get_type
 from eventlog_cli.read._frames import (
+    ENVELOPE_DTYPES,
+    STRING,
     decode_typed,
     frame_from_records,
     is_free,
+    key_of,
     map_fields,
     object_keys,
+    to_columns,
     to_float,
 )
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import Skipped, scan, short
+from eventlog_cli.read._scan import PREFIX, Skipped, scan, short
 
 __all__ = ["Loaded", "load"]
+
+# eventlog's own envelope, in its order: the seq without decoding the line (others: json_path_match).
+_SEQ_PREFIX = PREFIX + (r'\s*,\s*"run"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"rank"\s*:\s*-?\d+\s*,\s*"seq"\s*:\s*(\d+)\s*[,}]')
 
 
 def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
@@ -47,6 +55,7 @@ class Loaded:
     def records(self, types: Iterable[str] | None = None) -> list[Record]:
         """Decoded events in run order (ts, then rank, then seq), each with its file and line."""
         df = self._select(types)
+        wanted = None if types is None else set(types)
         out: list[Record] = []
         loads = orjson.loads
         for f, n, line in zip(df["file"].to_list(), df["n"].to_list(), df["line"].to_list(), strict=True):
@@ -57,6 +66,8 @@ class Loaded:
                 continue
             if not isinstance(ev, dict):
                 self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
+                continue
+            if wanted is not None and ev.get("event") not in wanted:  # the pre-filter's answer, re-checked
                 continue
             out.append(Record(f, n + 1, ev))
         if len(self.files) > 1:
@@ -84,9 +95,9 @@ class Loaded:
         if df.height == 0:
             return pl.DataFrame()
         et = get_type(event)
-        if is_free(et):
+        nested = map_fields(et) if et is not None else []
+        if is_free(et) or self._has_foreign_fields(df["line"], et, nested):
             return frame_from_records(self.records([event]), self.note)
-        nested = map_fields(et)
         wanted = {"metrics": metrics, "timing": timing}
         keys = {
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
@@ -97,20 +108,50 @@ class Loaded:
         except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
             return frame_from_records(self.records([event]), self.note)
         for name in nested:
-            if name in decoded.columns and keys[name]:
-                text = decoded.select("n", *[pl.col(name).struct.field(k).alias(f"{name}.{k}") for k in keys[name]])
-                self._note_non_numbers(text)
-                decoded = decoded.with_columns(
-                    [to_float(pl.col(name).struct.field(k)).alias(f"{name}.{k}") for k in keys[name]]
-                ).drop(name)
-            elif name in decoded.columns:
+            if name not in decoded.columns:
+                continue
+            if keys[name]:  # one pass over all keys: linear in their number
+                text = to_columns(decoded.select(name), name)
+                self._note_non_numbers(decoded["n"], text)
+                numbers = text.select(to_float(pl.all()))
+                decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
+            else:
                 decoded = decoded.drop(name)
         decoded = decoded.filter(pl.col("event") == event)
         return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
 
+    def _has_foreign_fields(self, lines: pl.Series, et: Any, nested: list[str]) -> bool:
+        """Whether another writer added top-level fields the schema does not declare (kept as columns then).
+
+        Checked for types without maps of numbers (``sample``, ``checkpoint``...): for
+        ``step_metrics``/``eval_summary`` the key scan would cost as much as the decoding
+        itself, so fields outside their schema are not looked for there.
+        """
+        if nested:
+            return False
+        known = {*ENVELOPE_DTYPES, *(f.name for f in et.fields)}
+        found = set(lines.str.extract_all(rf"{STRING}\s*:").explode().drop_nulls().unique().to_list())
+        for match in found:
+            key = key_of(match)
+            if key in known:
+                continue
+            for text in lines.filter(lines.str.contains(match[: match.rindex('"') + 1], literal=True)).head(20):
+                try:
+                    if key in orjson.loads(text):
+                        return True
+                except (orjson.JSONDecodeError, TypeError):
+                    continue
+        return False
+
     def seq_problems(self) -> list[str]:
-        """Gaps and duplicates in each file's ``seq`` (over the lines loaded)."""
-        seqs = self.lines.select("file", pl.col("line").str.extract(r',"seq":(\d+)').cast(pl.Int64).alias("seq"))
+        """Gaps and duplicates in each file's ``seq`` (over the lines loaded; any writer's spelling)."""
+        seqs = self.lines.select("file", "line", pl.col("line").str.extract(_SEQ_PREFIX, 2).alias("seq"))
+        odd = seqs.filter(pl.col("seq").is_null())
+        if odd.height:  # another writer's spelling: decode the top-level seq properly
+            fixed = odd.with_columns(pl.col("line").str.json_path_match("$.seq").alias("seq"))
+            seqs = pl.concat([seqs.filter(pl.col("seq").is_not_null()), fixed])
+        # A seq beyond 2**64-1, negative or not a number is left unchecked (never a traceback).
+        seqs = seqs.select("file", pl.col("seq").cast(pl.UInt64, strict=False))
         stats = (
             seqs.drop_nulls()
             .group_by("file")
@@ -139,14 +180,13 @@ class Loaded:
             if self.warn is not None:
                 self.warn(text)
 
-    def _note_non_numbers(self, text: pl.DataFrame) -> None:
-        """Name metric values that are present but not numbers (they read as null)."""
-        cols = [c for c in text.columns if c != "n"]
-        bad = text.select("n", *[(pl.col(c).is_not_null() & to_float(pl.col(c)).is_null()).alias(c) for c in cols])
-        counts = bad.select(pl.col(cols).sum()).row(0)
-        for c, k in zip(cols, counts, strict=True):
+    def _note_non_numbers(self, n: pl.Series, text: pl.DataFrame) -> None:
+        """Name metric values that are present but not numbers (they read as null); one pass over all keys."""
+        bad = text.select(pl.all().is_not_null() & to_float(pl.all()).is_null())
+        counts = bad.sum().row(0)
+        for c, k in zip(bad.columns, counts, strict=True):
             if k:
-                lines = (bad.filter(pl.col(c))["n"].head(5) + 1).to_list()
+                lines = (n.filter(bad[c]).head(5) + 1).to_list()
                 shown = ", ".join(map(str, lines)) + (" ..." if k > 5 else "")
                 self.note(f"{c}: {k} value(s) are not numbers (line {shown}); shown as empty")
 

@@ -1,9 +1,19 @@
 """The line scan: every file as (file, line number, text, event type), damaged lines set aside.
 
-How (see PERF-NOTES.md): scan each file as lines with polars, keep only the lines whose
-text holds ``"event":"<type>"`` for the types asked for (plus lines with no
-``"event":"`` at all, which are damaged or from another writer), and find each line's
-type from its prefix. Nothing is decoded here.
+How (see PERF-NOTES.md): scan each file as lines with polars, keep only the lines that
+may be of the types asked for, and find each line's type. Nothing else is decoded here.
+
+The byte pre-filter may keep too much, never too little: a line of type ``T`` either holds
+the quoted value ``"T"`` as written by any writer (any spacing, key order), or spells it
+with an escape, and then holds a backslash. So a line is kept when it holds ``"T"``, has
+no ``"event"`` key at all (damaged or foreign: kept so it is reported), or holds a
+backslash and is not plainly of another type. A line's type comes from its prefix when the
+envelope opens it (``{"v":1,"ts":...,"event":"T"`` or ``{"event":"T"``, any spacing; the
+first keys are top-level, so this is exact); any other line is decoded by
+``json_path_match``. Types are re-checked after decoding (``_loaded``).
+
+Stdin and gzip files are read in line-aligned chunks (``_paths.chunks``): memory stays
+bounded by the chunk size plus the lines kept.
 
 Damaged lines become :class:`Skipped` with their line numbers: a torn last line is
 marked ``torn`` (the run is still writing, or was killed), anything else is damage.
@@ -12,20 +22,20 @@ marked ``torn`` (the run is still writing, or was killed), anything else is dama
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import orjson
 import polars as pl
 
+from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
-from eventlog_cli.read._paths import raw_bytes, resolve_paths
+from eventlog_cli.read._paths import chunks, resolve_paths
 
-__all__ = ["EMPTY", "Skipped", "scan"]
+__all__ = ["EMPTY", "PREFIX", "Skipped", "scan"]
 
-_PREFIX = r'^\{"v":\d+,"ts":[^,]*,"event":"([^"\\]*)"'
+# The envelope opening a line: exact for the first keys of the top-level object (see above).
+PREFIX = r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
 EMPTY = pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
 
 
@@ -47,8 +57,9 @@ def scan(
     Args:
         paths: files, run directories, globs or ``-`` (see ``resolve_paths``).
         types: event types to keep.
-        contains: also keep only lines holding this literal text (a cheap pre-filter,
-            e.g. ``'"accuracy":'`` when one metric is asked for).
+        contains: also keep only lines that may hold this literal text, e.g. a JSON-quoted
+            key ``'"accuracy"'`` (a pre-filter: lines that hold an escape are kept too, as
+            they may spell it differently; the caller re-checks after decoding).
 
     Returns:
         The lines (``file`` index, 0-based ``n``, ``line``, ``event``), the file names
@@ -63,67 +74,103 @@ def scan(
     skipped: list[Skipped] = []
     for idx, path in enumerate(files):
         try:
-            raw = raw_bytes(path)
-            torn = _torn_tail(path, raw)
-            if torn is not None:
-                skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
-            src: Any = raw if raw is not None else path
-            try:
-                df = _typed_lines(pl.scan_lines(src, row_index_name="n"), idx, wanted, path, skipped, contains)
-            except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
-                df = _typed_lines(_python_lines(path, raw, skipped), idx, wanted, path, skipped, contains)
-            if torn is not None:
-                df = df.filter(pl.col("n") != torn[0])
-            frames.append(df)
+            parts = chunks(path)
+            if parts is None:
+                frames.append(_scan_file(path, idx, wanted, skipped, contains))
+            else:
+                frames.extend(_scan_chunks(parts, path, idx, wanted, skipped, contains))
         except OSError as exc:
-            msg = f"{path}: cannot read ({exc.strerror or exc})"
+            msg = f"{sanitize(path)}: cannot read ({exc.strerror or exc})"
             raise DataError(msg) from None
     names = ["stdin" if f == "-" else f for f in files]
     skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
     return (pl.concat(frames) if frames else EMPTY), names, skipped
 
 
-def _python_lines(path: str, raw: bytes | None, skipped: list[Skipped]) -> pl.LazyFrame:
-    """The slow path for files that are not valid UTF-8: bad lines become blank and are reported."""
-    data = raw if raw is not None else Path(path).read_bytes()
+def _scan_file(
+    path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None
+) -> pl.DataFrame:
+    """A plain file, read by polars itself."""
+    torn = _torn_tail(path)
+    if torn is not None:
+        skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
+    try:
+        df = _typed_lines(pl.scan_lines(path, row_index_name="n"), idx, wanted, path, skipped, contains)
+    except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
+        with open(path, "rb") as f:
+            data = f.read()
+        df = _typed_lines(_python_lines(data, path, skipped), idx, wanted, path, skipped, contains)
+    return df.filter(pl.col("n") != torn[0]) if torn is not None else df
+
+
+def _scan_chunks(
+    parts: Iterator[bytes],
+    path: str,
+    idx: int,
+    wanted: list[str] | None,
+    skipped: list[Skipped],
+    contains: str | None,
+) -> Iterator[pl.DataFrame]:
+    """Stdin or a gzip file, chunk by chunk: only the lines kept stay in memory."""
+    offset = 0
+    for data in parts:
+        torn = None
+        if not data.endswith(b"\n"):  # only the last chunk can end without a newline
+            torn = _torn_text(data)
+            if torn is not None:
+                skipped.append(Skipped(path, offset + data.count(b"\n") + 1, why(torn, True), True))
+        try:
+            lf = pl.scan_lines(data, row_index_name="n")
+            df = _typed_lines(lf, idx, wanted, path, skipped, contains, offset)
+        except pl.exceptions.ComputeError:
+            df = _typed_lines(_python_lines(data, path, skipped, offset), idx, wanted, path, skipped, contains)
+        if torn is not None:
+            df = df.filter(pl.col("n") != offset + data.count(b"\n"))
+        offset += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        # The kept lines are views into this chunk's text: copy the few kept out so the chunk can be freed.
+        yield df.with_columns(pl.col("line") + pl.lit("")) if wanted is not None else df
+
+
+def _python_lines(data: bytes, path: str, skipped: list[Skipped], offset: int = 0) -> pl.LazyFrame:
+    """The slow path for text that is not valid UTF-8: bad lines become blank and are reported."""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     text = []
     for i, b in enumerate(lines):
         try:
-            text.append(b.decode("utf-8"))
+            text.append(b.removesuffix(b"\r").decode("utf-8"))
         except UnicodeDecodeError as exc:
-            skipped.append(Skipped(path, i + 1, f"invalid UTF-8 at byte {exc.start}"))
+            skipped.append(Skipped(path, offset + i + 1, f"invalid UTF-8 at byte {exc.start}"))
             text.append("")
-    return pl.LazyFrame({"n": pl.Series(range(len(text)), dtype=pl.UInt32), "line": text})
+    return pl.LazyFrame({"n": pl.Series(range(offset, offset + len(text)), dtype=pl.UInt32), "line": text})
 
 
-def _torn_tail(path: str, raw: bytes | None) -> tuple[int, str] | None:
-    """(0-based index, text) of an incomplete last line, or None when the file ends cleanly."""
-    if raw is not None:
-        data = raw
-    else:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size == 0:
-                return None
-            f.seek(max(0, size - (1 << 20)))
-            data = f.read()
+def _torn_tail(path: str) -> tuple[int, str] | None:
+    """(0-based index, text) of an incomplete last line of a plain file, or None when it ends cleanly."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size == 0:
+            return None
+        f.seek(max(0, size - (1 << 20)))
+        data = f.read()
     if not data or data.endswith(b"\n"):
         return None
+    text = _torn_text(data)
+    if text is None:
+        return None
+    return pl.scan_lines(path).select(pl.len()).collect().item() - 1, text
+
+
+def _torn_text(data: bytes) -> str | None:
+    """The text of the last line of ``data`` (which does not end with a newline) if it is not valid JSON."""
     tail = data.rsplit(b"\n", 1)[-1]
     try:
         orjson.loads(tail.strip().lstrip(b"\xef\xbb\xbf") or b"{}")
         return None
     except orjson.JSONDecodeError:
-        pass
-    if raw is not None:
-        index = data.count(b"\n")
-    else:
-        index = pl.scan_lines(path).select(pl.len()).collect().item() - 1
-    return index, tail.decode("utf-8", "replace")
+        return tail.decode("utf-8", "replace")
 
 
 def _typed_lines(
@@ -133,15 +180,18 @@ def _typed_lines(
     path: str,
     skipped: list[Skipped],
     contains: str | None = None,
+    offset: int = 0,
 ) -> pl.DataFrame:
     line = pl.col("line")
+    if offset:
+        lf = lf.with_columns(pl.col("n") + offset)
     if wanted is not None:  # select before touching the text: nothing else is copied
-        marks = [f'"event":"{t}"' for t in wanted]
-        typed = line.str.contains_any(marks)
+        escaped = line.str.contains("\\", literal=True)
+        typed = line.str.contains_any([orjson.dumps(t).decode() for t in wanted])
         if contains is not None:
-            typed = typed & line.str.contains(contains, literal=True)
-        # Lines without "event":" are damaged or foreign: always kept, so they are reported.
-        lf = lf.filter(typed | ~line.str.contains('"event":"', literal=True))
+            typed = typed & (line.str.contains(contains, literal=True) | escaped)
+        foreign = ~line.str.contains('"event"', literal=True)  # damaged or foreign: kept, so they are reported
+        lf = lf.filter(typed | foreign | (escaped & ~line.str.contains(PREFIX)))
     # scan_lines already drops the \r of CRLF; a BOM can only open line 0; blank lines are skipped silently.
     df = (
         lf.with_columns(pl.when(pl.col("n") == 0).then(line.str.strip_prefix("\ufeff")).otherwise(line).alias("line"))
@@ -149,12 +199,12 @@ def _typed_lines(
         .with_columns(
             pl.lit(idx, dtype=pl.UInt32).alias("file"),
             pl.col("n").cast(pl.UInt32),
-            line.str.extract(_PREFIX).alias("event"),
+            line.str.extract(PREFIX).alias("event"),
         )
         .collect()
     )
     missing = df.filter(pl.col("event").is_null())
-    if missing.height:
+    if missing.height:  # not opened by the envelope: decode the top-level "event" properly
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
         df = pl.concat([df.filter(pl.col("event").is_not_null()), fixed]).sort("n")
         seen = {(s.path, s.line) for s in skipped}
