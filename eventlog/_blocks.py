@@ -19,6 +19,7 @@ __all__ = [
     "PHASE_KEYS",
     "Line",
     "compact",
+    "context",
     "extras",
     "fixed",
     "generic",
@@ -41,9 +42,25 @@ class Line(NamedTuple):
     style: str = ""
 
 
+# The seeds' order for the context numbers of a phase; other fields follow in the order written.
+# A fixed order keeps the console the same whichever JSON writer (sorted keys, other tools) made the file.
+_CONTEXT_ORDER = {
+    k: i
+    for i, k in enumerate(
+        ("total_epochs", "total_steps", "total_batches", "total_questions", "batch_size", "questions", "avg_reward")
+    )
+}
+
+
 def extras(ev: dict[str, Any], skip: frozenset[str]) -> list[tuple[str, Any]]:
-    """The event's fields that are neither envelope nor in ``skip``, in order."""
+    """The event's fields that are neither envelope nor in ``skip``, in the order written."""
     return [(k, v) for k, v in ev.items() if k not in skip and k not in RESERVED]
+
+
+def context(ev: dict[str, Any], skip: frozenset[str]) -> list[tuple[str, Any]]:
+    """A phase's numbers: the seeds' context numbers first, in the seeds' order, then the rest as written."""
+    last = len(_CONTEXT_ORDER)
+    return sorted(extras(ev, skip), key=lambda kv: _CONTEXT_ORDER.get(kv[0], last))
 
 
 def pairs(items: list[tuple[str, Any]]) -> str:

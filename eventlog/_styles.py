@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from eventlog._blocks import PHASE_KEYS, Line, compact, extras, fixed, pairs, value_text
+from eventlog._blocks import PHASE_KEYS, Line, compact, context, extras, fixed, pairs, value_text
 from eventlog._columns import StepTable
 from eventlog._looks import DEFAULT_LABELS, WORDS, look_of
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
@@ -60,13 +60,13 @@ def _dropped_note(ev: dict[str, Any]) -> str:
 
 
 def _totals(ev: dict[str, Any]) -> str:
-    return " | ".join(x for x in (pairs(extras(ev, PHASE_KEYS)), f"Duration: {fmt_duration(ev.get('duration'))}") if x)
+    return " | ".join(x for x in (pairs(context(ev, PHASE_KEYS)), f"Duration: {fmt_duration(ev.get('duration'))}") if x)
 
 
 def _numbers(ev: dict[str, Any], first: tuple[tuple[str, str], ...], skip: frozenset[str]) -> list[str]:
     """The seed's line (``first``'s fields in their order and words), then a line of the event's other numbers."""
     shown = [words.format(value_text(k, ev[k])) for k, words in first if ev.get(k) is not None]
-    rest = pairs(extras(ev, skip | {k for k, _ in first}))
+    rest = pairs(context(ev, skip | {k for k, _ in first}))
     return [x for x in (" | ".join(shown), rest) if x]
 
 
@@ -254,7 +254,7 @@ class CompactStyle:
             return []
         step = ev.get("step")
         at = f" step {fmt_num(step)}" if step is not None else ""
-        extra = pairs(extras(ev, PHASE_KEYS))
+        extra = pairs(context(ev, PHASE_KEYS))
         return [Line(f"▶ {sanitize(name)}{at}" + (f" | {extra}" if extra else ""), "phase")]
 
     def phase_end(self, ev: dict[str, Any]) -> list[Line]:

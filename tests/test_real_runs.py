@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -304,6 +305,8 @@ class TestAnyJsonWriter:
         for src in (root / "run").glob("*.jsonl"):
             events = [json.loads(x) for x in src.read_text(encoding="utf-8").splitlines() if x.strip()]
             write_jsonl(tmp_path / "run" / src.name, events, _VARIANTS[variant])
+        if (root / "run" / "eval_logs").is_dir():  # the eval stats files belong to the run (issue 11)
+            shutil.copytree(root / "run" / "eval_logs", tmp_path / "run" / "eval_logs")
         got = cli_many([((*cmd, "run"), tmp_path) for cmd in _COMMANDS])
         problems = [
             f"{' '.join(cmd)}: {why}"
