@@ -1,4 +1,5 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
+# The test setup installs torch==2.13.0 (CPU) and the integrations extra (transformers, trl, lightning, ...).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[cli,plot,dev]"
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[cli,plot,dev,integrations]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,7 +35,7 @@ test-deps:
 	fi
 
 test: $(STAMP) test-deps
-	EVENTLOG_STRICT=1 $(BIN)/python -m pytest -q
+	EVENTLOG_STRICT=1 EVENTLOG_FRAMEWORK_TESTS=required $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check eventlog cli tests examples

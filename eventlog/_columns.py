@@ -46,6 +46,8 @@ class Column:
             if isinstance(v, (list, tuple)) and len(v) == 2:
                 v, d = v
             text = _plain(v, "d") if d is None else f"{_plain(v, 'd')}/{_plain(d, 'd')}"
+            if len(text) > self.width:  # a fractional epoch (0.25/3): the value alone beats a clipped pair
+                text = _plain(v, "d")
         else:
             text = _plain(v, self.fmt)
         return text.rjust(self.width) if len(text) <= self.width else text[: self.width - 1] + "…"
@@ -76,7 +78,7 @@ def _plain(v: Any, fmt: str) -> str:
                 continue
         return f"{v:g}"
     if fmt == "d":
-        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+        return str(int(v)) if float(v).is_integer() else f"{round(v, 2):g}"  # a fractional epoch: 0.33
     if fmt == "pct":
         return f"{100 * v:.1f}%"
     if fmt == "s":

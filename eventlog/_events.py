@@ -147,8 +147,8 @@ BUILTIN: tuple[EventType, ...] = (
         "Metrics of one training step.",
         (
             _f("step", "int", True),
-            _f("metrics", "numbers", True, "name → number"),
-            _f("epoch", "int"),
+            _f("metrics", "numbers", True, "name → number; null: not measured"),
+            _f("epoch", "number", description="may be fractional (HF reports 0.25 after a quarter epoch)"),
             _f("total_epochs", "int"),
             _f("total_steps", "int"),
             _f("timing", "numbers", description="name → seconds"),
@@ -157,7 +157,7 @@ BUILTIN: tuple[EventType, ...] = (
     ),
     EventType(
         "group_summary",
-        "The GRPO group summary of one step.",
+        "The GRPO group summary of one step; extra number/str fields (frac_reward_zero_std...) are kept.",
         (
             _f("step", "int", True),
             _f("groups_total", "int", True),
@@ -170,6 +170,7 @@ BUILTIN: tuple[EventType, ...] = (
             _f("tokens_total", "int"),
             _f("tokens_trainable", "int"),
         ),
+        extra="scalar",
     ),
     EventType(
         "group_detail",
@@ -204,7 +205,7 @@ BUILTIN: tuple[EventType, ...] = (
     ),
     EventType(
         "sample",
-        "One model output with its prompt, answers and reward.",
+        "One model output with its prompt, answers and reward; extra number/str fields are kept.",
         (
             _f("output", "string", True),
             _f("step", "int"),
@@ -215,6 +216,15 @@ BUILTIN: tuple[EventType, ...] = (
             _f("extracted", "string"),
             _f("reward", "number"),
             _f("correct", "bool"),
+        ),
+        extra="scalar",
+    ),
+    EventType(
+        "config_update",
+        "Hyperparameters known only after run_start (Lightning's log_hyperparams, a tracker's init).",
+        (
+            _f("config", "object", True, "the new or changed keys; stored with string keys"),
+            _f("source", "string", description="who reported them, e.g. lightning"),
         ),
     ),
     EventType(

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from eventlog._constants import NONFINITE, decode_nonfinite, is_number
-from eventlog._values import to_any, to_number, to_number_map, to_str
+from eventlog._values import to_any, to_number, to_number_map, to_str, unwrap_scalar
 from eventlog.exceptions import EncodeError
 
-__all__ = ["KINDS", "SLOW", "Kind", "KindName", "enum_acceptor"]
+__all__ = ["KINDS", "SLOW", "CoercibleError", "Kind", "KindName", "enum_acceptor"]
 
 KindName = Literal[
     "int",
@@ -125,9 +125,27 @@ def enum_acceptor(enum: tuple[str, ...]) -> Acceptor:
 # --- emit-time checks ----------------------------------------------------------------
 
 
+class CoercibleError(EncodeError):
+    """A float (or float tensor) where an int belongs: an error in strict mode, ``value`` stored otherwise."""
+
+    def __init__(self, msg: str, value: int, note: str) -> None:
+        super().__init__(msg)
+        self.value = value
+        self.note = note
+
+
 def _check_int(v: Any, where: str) -> Any:
-    if type(v) is int or (type(v) is not bool and hasattr(v, "__index__")):
-        return to_number(int(v.__index__()), where)
+    if type(v) is int:
+        return to_number(v, where)
+    u = v
+    if type(v) is not bool and not isinstance(v, (int, float)):
+        u = unwrap_scalar(v)  # torch / numpy scalars: .item(), never __index__ (a float tensor raises TypeError)
+    if type(u) is not bool and isinstance(u, int):
+        return to_number(int(u), where)
+    if isinstance(u, float) and u - u == 0.0:
+        coerced = round(u)
+        msg = f"{where}: expected an int, got {type(v).__name__} {u!r}; pass int(value)"
+        raise CoercibleError(msg, coerced, f"; stored {coerced}" + ("" if coerced == u else " (rounded)"))
     msg = f"{where}: expected an int, got {type(v).__name__}"
     raise EncodeError(msg)
 
@@ -184,7 +202,7 @@ def _is_number_lists(x: Any) -> bool:
 
 
 def _is_numbers(x: Any) -> bool:
-    return isinstance(x, dict) and all(is_number(i) for i in x.values())
+    return isinstance(x, dict) and all(i is None or is_number(i) for i in x.values())  # null: not measured
 
 
 def _same(x: Any) -> Any:
@@ -209,14 +227,13 @@ _SPECIAL = frozenset({type(None), tuple, list})
 
 
 def _check_numbers(d: Any, where: str) -> Any:
-    """A map of numbers; as seed 003's step table: None is NaN (not measured) and an ``(n, d)`` pair
+    """A map of numbers: None is stored as null ("not measured", distinct from NaN, as DESIGN §3 and
+    issue 13 say; the step table still shows it as ``nan``, seed 003's word) and an ``(n, d)`` pair
     (a ``frac`` cell) is stored as two numbers, ``k = n`` and ``k_denom = d``."""
     if isinstance(d, dict) and not _SPECIAL.isdisjoint(map(type, d.values())):
         flat: dict[Any, Any] = {}
         for k, v in d.items():
-            if v is None:
-                flat[k] = float("nan")
-            elif type(v) in (tuple, list) and len(v) == 2:
+            if type(v) in (tuple, list) and len(v) == 2:
                 flat[k], flat[f"{k}_denom"] = v
             else:
                 flat[k] = v
@@ -265,7 +282,7 @@ _ALL = (
         _check_numbers,
         _is_numbers,
         _decode_map,
-        {"type": "object", "additionalProperties": _NUMBER},
+        {"type": "object", "additionalProperties": {"anyOf": [_NUMBER, {"type": "null"}]}},
         "an object of numbers",
         "float_map",
         _accept_numbers,

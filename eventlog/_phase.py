@@ -209,7 +209,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             out["step"] = self.step
         _run.emit("val_batch", **out)
 
-    def step_phase(self, step: int, *, epoch: int | None = None, **info: Any) -> phase:
+    def step_phase(self, step: int, *, epoch: float | None = None, **info: Any) -> phase:
         """A ``training_step`` child phase with epoch, progress, elapsed and ETA.
 
         ETA is the mean of the last ten step durations of this phase times the

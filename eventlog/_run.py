@@ -24,13 +24,14 @@ from eventlog import _clock, _hooks
 from eventlog._columns import columns_from_keys
 from eventlog._config import Config, load_config
 from eventlog._console import Console
+from eventlog._constants import STATUS_RUN
 from eventlog._evalfiles import EvalFiles
 from eventlog._files import end_torn_line, next_seq, open_run_file
 from eventlog._hooks import die_of, install_process_hooks, install_sigterm, register_mp_finalizer
 from eventlog._render import Renderer
 from eventlog._schema import Refused, check
 from eventlog._writer import Writer
-from eventlog.exceptions import ConfigError
+from eventlog.exceptions import ConfigError, ValidationError
 
 __all__ = ["Run", "current_run", "emit", "finish", "flush", "reset", "start"]
 
@@ -249,15 +250,28 @@ def flush() -> None:
 def finish(status: str | None = None, *, error: str | None = None, mode: str | None = None) -> None:
     """End the run: close open phases as interrupted, emit ``run_end``, flush, close.
 
+    Call it yourself to record the outcome without relying on the exit hook,
+    e.g. ``eventlog.finish(status="failed", error=str(exc))`` in an except block;
+    later calls and the exit hook then do nothing.
+
     Args:
         status: completed / failed / interrupted (default: what the process
             hooks saw, else completed).
         error: the error text for a failed run.
         mode: e.g. ``validation_only``.
+
+    Raises:
+        ValidationError: in strict mode, for a status that is not one of the three.
     """
     st = _state
     if st is None or st.finished or st.finishing is not None or st.pid != os.getpid():
         return
+    if status is not None and status not in STATUS_RUN:
+        msg = f"finish(status={status!r}): expected one of {', '.join(STATUS_RUN)}"
+        if st.strict:
+            raise ValidationError(msg)
+        st.warn("finish-status", msg + "; recorded as failed")
+        status, error = "failed", error or f"finish(status={status!r})"
     st.finishing = threading.get_ident()
     try:
         _finish(st, status, error, mode)

@@ -15,7 +15,7 @@ from typing import Any
 
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
-from eventlog._kinds import KINDS, SLOW
+from eventlog._kinds import KINDS, SLOW, CoercibleError
 from eventlog._values import to_any
 from eventlog.exceptions import EncodeError, ValidationError
 
@@ -149,6 +149,10 @@ def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: P
     except EncodeError as exc:
         if strict:
             raise
+        if isinstance(exc, CoercibleError):
+            warn(f"{name}:type:{k}", str(exc) + exc.note)
+            out[k] = exc.value
+            return
         warn(f"{name}:type:{k}", str(exc))
         out[k] = _lenient(v, where, strict, warn)
 

@@ -30,6 +30,7 @@ __all__ = [
     "to_number",
     "to_number_map",
     "to_str",
+    "unwrap_scalar",
 ]
 
 _INT_MIN = -(2**63)
@@ -77,6 +78,9 @@ def _unwrap_scalar(v: Any) -> Any:
         return v
 
 
+unwrap_scalar = _unwrap_scalar  # used by the int kind's check
+
+
 def _n_elements(v: Any) -> int | None:
     numel = getattr(v, "numel", None)  # torch: numel(); numpy: size is an int
     if callable(numel):
@@ -106,18 +110,20 @@ def to_number(v: Any, where: str) -> int | float | str:
     raise EncodeError(msg)
 
 
-def to_number_map(d: Any, where: str) -> dict[str, int | float | str]:
-    """A mapping of name → number, copied; the hot path for ``metrics``."""
+def to_number_map(d: Any, where: str) -> dict[str, int | float | str | None]:
+    """A mapping of name → number (or None: not measured), copied; the hot path for ``metrics``."""
     if not isinstance(d, Mapping):
         msg = f"{where}: expected an object of name → number, got {type(d).__name__}"
         raise EncodeError(msg)
-    out: dict[str, int | float | str] = {}
+    out: dict[str, int | float | str | None] = {}
     for k, v in d.items():
         if type(k) is not str:
             msg = f"{where}: key {k!r} is not a string"
             raise EncodeError(msg)
         if type(v) is float and v - v == 0.0:
             out[k] = v
+        elif v is None:  # "not measured" (TRL logs None when every value was NaN): kept as null
+            out[k] = None
         else:
             out[k] = to_number(v, f"{where}.{k}")
     return out
@@ -145,10 +151,11 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
         if isinstance(v, Mapping):
             out: dict[str, Any] = {}
             for k, x in v.items():
-                if type(k) is not str:
-                    msg = f"{where}: key {k!r} is not a string; JSON object keys must be strings"
+                key = k if type(k) is str else _key_text(k, where)
+                if key in out:
+                    msg = f"{where}: keys {key!r} and {k!r} collide once stored as JSON strings; rename one"
                     raise EncodeError(msg)
-                out[to_str(k, where)] = to_any(x, f"{where}.{k}", _depth + 1, seen)
+                out[to_str(key, where)] = to_any(x, f"{where}.{key}", _depth + 1, seen)
             return out
         return [to_any(x, f"{where}[{i}]", _depth + 1, seen) for i, x in enumerate(v)]
     if isinstance(v, str):
@@ -166,4 +173,20 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
     if tolist is not None:
         return to_any(tolist(), where, _depth + 1, _seen)
     msg = f"{where}: cannot store a {type(v).__name__} as JSON; pass a number, str, list or dict"
+    raise EncodeError(msg)
+
+
+def _key_text(k: Any, where: str) -> str:
+    """A non-string mapping key as JSON would spell it (``id2label: {0: "a"}`` → ``"0"``)."""
+    if isinstance(k, enum.Enum):
+        k = k.value
+    k = _unwrap_scalar(k)
+    if k is None or isinstance(k, bool):
+        return {None: "null", True: "true", False: "false"}[k]
+    if isinstance(k, str):
+        return str(k)
+    if isinstance(k, (int, float)):
+        n = to_number(k, where)
+        return n if isinstance(n, str) else repr(n)
+    msg = f"{where}: key {k!r} is a {type(k).__name__}; object keys must be str, int, float, bool or None"
     raise EncodeError(msg)

@@ -20,6 +20,7 @@ class TestExports:
             "annotations",
             "Any",
             "exceptions",
+            "integrations",  # a subpackage, present once something imported it
             "testing",
         }
         public |= {"EventlogHandler", "__version__"}

@@ -33,7 +33,7 @@ INVALID: dict[str, tuple[dict[str, Any], str]] = {
     "phase_end": ({"phase": "x", "id": 1, "status": "ok"}, "duration"),
     "val_batch": ({"batch": 1, "total_batches": 2, "bogus_list": [1]}, "bogus_list"),
     "step_metrics": ({"step": 1, "metrics": {"loss": "high"}}, "metrics"),
-    "group_summary": ({"step": 1, "groups_total": 1, "groups_kept": 1, "extra": 1}, "extra"),
+    "group_summary": ({"step": 1, "groups_total": 1, "groups_kept": 1, "extra": [1]}, "extra"),
     "group_detail": ({"step": 1, "group": 0, "turn_advantages": [1, 2]}, "turn_advantages"),
     "checkpoint": ({"step": 1}, "path"),
     "eval_summary": ({"step": 1, "metrics": [0.5]}, "metrics"),

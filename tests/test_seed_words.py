@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +56,14 @@ class TestSettings:
 
 class TestStoredValues:
     def test_pairs_and_none_are_numbers_in_the_file(self) -> None:
-        """An (n, d) metric is stored as n and <key>_denom; None as NaN: the file holds numbers only."""
+        """An (n, d) metric is stored as n and <key>_denom; None as null ("not measured", not NaN: issue 13)."""
         eventlog.init("run", run="t", console="off")
         eventlog.emit("step_metrics", step=1, metrics={"gt_s": (3, 8), "hk": None, "loss": 0.5})
         eventlog.finish()
         ev = next(e for e in read_events(Path("run/events.jsonl")) if e["event"] == "step_metrics")
         m = ev["metrics"]
         assert (3, 8, 0.5) == (m["gt_s"], m["gt_s_denom"], m["loss"])
-        assert math.isnan(m["hk"])
+        assert m["hk"] is None
 
     def test_replayed_frac_cell_is_the_same(self) -> None:
         """The table shows the stored pair as n/d again (the renderer reads <key>_denom)."""

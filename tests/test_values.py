@@ -110,7 +110,7 @@ class TestUnencodable:
         ("value", "words"),
         [
             (2**70, "does not fit in 64 bits"),
-            ({1: "a"}, "is not a string"),
+            ({(1, 2): "a"}, "object keys must be str, int"),
             ("bad \ud800 text", "lone surrogate"),
             (object(), "cannot store a object"),
         ],

@@ -16,7 +16,7 @@ import sys
 
 __all__ = ["main"]
 
-_HINT = 'eventlog: the command needs the cli extra; install it with: pip install "eventlog[cli]"'
+_HINT = 'eventlog: the command needs the cli extra; install it with: pip install "eventlog-ml[cli]"'
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from eventlog_cli.commands import (
     filter,
     grep,
     groups,
+    importer,
     phases,
     plot,
     replay,
@@ -55,5 +56,6 @@ MODULES = (
     watch,
     validate,
     export,
+    importer,
     demo,
 )

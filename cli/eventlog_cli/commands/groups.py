@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from eventlog._schema import ENVELOPE, get_type
 from eventlog._text import fmt_duration, fmt_num
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
@@ -44,6 +45,7 @@ def groups(
 
 
 def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
+    extra = list(dict.fromkeys(k for r in summ for k in r if k not in _KNOWN and not k.startswith("_")))
     ranks = len({r.get("rank") for r in summ}) > 1  # several ranks: a rank column
     cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")
     t = new_table(*(("rank",) if ranks else ()), *cols, right=cols)
@@ -69,6 +71,9 @@ def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
         )
     if summ:
         console().print(t)
+    for r in summ if extra else []:  # extra fields (frac_reward_zero_std, reward per function...): one line per step
+        pairs = " ".join(f"{k}={fmt_num(r[k])}" for k in extra if k in r)
+        console().print(text(f"step {fmt_num(r.get('step'))}: {pairs}"))
     for d in chosen:
         _advantages(d)
 
@@ -92,6 +97,10 @@ def _advantages(d: dict[str, Any]) -> None:
             *(text("") for _ in range(turns - len(cells))),
         )
     console().print(t)
+
+
+_SUMMARY = get_type("group_summary")
+_KNOWN = frozenset({*ENVELOPE, *(f.name for f in _SUMMARY.fields)} if _SUMMARY is not None else ENVELOPE)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from eventlog._schema import ENVELOPE, get_type
 from eventlog._text import fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
@@ -72,7 +73,14 @@ def _view(rows: list[dict[str, Any]], full: bool) -> None:
         if "extracted" in r:
             out.print(Text.assemble(("Extracted: ", "dim"), text(r["extracted"])))
         out.print(Text.assemble(("Output:    ", "dim"), text(_clip(str(r.get("output", "")), full))), soft_wrap=True)
+        extra = [f"{k}={fmt_num(v)}" for k, v in r.items() if k not in _KNOWN and not k.startswith("_")]
+        if extra:  # per-function rewards, advantage...: the extra fields a sample may carry
+            out.print(Text.assemble(("Extra:     ", "dim"), text(" ".join(extra))))
         out.print()
+
+
+_SAMPLE = get_type("sample")
+_KNOWN = frozenset({*ENVELOPE, *(f.name for f in _SAMPLE.fields)} if _SAMPLE is not None else ENVELOPE)
 
 
 def register(app: typer.Typer) -> None:

@@ -107,22 +107,26 @@ def _print_summary(s: dict[str, Any]) -> None:
                 + (f" ({fmt_bytes(last['size_bytes'])})" if last.get("size_bytes") is not None else "")
             )
         )
+    for u in s.get("config_updates") or []:
+        label = "config update" + (f" ({u['source']})" if u.get("source") else "") + ":"
+        for line in _config_lines(u["config"], out.width, label):
+            out.print(text(line), soft_wrap=True)
     out.print(text("warnings:" if s["warnings"] else "warnings: none", "yellow" if s["warnings"] else ""))
     for w in s["warnings"]:
         out.print(text(f"  ⚠ {w}", "yellow"))
     out.print()
 
 
-def _config_lines(config: Any, width: int) -> list[str]:
+def _config_lines(config: Any, width: int, label: str = "config:") -> list[str]:
     """``config: lr=3e-06  model=Qwen ...`` wrapped at ``width`` between items (nested values as JSON)."""
     if not isinstance(config, dict):
-        return [f"config: {orjson.dumps(config).decode()}"]
+        return [f"{label} {orjson.dumps(config).decode()}"]
     items = [f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in config.items()]
-    lines = ["config:"]
+    lines = [label]
     for item in items:
-        if len(lines[-1]) > len("config:") and len(lines[-1]) + 2 + len(item) > width:
-            lines.append(" " * len("config:"))
-        lines[-1] += ("  " if len(lines[-1]) > len("config:") else " ") + item
+        if len(lines[-1]) > len(label) and len(lines[-1]) + 2 + len(item) > width:
+            lines.append(" " * len(label))
+        lines[-1] += ("  " if len(lines[-1]) > len(label) else " ") + item
     return lines
 
 

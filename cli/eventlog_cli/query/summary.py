@@ -17,7 +17,7 @@ from eventlog_cli.read import Loaded, Record
 
 __all__ = ["summarize"]
 
-LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"]
+LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log", "config_update"]
 
 
 def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None) -> list[dict[str, Any]]:
@@ -115,6 +115,11 @@ def run_summary(
             {"step": e.get("step"), "path": e.get("path"), "size_bytes": e.get("size_bytes")}
             for e in events
             if e.get("event") == "checkpoint"
+        ],
+        "config_updates": [  # hyperparameters that arrived after run_start (Lightning's log_hyperparams...)
+            {"source": e.get("source"), "config": e.get("config")}
+            for e in events
+            if e.get("event") == "config_update" and isinstance(e.get("config"), dict)
         ],
         "warnings": warnings,
     }

@@ -1,0 +1,167 @@
+"""What every integration shares: starting or joining the run, splitting metrics, never breaking training."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import eventlog
+from eventlog import _run
+
+__all__ = ["as_number", "ensure_run", "guarded", "hf_eval_records", "jsonable", "split_metrics", "strict"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# "val_loss", "val/acc", "valid_loss", "test_acc", "eval_accuracy": evaluations; the rest are training metrics.
+_EVAL = re.compile(r"^(val|valid|validation|eval|test)[_/](.+)$")
+_SPLIT = {"val": "val", "valid": "val", "validation": "val", "eval": "eval", "test": "test"}
+_HF_EVAL = re.compile(r"^(eval|test)(?:_|$)")  # Trainer's metric_key_prefix
+_warned: set[str] = set()
+
+
+def strict() -> bool:
+    """Whether a problem inside an integration should raise (EVENTLOG_STRICT, or the run's setting)."""
+    st = _run._state
+    if st is not None:
+        return bool(st.strict)
+    return os.environ.get("EVENTLOG_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def guarded(fn: F) -> F:
+    """Run a framework hook; in lenient mode an error becomes one warning and training goes on."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if strict():
+                raise
+            key = f"{fn.__qualname__}:{type(exc).__name__}"
+            if key not in _warned:
+                _warned.add(key)
+                warnings.warn(
+                    f"eventlog: {fn.__qualname__} failed ({type(exc).__name__}: {exc}); training goes on",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def ensure_run(
+    dir: str | os.PathLike[str] | None,
+    run: str | None,
+    config: Mapping[str, Any] | None = None,
+    *,
+    default_dir: str | os.PathLike[str] | None = None,
+    **settings: Any,
+) -> tuple[eventlog.Run, bool]:
+    """The active run, or a new one; the flag says whether this integration started it (and so may end it).
+
+    The directory is ``dir``, else ``EVENTLOG_DIR``, else ``default_dir``; the run id ``run``, else
+    ``EVENTLOG_RUN``, else the directory's name.
+    """
+    st = _run._state  # not current_run(): with no run it warns "emit() before init()"
+    if st is not None and st.pid == os.getpid() and not st.finished:
+        return st, False
+    env_dir, env_run = os.environ.get("EVENTLOG_DIR"), os.environ.get("EVENTLOG_RUN")
+    if st is not None and st.pid == os.getpid() and env_dir == str(st.dir):
+        env_dir = env_run = None  # exported by this process's own finished run: not the operator's choice
+        if dir is None:
+            dir = default_dir if default_dir is not None else os.path.join("runs", run or "run")
+    if dir is None and not env_dir:
+        dir = default_dir
+    if run is None and not env_run and dir is not None:
+        run = os.path.basename(os.path.normpath(os.fspath(dir))) or None
+    return eventlog.init(dir, run=run, config=config, **settings), True
+
+
+def as_number(v: Any) -> float | int | bool | None:
+    """A metric value as a plain number; None for "not measured"; False when it is not a number at all."""
+    if v is None:
+        return None
+    item = getattr(v, "item", None)
+    if callable(item) and getattr(v, "ndim", 0) == 0:
+        try:
+            v = item()
+        except (TypeError, ValueError, RuntimeError):
+            return False
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (int, float)):
+        return v
+    return False
+
+
+def split_metrics(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
+    """(training metrics, {split: eval metrics with the prefix stripped}, values that are not numbers)."""
+    train: dict[str, Any] = {}
+    evals: dict[str, dict[str, Any]] = {}
+    other: dict[str, Any] = {}
+    for k, v in values.items():
+        n = as_number(v)
+        if n is False:
+            other[str(k)] = v
+            continue
+        m = _EVAL.match(str(k))
+        if m:
+            evals.setdefault(_SPLIT[m.group(1)], {})[m.group(2)] = n
+        else:
+            train[str(k)] = n
+    return train, evals, other
+
+
+def jsonable(v: Any, depth: int = 0) -> Any:
+    """Hyperparameters as JSON: containers kept, numbers and strings as they are, anything else as its str()."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v
+    if depth > 8:
+        return str(v)
+    if isinstance(v, Mapping):
+        return {str(k) if not isinstance(k, (int, float, bool)) else k: jsonable(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [jsonable(x, depth + 1) for x in v]
+    if hasattr(v, "__dict__") and type(v).__name__ == "Namespace":
+        return jsonable(vars(v), depth + 1)
+    n = as_number(v)
+    if n is not False:
+        return n
+    return str(v)
+
+
+def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], float | None]]:
+    """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``.
+
+    Trainer writes ``<prefix>_runtime`` for every evaluation, so the prefixes come from those keys;
+    without one, ``eval``/``test`` is the prefix.
+    """
+    keys = [k for k in logs if _HF_EVAL.match(k)]
+    if not keys:
+        return {}
+    prefixes = sorted((k[: -len("_runtime")] for k in keys if k.endswith("_runtime")), key=len, reverse=True)
+    out: dict[str, tuple[dict[str, Any], float | None]] = {}
+    for k in keys:
+        prefix = next((p for p in prefixes if k.startswith(p + "_")), _HF_EVAL.match(k).group(1))  # type: ignore[union-attr]
+        name = k[len(prefix) + 1 :] or k
+        split = prefix.split("_", 1)[1] if "_" in prefix else prefix
+        metrics, duration = out.get(split, ({}, None))
+        n = as_number(logs[k])
+        if name == "runtime" and isinstance(n, (int, float)):
+            duration = float(n)
+        if n is not False:
+            metrics[name] = n
+        out[split] = (metrics, duration)
+    if "epoch" in logs:
+        for metrics, _ in out.values():
+            e = as_number(logs["epoch"])
+            if e is not False:
+                metrics.setdefault("epoch", e)
+    return out
