@@ -90,6 +90,11 @@ COMMANDS = [
     ["samples", "--json"],
     ["eval", "--json"],
     ["grep", "--json", "evil"],
+    ["trend", "accuracy", "--plot"],
+    ["compare", "evil"],
+    ["compare", "--csv", "evil"],
+    ["report", "--out", "report.html"],
+    ["watch", "--once"],
 ]
 
 

@@ -11,7 +11,8 @@ from eventlog_cli.commands._exit import report_error
 
 app = typer.Typer(
     name="eventlog",
-    help="Analyse eventlog runs: phases, step tables, eval trends, samples, validation, export.",
+    help="Analyse eventlog runs: phases, step tables, eval trends, samples, HTML reports, plots, run comparison, "
+    "a live watch, validation, export.",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,

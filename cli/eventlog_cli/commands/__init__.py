@@ -19,6 +19,7 @@ A new command is a new module here (copy ``eval.py``: ~50 lines) plus one line i
 from __future__ import annotations
 
 from eventlog_cli.commands import (
+    compare,
     demo,
     eval,
     export,
@@ -27,12 +28,34 @@ from eventlog_cli.commands import (
     groups,
     importer,
     phases,
+    plot,
     replay,
+    report,
     samples,
     summary,
     table,
     trend,
     validate,
+    watch,
 )
 
-MODULES = (replay, grep, filter, phases, table, trend, eval, summary, samples, groups, validate, export, importer, demo)
+MODULES = (
+    replay,
+    grep,
+    filter,
+    phases,
+    table,
+    trend,
+    eval,
+    summary,
+    samples,
+    groups,
+    report,
+    compare,
+    plot,
+    watch,
+    validate,
+    export,
+    importer,
+    demo,
+)

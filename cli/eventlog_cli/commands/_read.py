@@ -15,9 +15,10 @@ from pathlib import Path
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
+from eventlog_cli.query.rundata import RunData, label_runs, runs_of
 from eventlog_cli.read import Loaded, load
 
-__all__ = ["read", "report"]
+__all__ = ["read", "read_runs", "report"]
 
 
 def read(
@@ -59,3 +60,17 @@ def report(loaded: Loaded, strict: bool = False) -> None:
     if strict and (bad or torn):
         msg = f"{len(bad) + len(torn)} line(s) skipped and --strict is set"
         raise DataError(msg)
+
+
+def read_runs(paths: Sequence[str] | None, types: Sequence[str], *, strict: bool = False) -> list[RunData]:
+    """Each path read on its own (``read``), split into runs, same-id runs labelled by path.
+
+    Raises:
+        DataError: a path cannot be read or holds no run, or ``strict`` and a line was skipped.
+    """
+    runs: list[RunData] = []
+    sources: list[str | None] = list(paths or []) or [None]
+    for src in sources:
+        runs += runs_of(read([src] if src else [], types, strict=strict), src, types)
+    label_runs(runs)
+    return runs

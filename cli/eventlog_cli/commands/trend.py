@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Annotated, Any
 
 import orjson
@@ -29,6 +30,9 @@ def trend_cmd(
     higher_better: HigherBetter = False,
     lower_better: LowerBetter = False,
     rank: Rank = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="A chart in the terminal (the sparkline when stdout is not a terminal).")
+    ] = False,
     json_output: Json = False,
     csv_output: Csv = False,
     strict: Strict = False,
@@ -54,7 +58,12 @@ def trend_cmd(
     declared = True if higher_better else False if lower_better else None
     rows = trend(frame, name, direction(name, declared))
     data = {"metric": name, "source": source, "rows": rows}
-    render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name)), fmt)
+    chart = plot and is_terminal()
+    render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _series(r: dict[str, Any], several_runs: bool) -> str:
@@ -64,10 +73,13 @@ def _series(r: dict[str, Any], several_runs: bool) -> str:
     return f"{r['run']} rank {r['rank']}" if several_runs else f"rank {r['rank']}"
 
 
-def _view(rows: list[dict[str, Any]], source: str, name: str) -> None:
+def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False) -> None:
     several = len({r["run"] for r in rows}) > 1
     rows = [{**r, "run": _series(r, several)} for r in rows]
     runs = list(dict.fromkeys(r["run"] for r in rows))
+    if chart:
+        _chart(rows, runs, source, name)
+        return
     if len(runs) > 1:
         _side_by_side(rows, runs, source, name)
         return
@@ -87,6 +99,20 @@ def _view(rows: list[dict[str, Any]], source: str, name: str) -> None:
             t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
         out.print(t)
         out.print(text(f"  {sparkline([r['value'] for r in part])}  ({len(part)} points)"))
+
+
+def _chart(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:
+    """The table(s), then a plotext chart with a line per run in place of the sparklines."""
+    from eventlog_cli.commands._termplot import terminal_chart
+
+    out = console()
+    lines = [(run, [r["step"] for r in rows if r["run"] == run], [r["value"] for r in rows if r["run"] == run])
+             for run in runs]  # fmt: skip
+    best = ", ".join(f"{sanitize(r['run'])} {fmt_num(r['value'])} @{r['step']}" for r in rows if r["best"])
+    height = max(12, min(24, out.height - 4)) if out.is_terminal else 20
+    sys.stdout.write(terminal_chart(lines, f"{source}.{name}", width=min(out.width, 120), height=height,
+                                    colour=out.is_terminal and not out.no_color) + "\n")  # fmt: skip
+    out.print(text(f"best: {best}" if best else "best: -"))
 
 
 def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:

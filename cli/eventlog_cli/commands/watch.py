@@ -1,0 +1,110 @@
+"""``eventlog watch``: a live terminal view of a run, from its growing files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._watchview import render
+from eventlog_cli.query.watch import Tail, WatchState, find_files
+
+
+def _newest(root: Path) -> Path | None:
+    runs = [d for d in root.iterdir() if d.is_dir() and any(d.glob("*.jsonl"))] if root.is_dir() else []
+    return max(runs, key=lambda d: max(f.stat().st_mtime for f in d.glob("*.jsonl"))) if runs else None
+
+
+class Watcher:
+    """Reads what was appended to the run's files since the last poll and feeds the state."""
+
+    def __init__(self, target: Path | None, state: WatchState) -> None:
+        self.given = target
+        self.state = state
+        self.tails: dict[Path, Tail] = {}
+
+    @property
+    def target(self) -> Path | None:
+        return self.given if self.given is not None else _newest(Path("runs"))
+
+    def label(self) -> str:
+        t = self.target
+        return str(t) if t is not None else "the newest run under ./runs"
+
+    def poll(self, now: float) -> None:
+        target = self.target
+        for f in find_files(target) if target is not None else []:
+            self.tails.setdefault(f, Tail(f))
+        for f, tail in self.tails.items():
+            more = True
+            while more:
+                lines, more = tail.read()
+                for line in lines:
+                    self.state.feed_line(line, str(f), now)
+        self.state.tick(now)
+
+
+@contextlib.contextmanager
+def _keys() -> Iterator[Callable[[float], str | None]]:
+    """A function waiting up to N seconds for a key (None on timeout); keys only when stdin is a terminal."""
+    if not sys.stdin.isatty():
+        yield lambda timeout: time.sleep(timeout)  # type: ignore[func-returns-value]
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+
+    def key(timeout: float) -> str | None:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return os.read(fd, 1).decode(errors="replace") if ready else None
+
+    try:
+        yield key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@guarded
+def watch(
+    path: Annotated[
+        str | None, typer.Argument(help="A run directory or events file (default: the newest run under ./runs).")
+    ] = None,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Step rows shown.")] = 8,
+    stall: Annotated[float, typer.Option("--stall", min=1, help="Warn when no event came for this many seconds.")] = 30,
+    refresh: Annotated[float, typer.Option("--refresh", min=0.05, help="Seconds between refreshes.")] = 0.25,
+    once: Annotated[bool, typer.Option("--once", help="Print one frame and exit (for scripts).")] = False,
+) -> None:
+    """A live view of a run: phase and progress with ETA, last steps, sparklines, warnings, final status.
+
+    Waits for a run that does not exist yet; reads only what was appended; q or Ctrl-C quits.
+    """
+    state = WatchState(rows=rows, stall_after=stall)
+    watcher = Watcher(Path(path) if path else None, state)
+    console = Console(highlight=False, markup=False, emoji=False)
+    if once:
+        watcher.poll(time.time())
+        console.print(render(state, watcher.label(), width=console.width))
+        return
+    with _keys() as key, Live(console=console, refresh_per_second=8, auto_refresh=False) as live:
+        while True:
+            watcher.poll(time.time())
+            live.update(render(state, watcher.label(), width=console.width), refresh=True)
+            if key(refresh) in ("q", "Q"):
+                break
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch)

@@ -1,0 +1,137 @@
+"""Run comparison as plain data: config differences, metrics side by side, evals by step, phase times."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from eventlog_cli.query.metrics import direction
+from eventlog_cli.query.phases import TRAINING_STEP, phase_counts
+from eventlog_cli.query.rundata import MISSING, RunData, config_diff
+
+__all__ = ["METRIC_COLUMNS", "compare"]
+
+
+def _last_and_best(frame: pl.DataFrame, col: str, high: bool | None) -> dict[str, Any] | None:
+    """Final value (and its step), best finite value (and its step; none without a direction) of one column."""
+    if frame.height == 0 or col not in frame.columns:
+        return None
+    part = frame.select("step", pl.col(col).cast(pl.Float64)).drop_nulls().sort("step", maintain_order=True)
+    if part.height == 0:
+        return None
+    out: dict[str, Any] = {"final": part[col][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
+    finite = part.filter(pl.col(col).is_finite())
+    if finite.height and high is not None:
+        at = finite[col].arg_max() if high else finite[col].arg_min()
+        if at is not None:
+            out["best"], out["best_step"] = finite[col][at], finite["step"][at]
+    return out
+
+
+def _diff(a: Any, b: Any) -> float | None:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isfinite(a) and math.isfinite(b):
+        d = b - a
+        return 0.0 if abs(d) <= 1e-12 * max(abs(a), abs(b)) else d  # float noise is no difference
+    return None
+
+
+def _metric_columns(runs: Sequence[RunData], source: str) -> list[str]:
+    """``metrics.*`` columns present (with a value) in every run, in the first run's order."""
+    cols: list[list[str]] = []
+    for r in runs:
+        f = r.evals if source == "eval" else r.steps
+        cols.append([c for c in f.columns if c.startswith("metrics.") and f[c].null_count() < f.height])
+    shared = set(cols[0]).intersection(*cols[1:]) if cols else set()
+    return [c for c in cols[0] if c in shared] if cols else []
+
+
+METRIC_COLUMNS = ["metric", "run", "final", "final_step", "best", "best_step", "diff_final", "diff_best"]
+
+
+def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
+    """One row per shared metric and run: final and best (with steps), and their difference from the first run."""
+    rows = []
+    for source in ("eval", "step"):
+        for col in _metric_columns(runs, source):
+            name = col[8:]
+            high = direction(name)
+            stats = [_last_and_best(r.evals if source == "eval" else r.steps, col, high) or {} for r in runs]
+            for i, (r, st) in enumerate(zip(runs, stats, strict=True)):
+                rows.append(
+                    {
+                        "metric": f"{source}.{name}",
+                        "run": r.label,
+                        "final": st.get("final"),
+                        "final_step": st.get("final_step"),
+                        "best": st.get("best"),
+                        "best_step": st.get("best_step"),
+                        "diff_final": _diff(stats[0].get("final"), st.get("final")) if i else None,
+                        "diff_best": _diff(stats[0].get("best"), st.get("best")) if i else None,
+                    }
+                )
+    return rows
+
+
+def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
+    """Per shared eval metric: one row per step any run evaluated at, a value per run (None if absent)."""
+    out = []
+    for col in _metric_columns(runs, "eval"):
+        per_run = []
+        for r in runs:
+            part = r.evals.select("step", pl.col(col).cast(pl.Float64)).drop_nulls()
+            per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
+        steps = sorted({s for d in per_run for s in d})
+        out.append({"metric": col[8:], "rows": [{"step": s, "values": [d.get(s) for d in per_run]} for s in steps]})
+    return out
+
+
+def _phases(runs: Sequence[RunData], durations: list[float | None]) -> list[dict[str, Any]]:
+    """Per phase name: total seconds and share of the run's duration, per run."""
+    per_run = []
+    for r in runs:
+        rows = [p for p in r.phases if p.name != TRAINING_STEP or p.depth <= 1]
+        per_run.append({name: (n, total) for name, n, total, _ in phase_counts(rows)})
+    names = list(dict.fromkeys(n for d in per_run for n in d))
+    out = []
+    for name in names:
+        cells: list[dict[str, Any] | None] = []
+        for d, dur in zip(per_run, durations, strict=True):
+            if name not in d:
+                cells.append(None)
+                continue
+            n, total = d[name]
+            cells.append({"runs": n, "seconds": total, "share": total / dur if dur else None})
+        out.append({"phase": name, "runs": cells})
+    return out
+
+
+def compare(runs: Sequence[RunData]) -> dict[str, Any]:
+    """Everything ``compare`` shows, as data (MISSING config values become absent keys)."""
+    summaries = [r.summary() for r in runs]
+    durations = [s["duration"] for s in summaries]
+    config = []
+    for row in config_diff([r.config for r in runs]):
+        if row["status"] == "same":
+            continue
+        values = {r.label: v for r, v in zip(runs, row["values"], strict=True) if v is not MISSING}
+        config.append({"key": row["key"], "status": row["status"], "values": values})
+    return {
+        "runs": [
+            {
+                "label": r.label,
+                "run": r.run,
+                "source": r.source,
+                "status": s["status"],
+                "duration": s["duration"],
+                "steps_done": s["steps_done"],
+            }
+            for r, s in zip(runs, summaries, strict=True)
+        ],
+        "config": config,
+        "metrics": _metrics(runs),
+        "evals": _evals_by_step(runs),
+        "phases": _phases(runs, durations),
+    }

@@ -1,0 +1,352 @@
+"""Runs as the visual commands (report, compare, plot) see them, as plain data.
+
+Each path given is loaded on its own (``commands._read.read_runs``) and split by
+run id here, so two runs with the same id from different directories stay apart:
+``label_runs`` labels them by the path they came from.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from eventlog._values import as_number
+from eventlog_cli.errors import DataError
+from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
+from eventlog_cli.query.summary import _warnings
+from eventlog_cli.read import Loaded, Record
+
+__all__ = [
+    "LIGHT",
+    "MISSING",
+    "TYPES",
+    "RunData",
+    "config_diff",
+    "flatten",
+    "group_frame",
+    "label_runs",
+    "pick_samples",
+    "runs_of",
+    "seq_problems",
+    "timeline_rows",
+]
+
+LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log", "config_update"]
+TYPES = [*LIGHT, "step_metrics", "eval_summary", "group_summary", "sample"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass
+class RunData:
+    """One run: its label, light records, step/eval/group frames and the summary figures."""
+
+    label: str
+    run: str
+    source: str
+    records: list[Record]
+    steps: pl.DataFrame
+    evals: pl.DataFrame
+    groups: pl.DataFrame
+    loaded: Loaded
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [r.event for r in self.records]
+
+    @property
+    def start(self) -> dict[str, Any]:
+        return next((e for e in self.events if e.get("event") == "run_start"), {})
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run_start config with every config_update applied, flattened to dotted keys."""
+        cfg: dict[str, Any] = {}
+        for e in self.events:
+            if e.get("event") in ("run_start", "config_update") and isinstance(e.get("config"), dict):
+                cfg.update(flatten(e["config"]))
+        return cfg
+
+    @functools.cached_property
+    def phases(self) -> list[PhaseRow]:
+        return phase_rows(self.records)
+
+    def summary(self) -> dict[str, Any]:
+        """Status, duration, steps and warnings (as ``summary``); seq gaps checked over whole files."""
+        events = self.events
+        end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
+        ts = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
+        if self.steps.height:
+            ts += [self.steps["ts"].min(), self.steps["ts"].max()]
+        duration = as_number(end.get("duration")) if end else None
+        if duration is None and ts:
+            duration = max(ts) - min(ts)
+        total_steps = self.start.get("total_steps")
+        if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
+            total_steps = self.steps["total_steps"].drop_nulls().max()
+        warnings = _warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
+        return {
+            "status": end.get("status", "?") if end else "interrupted",
+            "status_inferred": end is None,
+            "duration": duration,
+            "steps_done": self.steps["step"].max() if self.steps.height else None,
+            "total_steps": total_steps,
+            # seq numbers over the loaded types only look like gaps: count them over whole files instead
+            "warnings": [w for w in warnings if "seq number(s)" not in w] + seq_problems(self.loaded.files),
+        }
+
+
+def seq_problems(files: Sequence[str]) -> list[str]:
+    """Gaps and duplicates of ``seq`` per file, read as a stream of numbers (files only, not stdin)."""
+    out = []
+    for f in files:
+        if f == "stdin" or not Path(f).is_file():
+            continue
+        src: Any = f
+        if f.endswith(".gz"):
+            import gzip
+
+            with gzip.open(f, "rb") as fh:
+                src = fh.read()
+        seq = pl.col("line").str.extract(r',"seq":(\d+)').cast(pl.Int64)
+        try:
+            n, u, lo, hi = (
+                pl.scan_lines(src)
+                .select(seq.alias("s"))
+                .drop_nulls()
+                .select(
+                    pl.len().alias("n"),
+                    pl.col("s").n_unique().alias("u"),
+                    pl.col("s").min().alias("lo"),
+                    pl.col("s").max().alias("hi"),
+                )
+                .collect()
+                .row(0)
+            )
+        except (pl.exceptions.PolarsError, OSError):  # e.g. invalid UTF-8: the reader already named those lines
+            continue
+        if not n:
+            continue
+        if hi - lo + 1 > u:
+            out.append(f"{f}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} (events were lost)")
+        if n > u:
+            out.append(f"{f}: {n - u} duplicate seq number(s)")
+    return out
+
+
+def _by_run(frame: pl.DataFrame, run: str) -> pl.DataFrame:
+    return frame.filter(pl.col("run") == run) if frame.height and "run" in frame.columns else frame
+
+
+def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) -> list[RunData]:
+    """The runs in one loaded path (split by run id), labelled by their id for now (see ``label_runs``).
+
+    Raises:
+        DataError: the files hold no event of a run.
+    """
+    light = [t for t in types if t in LIGHT]
+    records = loaded.records(light) if light else []
+    frames = {t: (loaded.frame(t) if t in types else pl.DataFrame()) for t in ("step_metrics", "eval_summary")}
+    frames["group_summary"] = group_frame(loaded) if "group_summary" in types else pl.DataFrame()
+    ids = [r.event.get("run") for r in records]
+    for f in frames.values():
+        if f.height and "run" in f.columns:
+            ids += f["run"].unique(maintain_order=True).to_list()
+    runs = [str(r) for r in dict.fromkeys(ids) if r is not None]
+    if not runs:
+        msg = f"{source or loaded.files[0]}: no events of a run in these files"
+        raise DataError(msg)
+    label_src = source or str(Path(loaded.files[0]).parent)
+    return [
+        RunData(
+            run,
+            run,
+            label_src,
+            [r for r in records if r.event.get("run") == run],
+            _by_run(frames["step_metrics"], run),
+            _by_run(frames["eval_summary"], run),
+            _by_run(frames["group_summary"], run),
+            loaded,
+        )
+        for run in runs
+    ]
+
+
+_GROUP_FIELDS = {
+    "ts": pl.Float64,
+    "run": pl.String,
+    "rank": pl.Int64,
+    "step": pl.Int64,
+    "groups_total": pl.Int64,
+    "groups_kept": pl.Int64,
+    "groups_filtered": pl.Int64,
+    "rollouts_early_exit": pl.Int64,
+}
+
+
+def group_frame(loaded: Loaded) -> pl.DataFrame:
+    """The group_summary columns the charts use, decoded with an explicit dtype (the generic path
+    decodes every line in Python because the type allows extra fields)."""
+    lines = loaded.lines.filter(pl.col("event") == "group_summary")
+    if lines.height == 0:
+        return pl.DataFrame()
+    try:
+        df = lines.select(pl.col("line").str.json_decode(pl.Struct(_GROUP_FIELDS)).alias("g")).unnest("g")
+    except pl.exceptions.PolarsError:  # a value of an unexpected type: the forgiving path
+        return loaded.frame("group_summary")
+    return df.sort(["ts", "rank"], nulls_last=True, maintain_order=True)
+
+
+def label_runs(runs: list[RunData]) -> None:
+    """Runs sharing an id are labelled ``id (dir)`` with the shortest path suffix that tells them apart."""
+    groups: dict[str, list[RunData]] = {}
+    for r in runs:
+        groups.setdefault(r.run, []).append(r)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        parts = [Path(r.source).resolve().parts for r in same]
+        for n in range(1, max(len(p) for p in parts) + 1):
+            tails = ["/".join(p[-n:]) for p in parts]
+            if len(set(tails)) == len(tails):
+                break
+        else:
+            tails = [r.source for r in same]
+        for r, tail in zip(same, tails, strict=True):
+            r.label = f"{r.run} ({tail})"
+    labels = [r.label for r in runs]
+    if len(set(labels)) < len(labels):  # the same path given twice
+        for i, r in enumerate(runs):
+            r.label = f"{r.label} #{i + 1}"
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested config objects as dotted keys; lists stay values."""
+    if not isinstance(obj, dict):
+        return {prefix: obj}
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, key))
+        else:
+            out[key] = v
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return bool(type(a) is type(b) and a == b) or (a is MISSING and b is MISSING)
+
+
+def config_diff(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every key of any config: its value per run (MISSING when absent) and how it differs.
+
+    ``status`` compares each later run with the first: ``same``, ``changed``,
+    ``added`` (absent in the first run) or ``removed`` (absent in a later one).
+    """
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    rows = []
+    for k in keys:
+        values = [c.get(k, MISSING) for c in configs]
+        first, rest = values[0], values[1:]
+        if all(_same(first, v) for v in rest):
+            status = "same"
+        elif first is MISSING:
+            status = "added"
+        elif any(v is MISSING for v in rest):
+            status = "removed"
+        else:
+            status = "changed"
+        rows.append({"key": k, "values": values, "status": status})
+    return rows
+
+
+def timeline_rows(records: Sequence[Record], phases: list[PhaseRow] | None = None) -> list[dict[str, Any]]:
+    """Phases for a Gantt: training steps folded into runs, and checkpoints as points.
+
+    Each row: lane (phase name), start and duration in seconds from the run's
+    first event, status, step (or ``first–last``), depth; checkpoints have
+    ``kind == "checkpoint"`` and no duration.
+    """
+    rows = collapse_steps(phase_rows(records) if phases is None else phases)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        step = r.step if r.count == 1 else f"{r.step}–{r.last_step}"
+        out.append(
+            {
+                "kind": "phase",
+                "lane": r.name,
+                "start": r.start,
+                "duration": r.duration or 0.0,
+                "status": r.status,
+                "step": step,
+                "count": r.count,
+                "depth": r.depth,
+                "rank": r.rank,
+            }
+        )
+    events = [r.event for r in records]
+    t0 = min((e["ts"] for e in events if isinstance(e.get("ts"), (int, float))), default=0.0)
+    for ev in events:
+        if ev.get("event") == "checkpoint" and isinstance(ev.get("ts"), (int, float)):
+            out.append(
+                {
+                    "kind": "checkpoint",
+                    "lane": "checkpoint",
+                    "start": ev["ts"] - t0,
+                    "duration": as_number(ev.get("duration")) or 0.0,
+                    "status": "ok",
+                    "step": ev.get("step"),
+                    "path": ev.get("path"),
+                }
+            )
+    return out
+
+
+def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[dict[str, Any]]:
+    """Up to ``limit`` samples, wrong ones first (latest first within each), long texts shortened.
+
+    Only the chosen lines are decoded: on a run with 10^5 samples the rest are never parsed.
+    """
+    lines = run.loaded.lines.filter(pl.col("event") == "sample")
+    if lines.height == 0:
+        return []
+    mark = orjson.dumps(run.run).decode()
+    lines = lines.filter(pl.col("line").str.contains(f'"run":{mark}', literal=True))
+    wrong_mask = pl.col("line").str.contains('"correct":false', literal=True)
+    wrong = lines.filter(wrong_mask).tail(limit)
+    rest = lines.filter(~wrong_mask).tail(max(0, limit - wrong.height))
+    out = []
+    for part, is_wrong in ((wrong, True), (rest, False)):
+        for line in reversed(part["line"].to_list()):
+            try:
+                ev = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(ev, dict) or ev.get("event") != "sample" or ev.get("run") != run.run:
+                continue
+            if is_wrong and ev.get("correct") is not False:
+                continue
+            out.append({k: _clip(v, max_chars) for k, v in ev.items() if k not in ("v", "event", "run", "seq")})
+    return out
+
+
+def _clip(v: Any, n: int) -> Any:
+    if isinstance(v, str) and len(v) > n:
+        return f"{v[: n // 2]} … [{len(v) - n:,} characters omitted] … {v[-n // 2 :]}"
+    return v

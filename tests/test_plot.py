@@ -1,0 +1,67 @@
+"""eventlog plot: metrics as image files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import FakeClock, build_fixture_run
+from eventlog_cli._app import app
+from eventlog_cli.commands.plot import split_args
+
+pytest.importorskip("matplotlib")
+
+
+def cli(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def two(tmp_path: Path, clock: FakeClock) -> tuple[str, str]:
+    build_fixture_run(Path("a"), run="base")
+    build_fixture_run(Path("b"), run="other")
+    return "a", "b"
+
+
+class TestPlot:
+    def test_svg_has_a_panel_per_metric_and_a_line_per_run(self, two: tuple[str, str]) -> None:
+        """Two metrics, two runs: two titled panels, each with series-0 and series-1, legends naming the runs."""
+        result = cli("plot", "accuracy", "step.loss", *two, "--out", "p.svg")
+        assert 0 == result.exit_code, result.stderr
+        assert "p.svg\n" == result.stdout
+        svg = Path("p.svg").read_text(encoding="utf-8")
+        assert ["series-0", "series-1", "series-0", "series-1"] == re.findall(r'<g id="(series-\d)"', svg)
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+        assert {"eval.accuracy", "step.loss", "base", "other"} <= {t.strip() for t in texts}
+
+    def test_png(self, two: tuple[str, str]) -> None:
+        """A PNG file is a PNG, with smoothing and a log axis."""
+        result = cli("plot", "loss", "a", "--out", "p.png", "--smooth", "0.6", "--log")
+        assert 0 == result.exit_code, result.stderr
+        assert Path("p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def test_unknown_type_and_metric(self, two: tuple[str, str]) -> None:
+        """A .gif name or an unknown metric: one line, exit 2 and 1."""
+        result = cli("plot", "loss", "a", "--out", "p.gif")
+        assert (2, "eventlog: --out p.gif: the file type comes from the name; use .png, .svg or .pdf\n") == (
+            result.exit_code,
+            result.stderr,
+        )
+        result = cli("plot", "nope", "a", "--out", "p.png")
+        assert 1 == result.exit_code
+        assert result.stderr.startswith("eventlog: no metric 'nope' in these runs; available: eval.accuracy")
+
+    def test_split_args(self, two: tuple[str, str]) -> None:
+        """Trailing arguments that name files are runs, the rest metrics."""
+        assert (["loss", "kl"], ["a", "b"]) == split_args(["loss", "kl", "a", "b"])
+        assert (["loss"], []) == split_args(["loss"])
+
+    def test_help(self) -> None:
+        """-h and --help work."""
+        for flag in ("--help", "-h"):
+            result = cli("plot", flag)
+            assert 0 == result.exit_code and "Usage" in result.stdout
