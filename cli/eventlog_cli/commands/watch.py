@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.live import Live
 
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._watchview import render
 from eventlog_cli.query.watch import Tail, WatchState, find_files
 
 
@@ -91,6 +88,11 @@ def watch(
 
     Waits for a run that does not exist yet; reads only what was appended; q or Ctrl-C quits.
     """
+    from rich.console import Console  # rich on use only: `eventlog --help` stays light
+    from rich.live import Live
+
+    from eventlog_cli.commands._watchview import render
+
     state = WatchState(rows=rows, stall_after=stall)
     watcher = Watcher(Path(path) if path else None, state)
     console = Console(highlight=False, markup=False, emoji=False)

@@ -12,10 +12,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import polars as pl
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from eventlog_cli._lazy import polars as pl
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
@@ -185,16 +189,12 @@ def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) ->
     ]
 
 
-_GROUP_FIELDS = {
-    "ts": pl.Float64,
-    "run": pl.String,
-    "rank": pl.Int64,
-    "step": pl.Int64,
-    "groups_total": pl.Int64,
-    "groups_kept": pl.Int64,
-    "groups_filtered": pl.Int64,
-    "rollouts_early_exit": pl.Int64,
-}
+_GROUP_INTS = ("rank", "step", "groups_total", "groups_kept", "groups_filtered", "rollouts_early_exit")
+
+
+def _group_fields() -> dict[str, Any]:
+    """The dtype of the group_summary columns (built on use: polars is imported lazily)."""
+    return {"ts": pl.Float64, "run": pl.String, **{k: pl.Int64 for k in _GROUP_INTS}}
 
 
 def group_frame(loaded: Loaded) -> pl.DataFrame:
@@ -204,7 +204,7 @@ def group_frame(loaded: Loaded) -> pl.DataFrame:
     if lines.height == 0:
         return pl.DataFrame()
     try:
-        df = lines.select(pl.col("line").str.json_decode(pl.Struct(_GROUP_FIELDS)).alias("g")).unnest("g")
+        df = lines.select(pl.col("line").str.json_decode(pl.Struct(_group_fields())).alias("g")).unnest("g")
     except pl.exceptions.PolarsError:  # a value of an unexpected type: the forgiving path
         return loaded.frame("group_summary")
     return df.sort(["ts", "rank"], nulls_last=True, maintain_order=True)
