@@ -15,9 +15,10 @@ from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, pha
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
 
-__all__ = ["summarize"]
+__all__ = ["LIGHT", "TYPES", "summarize"]
 
 LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"]
+TYPES = [*LIGHT, "step_metrics", "eval_summary"]  # all summarize() reads (with load(..., seqs=True))
 
 
 def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None) -> list[dict[str, Any]]:

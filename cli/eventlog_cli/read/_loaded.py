@@ -23,22 +23,25 @@ from eventlog_cli.read._frames import (
     to_float,
 )
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import PREFIX, Skipped, scan, short
+from eventlog_cli.read._scan import Skipped, scan, short
+from eventlog_cli.read._seqs import SeqRuns, seq_parts
 
 __all__ = ["Loaded", "load"]
 
-# eventlog's own envelope, in its order: the seq without decoding the line (others: json_path_match).
-_SEQ_PREFIX = PREFIX + (r'\s*,\s*"run"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"rank"\s*:\s*-?\d+\s*,\s*"seq"\s*:\s*(\d+)\s*[,}]')
 
-
-def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
+def load(
+    paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None, seqs: bool = False
+) -> Loaded:
     """Read the files, keeping only the lines of ``types`` (all when None); see ``read._scan.scan``.
+
+    ``seqs``: sum up every line's seq during the scan, whatever ``types`` keeps, so that
+    :meth:`Loaded.seq_problems` answers for the whole files (without it, only when ``types`` is None).
 
     Raises:
         DataError: a path does not exist or cannot be read.
     """
-    lines, files, skipped = scan(paths, types, contains)
-    return Loaded(lines, files, skipped)
+    lines, files, skipped, runs = scan(paths, types, contains, seqs)
+    return Loaded(lines, files, skipped, seqs=runs, complete=types is None)
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Loaded:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
     warn: Callable[[str], None] | None = None  # told each new note as it is found (commands print it)
+    seqs: list[SeqRuns] | None = None  # each file's seq numbers, summed up during the scan (``load(seqs=True)``)
+    complete: bool = True  # every line with a type is in ``lines`` (no ``types`` asked for)
     _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     def records(self, types: Iterable[str] | None = None) -> list[Record]:
@@ -144,34 +149,20 @@ class Loaded:
         return False
 
     def seq_problems(self) -> list[str]:
-        """Gaps and duplicates in each file's ``seq`` (over the lines loaded; any writer's spelling)."""
-        seqs = self.lines.select("file", "line", pl.col("line").str.extract(_SEQ_PREFIX, 2).alias("seq"))
-        odd = seqs.filter(pl.col("seq").is_null())
-        if odd.height:  # another writer's spelling: decode the top-level seq properly
-            fixed = odd.with_columns(pl.col("line").str.json_path_match("$.seq").alias("seq"))
-            seqs = pl.concat([seqs.filter(pl.col("seq").is_not_null()), fixed])
-        # A seq beyond 2**64-1, negative or not a number is left unchecked (never a traceback).
-        seqs = seqs.select("file", pl.col("seq").cast(pl.UInt64, strict=False))
-        stats = (
-            seqs.drop_nulls()
-            .group_by("file")
-            .agg(
-                pl.len().alias("n"),
-                pl.col("seq").n_unique().alias("u"),
-                pl.col("seq").min().alias("lo"),
-                pl.col("seq").max().alias("hi"),
-            )
-            .sort("file")
-        )
-        out = []
-        for f, n, u, lo, hi in stats.iter_rows():
-            if hi - lo + 1 > u:
-                out.append(
-                    f"{self.files[f]}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} (events were lost)"
-                )
-            if n > u:
-                out.append(f"{self.files[f]}: {n - u} duplicate seq number(s)")
-        return out
+        """Gaps and duplicates in each file's ``seq`` (every line with a type; any writer's spelling).
+
+        Raises:
+            ValueError: only some types were loaded and the seqs were not summed up (``load(seqs=True)``).
+        """
+        if self.seqs is None:
+            if not self.complete:
+                raise ValueError("seq_problems() needs load(..., seqs=True) when only some types are loaded")
+            self.seqs = []
+            for f in range(len(self.files)):
+                count, runs = pl.collect_all(list(seq_parts(self.lines.lazy().filter(pl.col("file") == f))))
+                self.seqs.append(SeqRuns())
+                self.seqs[-1].add(count.item(), runs)
+        return [p for f, runs in enumerate(self.seqs) for p in runs.problems(self.files[f])]
 
     def note(self, text: str) -> None:
         """Keep a note found while decoding (once per distinct text) and pass it to ``warn``."""
