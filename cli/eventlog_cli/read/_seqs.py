@@ -63,7 +63,7 @@ class SeqRuns:
         """Add a chunk's count and runs (merged with the runs so far: overlaps are duplicates)."""
         self.n += n
         if runs.height:
-            self.runs = _merge(pl.concat([self.runs, runs.cast(_RUNS)]))
+            self.runs = _merge(pl.concat([self.runs, runs.cast(pl.Int128)]))
 
     def problems(self, name: str) -> list[str]:
         """Numbers missing between the first and the last seq, and duplicate numbers."""
