@@ -28,6 +28,8 @@ from eventlog_cli.read._seqs import SeqRuns, seq_parts
 
 __all__ = ["Loaded", "load"]
 
+_SLICE = 4096  # lines decoded at a time by frame()
+
 
 def load(
     paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None, seqs: bool = False
@@ -108,20 +110,30 @@ class Loaded:
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
             for name in nested
         }
-        try:
-            decoded = decode_typed(df, et, keys)
-        except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
-            return frame_from_records(self.records([event]), self.note)
-        for name in nested:
-            if name not in decoded.columns:
-                continue
-            if keys[name]:  # one pass over all keys: linear in their number
-                text = to_columns(decoded.select(name), name)
-                self._note_non_numbers(decoded["n"], text)
-                numbers = text.select(to_float(pl.all()))
-                decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
-            else:
-                decoded = decoded.drop(name)
+        parts: list[pl.DataFrame] = []
+        bad: list[pl.DataFrame] = []  # per slice: which values are present but not numbers
+        for i in range(0, df.height, _SLICE):  # the decoded text of one slice at a time (it is ~5x the line)
+            try:
+                decoded = decode_typed(df.slice(i, _SLICE), et, keys)
+            except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
+                return frame_from_records(self.records([event]), self.note)
+            masks = []
+            for name in nested:
+                if name not in decoded.columns:
+                    continue
+                if keys[name]:  # one pass over all keys: linear in their number
+                    text = to_columns(decoded.select(name), name)
+                    masks.append(text.select(pl.all().is_not_null() & to_float(pl.all()).is_null()))
+                    numbers = text.select(to_float(pl.all()))
+                    decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
+                else:
+                    decoded = decoded.drop(name)
+            parts.append(decoded)
+            if masks:
+                bad.append(pl.concat(masks, how="horizontal"))
+        decoded = pl.concat(parts, how="vertical_relaxed")  # a slice's Int128 (a value beyond int64) wins
+        if bad:
+            self._note_non_numbers(decoded["n"], pl.concat(bad))
         decoded = decoded.filter(pl.col("event") == event)
         return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
 
@@ -171,9 +183,8 @@ class Loaded:
             if self.warn is not None:
                 self.warn(text)
 
-    def _note_non_numbers(self, n: pl.Series, text: pl.DataFrame) -> None:
-        """Name metric values that are present but not numbers (they read as null); one pass over all keys."""
-        bad = text.select(pl.all().is_not_null() & to_float(pl.all()).is_null())
+    def _note_non_numbers(self, n: pl.Series, bad: pl.DataFrame) -> None:
+        """Name metric values that are present but not numbers (``bad``: one mask per column); one pass."""
         counts = bad.sum().row(0)
         for c, k in zip(bad.columns, counts, strict=True):
             if k:
