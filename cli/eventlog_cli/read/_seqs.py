@@ -29,7 +29,7 @@ _RUNS: dict[str, pl.DataType] = {"lo": pl.Int128(), "hi": pl.Int128()}
 def seq_parts(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(count of readable seqs, their runs) of lines ``n``, ``line`` (every line, before any type filter)."""
     line = pl.col("line")
-    fast = lf.select("n", "line", line.str.extract(SEQ_PREFIX, 2).alias("seq"))
+    fast = lf.select("n", "line", line.str.extract(SEQ_PREFIX, 2).alias("seq")).cache()
     odd = (  # another writer's spelling: a line has a type if its envelope or its decoded "event" says so
         fast.filter(pl.col("seq").is_null())
         .select(pl.when(pl.col("n") == 0).then(line.str.strip_prefix("\ufeff")).otherwise(line).alias("line"))
