@@ -15,6 +15,9 @@ first keys are top-level, so this is exact); any other line is decoded by
 Stdin and gzip files are read in line-aligned chunks (``_paths.chunks``): memory stays
 bounded by the chunk size plus the lines kept.
 
+With ``seqs``, every line's seq (whatever its type) is summed up in the same pass
+(``_seqs.SeqRuns``): the lines themselves need not be kept for the seq check.
+
 Damaged lines become :class:`Skipped` with their line numbers: a torn last line is
 marked ``torn`` (the run is still writing, or was killed), anything else is damage.
 """
