@@ -435,6 +435,28 @@ class TestGzipStreaming:
         growth_mb = (big_kb - base_kb) / 1024
         assert growth_mb < BIG_MB / 4, f"{command[0]}: peak {big_kb // 1024} MB, {growth_mb:.0f} MB above the tiny file"
 
+    @pytest.mark.timeout(300)
+    def test_summary_of_a_generated_run_keeps_only_what_it_uses(self, tmp_path: Path) -> None:
+        """Item 6: summary of a bench/generate.py run (128 MB decompressed) keeps only the types it reads.
+
+        Every line's seq is still checked (summed up during the scan). What stays is what summary
+        uses: each step's phase events and metrics (~1x the file; keeping every line was ~2.3x).
+        """
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+        import generate
+
+        small, big = tmp_path / "small.jsonl.gz", tmp_path / "big.jsonl.gz"
+        for path, n in ((small, 2_000), (big, 215_000)):  # 215,000 events: ~128 MB of text
+            with gzip.open(path, "wb", compresslevel=1) as f:
+                f.writelines(line + b"\n" for line in generate.events(n))
+        base_kb, proc = _peak_kb("summary", str(small))
+        assert 0 == proc.returncode, proc.stderr
+        big_kb, proc = _peak_kb("summary", str(big))
+        assert 0 == proc.returncode, proc.stderr
+        assert proc.stdout.startswith("run synthetic: completed")
+        growth_mb = (big_kb - base_kb) / 1024
+        assert growth_mb < BIG_MB * 1.5, f"summary: peak {big_kb // 1024} MB, {growth_mb:.0f} MB above the tiny file"
+
 
 # --- minors: terminal safety --------------------------------------------------------------------------
 

@@ -27,13 +27,16 @@ def read(
     *,
     strict: bool = False,
     contains: str | None = None,
+    seqs: bool = False,
 ) -> Loaded:
     """Load the lines of ``types`` (all when None) from ``paths`` (the newest run when empty), then report.
+
+    ``seqs``: every line's seq is summed up during the scan (``Loaded.seq_problems`` with ``types``).
 
     Raises:
         DataError: a path cannot be read, or ``strict`` and a line was skipped.
     """
-    loaded = load(paths or [], types, contains)
+    loaded = load(paths or [], types, contains, seqs)
     report(loaded, strict)
     loaded.warn = _warn  # values found odd later, while decoding, are reported as they are found
     return loaded

@@ -13,7 +13,7 @@ from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, outpu
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
-from eventlog_cli.query.summary import summarize
+from eventlog_cli.query.summary import TYPES, summarize
 
 COLUMNS = ["run", "metric", "group", "last", "last_step", "best", "best_step", "higher_better"]
 
@@ -45,7 +45,7 @@ def summary(
     fmt = output_format(json_output, csv_output)
     declared = {n: True for n in split_names(higher_better) or []}
     declared |= {n: False for n in split_names(lower_better) or []}
-    result = summarize(read(paths, strict=strict), rank, declared)
+    result = summarize(read(paths, TYPES, strict=strict, seqs=True), rank, declared)
     rows = [{"run": s["run"], **m} for s in result for m in s["metrics"]]
     render(Result(rows, COLUMNS, data={"runs": result}, view=lambda: _print_all(result)), fmt)
 

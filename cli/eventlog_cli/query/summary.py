@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["summarize"]
+__all__ = ["LIGHT", "TYPES", "summarize"]
 
 LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log", "config_update"]
+TYPES = [*LIGHT, "step_metrics", "eval_summary"]  # all summarize() reads (with load(..., seqs=True))
 
 
 def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ What lives here:
   run) and how (plain files by polars; stdin and gzip, sniffed by their first bytes, in chunks);
 * ``_scan``: the line scan with damage detection (torn tails, bad JSON, invalid UTF-8); its byte
   pre-filter keeps every line that may be of the types asked for, whatever the writer;
+* ``_seqs``: the envelope patterns and each file's seq numbers summed up during the scan (count
+  and runs of distinct values), so ``seq_problems`` covers every line when only some types are kept;
 * ``_dtypes``: field reader name → polars dtype, one table, and ``reader_of(field)``;
 * ``_frames``: lines → typed frames (fast path) or flattened records (forgiving path);
 * ``_record``: :class:`Record`, an event with its ``file`` and ``line`` kept beside it;

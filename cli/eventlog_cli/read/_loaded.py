@@ -22,7 +22,8 @@ from eventlog_cli.read._frames import (
     to_float,
 )
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import PREFIX, Skipped, scan, short
+from eventlog_cli.read._scan import Skipped, scan, short
+from eventlog_cli.read._seqs import SeqRuns, seq_parts
 
 if TYPE_CHECKING:
     import polars as pl
@@ -31,18 +32,22 @@ else:
 
 __all__ = ["Loaded", "load"]
 
-# eventlog's own envelope, in its order: the seq without decoding the line (others: json_path_match).
-_SEQ_PREFIX = PREFIX + (r'\s*,\s*"run"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"rank"\s*:\s*-?\d+\s*,\s*"seq"\s*:\s*(\d+)\s*[,}]')
+_SLICE = 4096  # lines decoded at a time by frame()
 
 
-def load(paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None) -> Loaded:
+def load(
+    paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None, seqs: bool = False
+) -> Loaded:
     """Read the files, keeping only the lines of ``types`` (all when None); see ``read._scan.scan``.
+
+    ``seqs``: sum up every line's seq during the scan, whatever ``types`` keeps, so that
+    :meth:`Loaded.seq_problems` answers for the whole files (without it, only when ``types`` is None).
 
     Raises:
         DataError: a path does not exist or cannot be read.
     """
-    lines, files, skipped = scan(paths, types, contains)
-    return Loaded(lines, files, skipped)
+    lines, files, skipped, runs = scan(paths, types, contains, seqs)
+    return Loaded(lines, files, skipped, seqs=runs, complete=types is None)
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Loaded:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
     warn: Callable[[str], None] | None = None  # told each new note as it is found (commands print it)
+    seqs: list[SeqRuns] | None = None  # each file's seq numbers, summed up during the scan (``load(seqs=True)``)
+    complete: bool = True  # every line with a type is in ``lines`` (no ``types`` asked for)
     _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     def records(self, types: Iterable[str] | None = None) -> list[Record]:
@@ -107,20 +114,30 @@ class Loaded:
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
             for name in nested
         }
-        try:
-            decoded = decode_typed(df, et, keys)
-        except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
-            return frame_from_records(self.records([event]), self.note)
-        for name in nested:
-            if name not in decoded.columns:
-                continue
-            if keys[name]:  # one pass over all keys: linear in their number
-                text = to_columns(decoded.select(name), name)
-                self._note_non_numbers(decoded["n"], text)
-                numbers = text.select(to_float(pl.all()))
-                decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
-            else:
-                decoded = decoded.drop(name)
+        parts: list[pl.DataFrame] = []
+        bad: list[pl.DataFrame] = []  # per slice: which values are present but not numbers
+        for i in range(0, df.height, _SLICE):  # the decoded text of one slice at a time (it is ~5x the line)
+            try:
+                decoded = decode_typed(df.slice(i, _SLICE), et, keys)
+            except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
+                return frame_from_records(self.records([event]), self.note)
+            masks = []
+            for name in nested:
+                if name not in decoded.columns:
+                    continue
+                if keys[name]:  # one pass over all keys: linear in their number
+                    text = to_columns(decoded.select(name), name)
+                    masks.append(text.select(pl.all().is_not_null() & to_float(pl.all()).is_null()))
+                    numbers = text.select(to_float(pl.all()))
+                    decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
+                else:
+                    decoded = decoded.drop(name)
+            parts.append(decoded)
+            if masks:
+                bad.append(pl.concat(masks, how="horizontal"))
+        decoded = pl.concat(parts, how="vertical_relaxed")  # a slice's Int128 (a value beyond int64) wins
+        if bad:
+            self._note_non_numbers(decoded["n"], pl.concat(bad))
         decoded = decoded.filter(pl.col("event") == event)
         return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
 
@@ -148,34 +165,20 @@ class Loaded:
         return False
 
     def seq_problems(self) -> list[str]:
-        """Gaps and duplicates in each file's ``seq`` (over the lines loaded; any writer's spelling)."""
-        seqs = self.lines.select("file", "line", pl.col("line").str.extract(_SEQ_PREFIX, 2).alias("seq"))
-        odd = seqs.filter(pl.col("seq").is_null())
-        if odd.height:  # another writer's spelling: decode the top-level seq properly
-            fixed = odd.with_columns(pl.col("line").str.json_path_match("$.seq").alias("seq"))
-            seqs = pl.concat([seqs.filter(pl.col("seq").is_not_null()), fixed])
-        # A seq beyond 2**64-1, negative or not a number is left unchecked (never a traceback).
-        seqs = seqs.select("file", pl.col("seq").cast(pl.UInt64, strict=False))
-        stats = (
-            seqs.drop_nulls()
-            .group_by("file")
-            .agg(
-                pl.len().alias("n"),
-                pl.col("seq").n_unique().alias("u"),
-                pl.col("seq").min().alias("lo"),
-                pl.col("seq").max().alias("hi"),
-            )
-            .sort("file")
-        )
-        out = []
-        for f, n, u, lo, hi in stats.iter_rows():
-            if hi - lo + 1 > u:
-                out.append(
-                    f"{self.files[f]}: {hi - lo + 1 - u} seq number(s) missing between {lo} and {hi} (events were lost)"
-                )
-            if n > u:
-                out.append(f"{self.files[f]}: {n - u} duplicate seq number(s)")
-        return out
+        """Gaps and duplicates in each file's ``seq`` (every line with a type; any writer's spelling).
+
+        Raises:
+            ValueError: only some types were loaded and the seqs were not summed up (``load(seqs=True)``).
+        """
+        if self.seqs is None:
+            if not self.complete:
+                raise ValueError("seq_problems() needs load(..., seqs=True) when only some types are loaded")
+            self.seqs = []
+            for f in range(len(self.files)):
+                count, runs = pl.collect_all(list(seq_parts(self.lines.lazy().filter(pl.col("file") == f))))
+                self.seqs.append(SeqRuns())
+                self.seqs[-1].add(count.item(), runs)
+        return [p for f, runs in enumerate(self.seqs) for p in runs.problems(self.files[f])]
 
     def note(self, text: str) -> None:
         """Keep a note found while decoding (once per distinct text) and pass it to ``warn``."""
@@ -184,9 +187,8 @@ class Loaded:
             if self.warn is not None:
                 self.warn(text)
 
-    def _note_non_numbers(self, n: pl.Series, text: pl.DataFrame) -> None:
-        """Name metric values that are present but not numbers (they read as null); one pass over all keys."""
-        bad = text.select(pl.all().is_not_null() & to_float(pl.all()).is_null())
+    def _note_non_numbers(self, n: pl.Series, bad: pl.DataFrame) -> None:
+        """Name metric values that are present but not numbers (``bad``: one mask per column); one pass."""
         counts = bad.sum().row(0)
         for c, k in zip(bad.columns, counts, strict=True):
             if k:

@@ -15,6 +15,9 @@ first keys are top-level, so this is exact); any other line is decoded by
 Stdin and gzip files are read in line-aligned chunks (``_paths.chunks``): memory stays
 bounded by the chunk size plus the lines kept.
 
+With ``seqs``, every line's seq (whatever its type) is summed up in the same pass
+(``_seqs.SeqRuns``): the lines themselves need not be kept for the seq check.
+
 Damaged lines become :class:`Skipped` with their line numbers: a torn last line is
 marked ``torn`` (the run is still writing, or was killed), anything else is damage.
 """
@@ -31,6 +34,7 @@ import orjson
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read._paths import chunks, resolve_paths
+from eventlog_cli.read._seqs import PREFIX, SeqRuns, seq_parts
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,9 +42,6 @@ else:
     from eventlog_cli._lazy import polars as pl
 
 __all__ = ["PREFIX", "Skipped", "empty", "scan"]
-
-# The envelope opening a line: exact for the first keys of the top-level object (see above).
-PREFIX = r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
 
 
 def empty() -> pl.DataFrame:
@@ -59,8 +60,8 @@ class Skipped:
 
 
 def scan(
-    paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None
-) -> tuple[pl.DataFrame, list[str], list[Skipped]]:
+    paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None, seqs: bool = False
+) -> tuple[pl.DataFrame, list[str], list[Skipped], list[SeqRuns] | None]:
     """Read the files, keeping only the lines of ``types`` (all when None).
 
     Args:
@@ -69,10 +70,11 @@ def scan(
         contains: also keep only lines that may hold this literal text, e.g. a JSON-quoted
             key ``'"accuracy"'`` (a pre-filter: lines that hold an escape are kept too, as
             they may spell it differently; the caller re-checks after decoding).
+        seqs: also sum up every line's ``seq`` (of any type), file by file, during the scan.
 
     Returns:
         The lines (``file`` index, 0-based ``n``, ``line``, ``event``), the file names
-        (``stdin`` for ``-``) and the skipped lines.
+        (``stdin`` for ``-``), the skipped lines and, with ``seqs``, each file's :class:`SeqRuns`.
 
     Raises:
         DataError: a path does not exist or cannot be read.
@@ -81,35 +83,39 @@ def scan(
     wanted = sorted(set(types)) if types is not None else None
     frames: list[pl.DataFrame] = []
     skipped: list[Skipped] = []
+    runs = [SeqRuns() for _ in files] if seqs else None
     for idx, path in enumerate(files):
+        seq = runs[idx] if runs is not None else None
         try:
             parts = chunks(path)
             if parts is None:
-                frames.append(_scan_file(path, idx, wanted, skipped, contains))
+                frames.append(_scan_file(path, idx, wanted, skipped, contains, seq))
             else:
-                frames.extend(_scan_chunks(parts, path, idx, wanted, skipped, contains))
+                frames.extend(_scan_chunks(parts, path, idx, wanted, skipped, contains, seq))
         except OSError as exc:
             msg = f"{sanitize(path)}: cannot read ({exc.strerror or exc})"
             raise DataError(msg) from None
     names = ["stdin" if f == "-" else f for f in files]
     skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
-    return (pl.concat(frames) if frames else empty()), names, skipped
+    return (pl.concat(frames) if frames else empty()), names, skipped, runs
 
 
 def _scan_file(
-    path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None
+    path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None, seq: SeqRuns | None
 ) -> pl.DataFrame:
     """A plain file, read by polars itself."""
     torn = _torn_tail(path)
     if torn is not None:
         skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
+    cut = torn[0] if torn is not None else None
     try:
-        df = _typed_lines(pl.scan_lines(path, row_index_name="n"), idx, wanted, path, skipped, contains)
+        lf = pl.scan_lines(path, row_index_name="n")
+        return _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
     except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
         with open(path, "rb") as f:
             data = f.read()
-        df = _typed_lines(_python_lines(data, path, skipped), idx, wanted, path, skipped, contains)
-    return df.filter(pl.col("n") != torn[0]) if torn is not None else df
+        lf = _python_lines(data, path, skipped)
+        return _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
 
 
 def _scan_chunks(
@@ -119,22 +125,23 @@ def _scan_chunks(
     wanted: list[str] | None,
     skipped: list[Skipped],
     contains: str | None,
+    seq: SeqRuns | None,
 ) -> Iterator[pl.DataFrame]:
     """Stdin or a gzip file, chunk by chunk: only the lines kept stay in memory."""
     offset = 0
     for data in parts:
-        torn = None
+        cut = None
         if not data.endswith(b"\n"):  # only the last chunk can end without a newline
             torn = _torn_text(data)
             if torn is not None:
-                skipped.append(Skipped(path, offset + data.count(b"\n") + 1, why(torn, True), True))
+                cut = offset + data.count(b"\n")
+                skipped.append(Skipped(path, cut + 1, why(torn, True), True))
         try:
             lf = pl.scan_lines(data, row_index_name="n")
-            df = _typed_lines(lf, idx, wanted, path, skipped, contains, offset)
+            df = _typed_lines(lf, idx, wanted, path, skipped, contains, offset, cut, seq)
         except pl.exceptions.ComputeError:
-            df = _typed_lines(_python_lines(data, path, skipped, offset), idx, wanted, path, skipped, contains)
-        if torn is not None:
-            df = df.filter(pl.col("n") != offset + data.count(b"\n"))
+            lf = _python_lines(data, path, skipped, offset)
+            df = _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
         offset += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         # The kept lines are views into this chunk's text: copy the few kept out so the chunk can be freed.
         yield df.with_columns(pl.col("line") + pl.lit("")) if wanted is not None else df
@@ -190,10 +197,16 @@ def _typed_lines(
     skipped: list[Skipped],
     contains: str | None = None,
     offset: int = 0,
+    cut: int | None = None,
+    seq: SeqRuns | None = None,
 ) -> pl.DataFrame:
+    """The lines of ``wanted`` types (with ``event``); ``cut``: a torn line left out; ``seq``: summed up."""
     line = pl.col("line")
     if offset:
         lf = lf.with_columns(pl.col("n") + offset)
+    if cut is not None:
+        lf = lf.filter(pl.col("n") != cut)
+    counted = seq_parts(lf) if seq is not None else None  # every line's seq, before the type filter
     if wanted is not None:  # select before touching the text: nothing else is copied
         escaped = line.str.contains("\\", literal=True)
         typed = line.str.contains_any([orjson.dumps(t).decode() for t in wanted])
@@ -202,7 +215,7 @@ def _typed_lines(
         foreign = ~line.str.contains('"event"', literal=True)  # damaged or foreign: kept, so they are reported
         lf = lf.filter(typed | foreign | (escaped & ~line.str.contains(PREFIX)))
     # scan_lines already drops the \r of CRLF; a BOM can only open line 0; blank lines are skipped silently.
-    df = (
+    kept = (
         lf.with_columns(pl.when(pl.col("n") == 0).then(line.str.strip_prefix("\ufeff")).otherwise(line).alias("line"))
         .filter(line.str.len_bytes() > 0)
         .with_columns(
@@ -210,8 +223,12 @@ def _typed_lines(
             pl.col("n").cast(pl.UInt32),
             line.str.extract(PREFIX).alias("event"),
         )
-        .collect()
     )
+    if counted is None:
+        df = kept.collect()
+    else:  # one pass over the text for both
+        df, count, runs = pl.collect_all([kept, *counted])
+        seq.add(count.item(), runs)  # type: ignore[union-attr]
     missing = df.filter(pl.col("event").is_null())
     if missing.height:  # not opened by the envelope: decode the top-level "event" properly
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
