@@ -74,6 +74,6 @@ def read_runs(paths: Sequence[str] | None, types: Sequence[str], *, strict: bool
     runs: list[RunData] = []
     sources: list[str | None] = list(paths or []) or [None]
     for src in sources:
-        runs += runs_of(read([src] if src else [], types, strict=strict), src, types)
+        runs += runs_of(read([src] if src else [], types, strict=strict, seqs=True), src, types)
     label_runs(runs)
     return runs
