@@ -90,12 +90,12 @@ def scan(
 def _scan_file(
     path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None
 ) -> pl.DataFrame:
-    """A plain file, read by polars itself."""
+    """A plain file, read by polars itself (``glob=False``: a name such as ``exp[1]`` is a name, not a pattern)."""
     torn = _torn_tail(path)
     if torn is not None:
         skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
     try:
-        df = _typed_lines(pl.scan_lines(path, row_index_name="n"), idx, wanted, path, skipped, contains)
+        df = _typed_lines(pl.scan_lines(path, row_index_name="n", glob=False), idx, wanted, path, skipped, contains)
     except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
         with open(path, "rb") as f:
             data = f.read()
@@ -160,7 +160,7 @@ def _torn_tail(path: str) -> tuple[int, str] | None:
     text = _torn_text(data)
     if text is None:
         return None
-    return pl.scan_lines(path).select(pl.len()).collect().item() - 1, text
+    return pl.scan_lines(path, glob=False).select(pl.len()).collect().item() - 1, text
 
 
 def _torn_text(data: bytes) -> str | None:
