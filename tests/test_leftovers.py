@@ -131,3 +131,16 @@ class TestNoRunWarning:
             "eventlog: event 'log' emitted before init(); it and later events are not recorded "
             "until eventlog.init() is called"
         ]
+
+
+class TestClosedPipe:
+    @pytest.mark.parametrize("command", ["summary", "table"])
+    def test_a_reader_that_stops_early_is_exit_0_quietly(self, command: str) -> None:
+        """``eventlog summary run | head -3``: rich's own handler exited 1; a closed pipe is exit 0 (commands._exit)."""
+        _write(Path("r/events.jsonl"), *STEPS)
+        exe = str(Path(sys.executable).with_name("eventlog"))
+        p = subprocess.Popen([exe, command, "r"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout is not None and p.stderr is not None
+        p.stdout.close()  # before the command writes anything: its first write meets a closed pipe
+        err = p.stderr.read()
+        assert (p.wait(timeout=60), err) == (0, b"")

@@ -31,7 +31,15 @@ def console() -> Console:
     if not sys.stdout.isatty():
         cols = os.environ.get("COLUMNS", "")
         width = int(cols) if cols.isdigit() and int(cols) > 20 else 120
-    return Console(highlight=False, soft_wrap=False, emoji=False, markup=False, width=width)
+    return _Console(highlight=False, soft_wrap=False, emoji=False, markup=False, width=width)
+
+
+class _Console(Console):
+    """A closed pipe (``eventlog summary | head -3``) is ``commands._exit``'s to map (exit 0), not rich's (exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def text(v: Any, style: str = "") -> Text:
