@@ -15,7 +15,6 @@ import errno
 import fcntl
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,27 +71,22 @@ def open_run_file(directory: Path, rank: int, pid: int) -> RunFile:
 
 
 def _check_writable(path: Path) -> None:
-    """Create ``path`` if needed and check it is a regular file this process can append to.
+    """Create ``path`` if needed and check this process can append to it, without blocking.
 
-    Opened without blocking: a FIFO (or a device) named ``events.jsonl`` would stall
-    ``init()`` until a reader came, or swallow the events; either is a ConfigError.
+    A FIFO named ``events.jsonl`` that no process reads would stall ``init()`` (and the
+    writer) forever: a ConfigError. One that a reader holds open is written to as a stream.
     """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a FIFO no process is reading
-            raise ConfigError(
-                f"{path} is a FIFO, not a regular file; remove it or pass another dir to init()"
-            ) from None
+            msg = (
+                f"{path} is a FIFO that no process reads; remove it, open a reader first, or pass another dir to init()"
+            )
+            raise ConfigError(msg) from None
         msg = f"cannot write {path}: {exc.strerror}; pass a writable dir to init()"
         raise ConfigError(msg) from None
-    try:
-        mode = os.fstat(fd).st_mode
-    finally:
-        os.close(fd)
-    if not stat.S_ISREG(mode):
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
-        raise ConfigError(f"{path} is {kind}, not a regular file; remove it or pass another dir to init()")
+    os.close(fd)
 
 
 def _lock(path: Path) -> tuple[bool, int | None]:
@@ -123,6 +117,8 @@ def next_seq(path: Path) -> int:
     A last seq of 2**63-1 or more cannot be continued within int64: seq
     restarts at 0, with a note on stderr.
     """
+    if not path.is_file():  # a FIFO read by another process: no lines to continue (and opening it could block)
+        return 0
     try:
         with open(path, "rb") as f:
             for start, end in _lines_backwards(f):
@@ -173,6 +169,8 @@ def end_torn_line(path: Path) -> None:
     name; a note on stderr says so. Only the process holding the file's lock
     calls this, so no other writer is appending meanwhile.
     """
+    if not path.is_file():  # a FIFO: nothing to end
+        return
     try:
         with open(path, "rb+") as f:
             size = f.seek(0, os.SEEK_END)

@@ -21,9 +21,11 @@ marked ``torn`` (the run is still writing, or was killed), anything else is dama
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import polars as pl
@@ -32,7 +34,7 @@ from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read._paths import chunks, resolve_paths
 
-__all__ = ["EMPTY", "PREFIX", "Skipped", "scan"]
+__all__ = ["EMPTY", "PREFIX", "Skipped", "loads_lenient", "scan"]
 
 # The envelope opening a line: exact for the first keys of the top-level object (see above).
 PREFIX = r'^\s*\{\s*(?:"v"\s*:\s*\d+\s*,\s*"ts"\s*:\s*-?[0-9][0-9.eE+\-]*\s*,\s*)?"event"\s*:\s*"([^"\\]*)"'
@@ -206,6 +208,13 @@ def _typed_lines(
     missing = df.filter(pl.col("event").is_null())
     if missing.height:  # not opened by the envelope: decode the top-level "event" properly
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
+        if fixed["event"].null_count():  # json.dumps' bare NaN defeats json_path_match: decode those leniently
+            fixed = fixed.with_columns(
+                pl.when(pl.col("event").is_null())
+                .then(pl.col("line").map_elements(_lenient_event, return_dtype=pl.String))
+                .otherwise(pl.col("event"))
+                .alias("event")
+            )
         df = pl.concat([df.filter(pl.col("event").is_not_null()), fixed]).sort("n")
         seen = {(s.path, s.line) for s in skipped}
         for n, text in fixed.filter(pl.col("event").is_null()).select("n", "line").iter_rows():
@@ -215,6 +224,31 @@ def _typed_lines(
     if wanted is not None:
         df = df.filter(pl.col("event").is_in(wanted))
     return df.select("file", "n", "line", "event")
+
+
+_NON_STANDARD = ("NaN", "Infinity")
+
+
+def loads_lenient(text: str | bytes) -> Any:
+    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN or Infinity; else None.
+
+    ``json.dumps`` writes a float NaN or ±inf as the bare tokens ``NaN``, ``Infinity`` and
+    ``-Infinity`` (not JSON, but what any Python writer without eventlog produces): the
+    value is kept as that float rather than the whole line lost.
+    """
+    probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if not any(t in probe for t in _NON_STANDARD):
+        return None
+    try:
+        return json.loads(probe)
+    except ValueError:
+        return None
+
+
+def _lenient_event(text: str) -> str | None:
+    obj = loads_lenient(text)
+    event = obj.get("event") if isinstance(obj, dict) else None
+    return event if isinstance(event, str) else None
 
 
 def short(exc: Exception) -> str:
