@@ -169,8 +169,8 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             s = pl.Series(c, [None if v is None else str(v) for v in vals], dtype=pl.String)
         series.append(s)
-    where = [
+    located = [
         pl.Series("file", [r.file for r in records], dtype=pl.UInt32),
         pl.Series("n", [r.line - 1 for r in records], dtype=pl.UInt32),
     ]
-    return pl.DataFrame([*where, *(x for x in series if x.name not in ("file", "n"))])
+    return pl.DataFrame([*located, *(x for x in series if x.name not in ("file", "n"))])
