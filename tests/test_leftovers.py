@@ -183,3 +183,9 @@ class TestLinesSkippedWhileDecoding:
         r = cli("table", "--json", "b")
         assert [row["step"] for row in json.loads(r.stdout)] == [2]
         assert r.stderr.count("b/events.jsonl:2: not valid JSON") == 1
+
+
+def test_trend_of_one_point_says_point() -> None:
+    """A single point was shown as "(1 points)"."""
+    _write(Path("one/events.jsonl"), {"event": "step_metrics", "step": 1, "metrics": {"loss": 1.0}})
+    assert "(1 point)" in cli("trend", "loss", "one").stdout
