@@ -11,6 +11,7 @@ truncated: :func:`end_torn_line` ends a last line a crash left incomplete, and
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import orjson
 
 from eventlog._text import sanitize
 from eventlog.exceptions import ConfigError
@@ -58,13 +61,32 @@ def open_run_file(directory: Path, rank: int, pid: int) -> RunFile:
     if not ok:
         path = directory / f"events.rank{rank}.pid{pid}.jsonl"
         _, fd = _lock(path)
+    run_file = RunFile(path, fd)
     try:
-        with open(path, "ab"):
-            pass
+        _check_writable(path)
+    except ConfigError:
+        run_file.release()
+        raise
+    return run_file
+
+
+def _check_writable(path: Path) -> None:
+    """Create ``path`` if needed and check this process can append to it, without blocking.
+
+    A FIFO named ``events.jsonl`` that no process reads would stall ``init()`` (and the
+    writer) forever: a ConfigError. One that a reader holds open is written to as a stream.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO no process is reading
+            msg = (
+                f"{path} is a FIFO that no process reads; remove it, open a reader first, or pass another dir to init()"
+            )
+            raise ConfigError(msg) from None
         msg = f"cannot write {path}: {exc.strerror}; pass a writable dir to init()"
         raise ConfigError(msg) from None
-    return RunFile(path, fd)
+    os.close(fd)
 
 
 def _lock(path: Path) -> tuple[bool, int | None]:
@@ -82,7 +104,8 @@ def _lock(path: Path) -> tuple[bool, int | None]:
 
 
 _SEQ_MAX = 2**63 - 1  # seq is an int64 like every int field
-_SEQ = re.compile(rb',"seq":(\d+)')
+_SEQ = re.compile(rb'[{,]\s*"seq"\s*:\s*(\d+)')
+_WHOLE = 1 << 20  # a last line up to this size is decoded to find its seq
 _BLOCK = 1 << 16
 _LOOK_BACK = 1000  # complete lines examined for a seq before giving up
 
@@ -94,22 +117,48 @@ def next_seq(path: Path) -> int:
     A last seq of 2**63-1 or more cannot be continued within int64: seq
     restarts at 0, with a note on stderr.
     """
+    if not path.is_file():  # a FIFO read by another process: no lines to continue (and opening it could block)
+        return 0
     try:
         with open(path, "rb") as f:
             for start, end in _lines_backwards(f):
-                f.seek(start)
-                head = f.read(min(end - start, 4096))
-                f.seek(max(start, end - 2))
-                m = _SEQ.search(head)
-                if m and f.read(2).rstrip(b"\r").endswith(b"}"):  # a whole object (CRLF allowed)
-                    seq = int(m.group(1)) + 1
-                    if seq > _SEQ_MAX:
-                        _note(f"{path}: its last seq is {seq - 1}, the largest int64; this run's seq restarts at 0")
+                last = _line_seq(f, start, end)
+                if last is not None:
+                    if last >= _SEQ_MAX:
+                        _note(f"{path}: its last seq is {last}, the largest int64; this run's seq restarts at 0")
                         return 0
-                    return seq
+                    return last + 1
     except OSError:
         return 0
     return 0
+
+
+def _line_seq(f: BinaryIO, start: int, end: int) -> int | None:
+    """The top-level ``seq`` of the line at [start, end), or None when it has none (or is not a whole object).
+
+    Any JSON writer's spacing is understood (``"seq":4`` as written here, ``"seq": 4`` by
+    ``json.dumps``). A line up to ``_WHOLE`` bytes is decoded, so a ``seq`` key nested in
+    the payload is never taken for the envelope's; a longer one, or one a strict decoder
+    refuses (``json.dumps`` writes a bare ``NaN``), is searched in its first 4096 bytes.
+    """
+    f.seek(max(start, end - 2))
+    if not f.read(2).rstrip(b"\r").endswith(b"}"):  # not a whole object (CRLF allowed)
+        return None
+    f.seek(start)
+    if end - start <= _WHOLE:
+        text = f.read(end - start)
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            seq = obj.get("seq")
+            return seq if type(seq) is int and seq >= 0 else None
+        head = text[:4096]
+    else:
+        head = f.read(4096)
+    m = _SEQ.search(head)
+    return int(m.group(1)) if m else None
 
 
 def end_torn_line(path: Path) -> None:
@@ -120,6 +169,8 @@ def end_torn_line(path: Path) -> None:
     name; a note on stderr says so. Only the process holding the file's lock
     calls this, so no other writer is appending meanwhile.
     """
+    if not path.is_file():  # a FIFO: nothing to end
+        return
     try:
         with open(path, "rb+") as f:
             size = f.seek(0, os.SEEK_END)

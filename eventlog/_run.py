@@ -175,7 +175,7 @@ def current_run() -> Run | None:
 
 def _child_run() -> Run | None:
     """Re-open the run in a forked or spawned child that inherited it (or its env)."""
-    global _state, _no_run_warned
+    global _state
     with _init_lock:
         st = _state
         if st is not None and st.pid == os.getpid():
@@ -186,14 +186,7 @@ def _child_run() -> Run | None:
         else:
             d, run = os.environ.get("EVENTLOG_DIR", ""), os.environ.get("EVENTLOG_RUN", "")
             if not d or not run:
-                if not _no_run_warned:
-                    _no_run_warned = True
-                    warnings.warn(
-                        "eventlog: emit() before init(); events are not recorded. Call eventlog.init() first.",
-                        RuntimeWarning,
-                        stacklevel=4,
-                    )
-                return None
+                return None  # emit() says so; flush(), set_step() or a lookup lose nothing
             cfg = load_config({"dir": d, "run": run})
         import dataclasses
 
@@ -221,6 +214,7 @@ def emit(event: str, /, **payload: Any) -> None:
     if st is None or st.pid != _pid:
         st = current_run()
         if st is None:
+            _warn_no_run(event)
             return
     if _sigterm_waiting:
         _install_waiting_sigterm()
@@ -238,6 +232,19 @@ def emit(event: str, /, **payload: Any) -> None:
         st.console.show(ev)
     if st.file_events is None or event in st.file_events:
         st.writer.put(ev)
+
+
+def _warn_no_run(event: str) -> None:
+    """Once per process: an event was emitted with no run to record it."""
+    global _no_run_warned
+    if not _no_run_warned:
+        _no_run_warned = True
+        warnings.warn(
+            f"eventlog: event {event!r} emitted before init(); it and later events are not recorded "
+            "until eventlog.init() is called",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def flush() -> None:

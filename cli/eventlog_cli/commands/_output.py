@@ -28,13 +28,21 @@ def console() -> Console:
 
     Off a terminal the width is ``COLUMNS`` or 120, so piped tables are not squeezed to 80.
     """
-    from rich.console import Console
 
     width = None
     if not sys.stdout.isatty():
         cols = os.environ.get("COLUMNS", "")
         width = int(cols) if cols.isdigit() and int(cols) > 20 else 120
-    return Console(highlight=False, soft_wrap=False, emoji=False, markup=False, width=width)
+    from rich.console import Console
+
+    class _Console(Console):
+        """A closed pipe (``eventlog summary | head -3``) is ``commands._exit``'s to map (exit 0), not rich's (1)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(highlight=False, soft_wrap=False, emoji=False, markup=False, width=width)
 
 
 def text(v: Any, style: str = "") -> Text:

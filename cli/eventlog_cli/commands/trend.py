@@ -98,7 +98,8 @@ def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = Fals
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
             t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
         out.print(t)
-        out.print(text(f"  {sparkline([r['value'] for r in part])}  ({len(part)} points)"))
+        points = f"{len(part)} point{'s' if len(part) != 1 else ''}"
+        out.print(text(f"  {sparkline([r['value'] for r in part])}  ({points})"))
 
 
 def _chart(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:

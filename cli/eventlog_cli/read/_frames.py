@@ -141,7 +141,8 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
     """The slow, forgiving path: flatten events in Python (unknown types, odd values).
 
     A metric value that is not a number becomes null and is passed to ``note``
-    with its line, never dropped silently.
+    with its line, never dropped silently. Like the typed path, the frame has the
+    ``file`` and 0-based ``n`` of each event (runs are told apart by file).
     """
     rows = []
     odd: dict[str, list[int]] = {}
@@ -173,4 +174,8 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             s = pl.Series(c, [None if v is None else str(v) for v in vals], dtype=pl.String)
         series.append(s)
-    return pl.DataFrame(series)
+    located = [
+        pl.Series("file", [r.file for r in records], dtype=pl.UInt32),
+        pl.Series("n", [r.line - 1 for r in records], dtype=pl.UInt32),
+    ]
+    return pl.DataFrame([*located, *(x for x in series if x.name not in ("file", "n"))])

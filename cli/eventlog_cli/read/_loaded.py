@@ -22,7 +22,7 @@ from eventlog_cli.read._frames import (
     to_float,
 )
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import Skipped, scan, short
+from eventlog_cli.read._scan import Skipped, loads_lenient, scan, short
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 
 if TYPE_CHECKING:
@@ -73,8 +73,10 @@ class Loaded:
             try:
                 ev = loads(line)
             except orjson.JSONDecodeError as exc:
-                self._skip(f, n, f"not valid JSON ({short(exc)})")
-                continue
+                ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: the value is kept
+                if ev is None:
+                    self._skip(f, n, f"not valid JSON ({short(exc)})")
+                    continue
             if not isinstance(ev, dict):
                 self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
                 continue
@@ -202,4 +204,9 @@ class Loaded:
         return self.lines.filter(pl.col("event").is_in(list(types)))
 
     def _skip(self, f: int, n: int, reason: str) -> None:
-        self.skipped.append(Skipped(self.files[f], n + 1, reason))
+        """A line found unusable while decoding: kept, and told to ``warn`` (the load-time report is past)."""
+        s = Skipped(self.files[f], n + 1, reason)
+        if s not in self.skipped:
+            self.skipped.append(s)
+            if self.warn is not None:
+                self.warn(f"{s.path}:{s.line}: {reason}; skipped")

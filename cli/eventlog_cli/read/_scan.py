@@ -24,10 +24,11 @@ marked ``torn`` (the run is still writing, or was killed), anything else is dama
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["PREFIX", "Skipped", "empty", "scan"]
+__all__ = ["PREFIX", "Skipped", "empty", "loads_lenient", "scan"]
 
 
 def empty() -> pl.DataFrame:
@@ -103,13 +104,13 @@ def scan(
 def _scan_file(
     path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None, seq: SeqRuns | None
 ) -> pl.DataFrame:
-    """A plain file, read by polars itself."""
+    """A plain file, read by polars itself (``glob=False``: a name such as ``exp[1]`` is a name, not a pattern)."""
     torn = _torn_tail(path)
     if torn is not None:
         skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
     cut = torn[0] if torn is not None else None
     try:
-        lf = pl.scan_lines(path, row_index_name="n")
+        lf = pl.scan_lines(path, row_index_name="n", glob=False)
         return _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
     except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
         with open(path, "rb") as f:
@@ -176,7 +177,7 @@ def _torn_tail(path: str) -> tuple[int, str] | None:
     text = _torn_text(data)
     if text is None:
         return None
-    return pl.scan_lines(path).select(pl.len()).collect().item() - 1, text
+    return pl.scan_lines(path, glob=False).select(pl.len()).collect().item() - 1, text
 
 
 def _torn_text(data: bytes) -> str | None:
@@ -232,6 +233,13 @@ def _typed_lines(
     missing = df.filter(pl.col("event").is_null())
     if missing.height:  # not opened by the envelope: decode the top-level "event" properly
         fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
+        if fixed["event"].null_count():  # json.dumps' bare NaN defeats json_path_match: decode those leniently
+            fixed = fixed.with_columns(
+                pl.when(pl.col("event").is_null())
+                .then(pl.col("line").map_elements(_lenient_event, return_dtype=pl.String))
+                .otherwise(pl.col("event"))
+                .alias("event")
+            )
         df = pl.concat([df.filter(pl.col("event").is_not_null()), fixed]).sort("n")
         seen = {(s.path, s.line) for s in skipped}
         for n, text in fixed.filter(pl.col("event").is_null()).select("n", "line").iter_rows():
@@ -241,6 +249,31 @@ def _typed_lines(
     if wanted is not None:
         df = df.filter(pl.col("event").is_in(wanted))
     return df.select("file", "n", "line", "event")
+
+
+_NON_STANDARD = ("NaN", "Infinity")
+
+
+def loads_lenient(text: str | bytes) -> Any:
+    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN or Infinity; else None.
+
+    ``json.dumps`` writes a float NaN or ±inf as the bare tokens ``NaN``, ``Infinity`` and
+    ``-Infinity`` (not JSON, but what any Python writer without eventlog produces): the
+    value is kept as that float rather than the whole line lost.
+    """
+    probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if not any(t in probe for t in _NON_STANDARD):
+        return None
+    try:
+        return json.loads(probe)
+    except ValueError:
+        return None
+
+
+def _lenient_event(text: str) -> str | None:
+    obj = loads_lenient(text)
+    event = obj.get("event") if isinstance(obj, dict) else None
+    return event if isinstance(event, str) else None
 
 
 def short(exc: Exception) -> str:
