@@ -73,7 +73,6 @@ def main(out: str, mode: str) -> None:
         devices=1,
         enable_progress_bar=False,
         enable_model_summary=False,
-        enable_checkpointing=False,
         default_root_dir=out,
         callbacks=callbacks,
     )
