@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_integrations import need
 
 from conftest import ROOT, read_events
-from test_integrations import need
 
 CLI = "from eventlog_cli import main; main()"
 

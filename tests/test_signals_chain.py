@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_integrations import check_cli, need, train
+from test_reliability2 import _drain
 
 import eventlog
 from conftest import ROOT, read_events, run_python
-from test_integrations import check_cli, need, train
-from test_reliability2 import _drain
 
 CLI = "from eventlog_cli import main; main()"
 
@@ -88,7 +88,8 @@ class TestChainToAPreviousHandler:
         """Nothing to hand SIGTERM to: finish as interrupted and die of SIGTERM (exit status -15)."""
         code = r"""
 import os, signal, sys, time, eventlog
-eventlog.init(sys.argv[1], run="c", console="off", flush_interval=60, **({"signals": "chain"} if sys.argv[2] == "arg" else {}))
+chain = {"signals": "chain"} if sys.argv[2] == "arg" else {}
+eventlog.init(sys.argv[1], run="c", console="off", flush_interval=60, **chain)
 for i in range(300):
     eventlog.emit("log", level="info", msg="m", i=i)
 os.kill(os.getpid(), signal.SIGTERM)
@@ -126,6 +127,30 @@ except KeyboardInterrupt:
         assert ["SIGINT"] == signal_events(events)
         assert 100 == sum(e.get("msg") == "m" for e in events)
         assert ["interrupted"] == [e["status"] for e in events if e["event"] == "run_end"]
+
+    @pytest.mark.timeout(60)
+    def test_a_handler_that_wraps_ours_is_called_once(self, tmp_path: Path) -> None:
+        """A framework wraps eventlog's handler (Lightning's fit()), then a second init() takes the wrapper as
+        the previous handler: SIGTERM runs the wrapper once (no recursion) and the process goes on."""
+        code = r"""
+import os, signal, sys, eventlog
+calls = []
+eventlog.init(sys.argv[1] + "/a", run="a", console="off")
+found = signal.getsignal(signal.SIGTERM)
+def framework(signum, frame):  # its own work, then the handler it found: eventlog's
+    calls.append("framework")
+    found(signum, frame)
+signal.signal(signal.SIGTERM, framework)
+eventlog.init(sys.argv[1] + "/b", run="b", console="off")
+os.kill(os.getpid(), signal.SIGTERM)
+print(calls, flush=True)
+"""
+        proc = run_python(code, str(tmp_path), timeout=50)
+        assert 0 == proc.returncode, proc.stderr
+        assert "['framework']" == proc.stdout.strip()
+        events = read_events(tmp_path / "b" / "events.jsonl")
+        assert ["SIGTERM"] == signal_events(events)
+        assert ("run_end", "interrupted") == (events[-1]["event"], events[-1]["status"])
 
     def test_signals_setting_is_parsed(self) -> None:
         assert "chain" == eventlog.Config(signals="chain").signals

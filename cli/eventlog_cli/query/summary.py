@@ -83,8 +83,9 @@ def run_summary(
     steps, evals = latest_per_step(raw_steps), latest_per_step(raw_evals)
     events = [r.event for r in records]
     start = next((e for e in events if e.get("event") == "run_start"), {})
-    status, error, failed_rank, other_errors = _status(all_records, rank)
-    duration, segments = _duration(events, raw_steps, raw_evals)
+    children = child_files(all_records)
+    status, error, failed_rank, other_errors = _status(all_records, rank, children)
+    duration, segments = _duration([r.event for r in records if r.file not in children], raw_steps, raw_evals)
     rows = phase_rows(records)
     total_steps = start.get("total_steps")
     if total_steps is None and steps.height and "total_steps" in steps.columns:
@@ -101,7 +102,7 @@ def run_summary(
         "rank": rank,
         "ranks": ranks,
         "status": status,
-        "status_inferred": status == "interrupted",
+        "status_inferred": status == "interrupted" and (end is None or end.get("status") != "interrupted"),
         "mode": end.get("mode") if end else None,
         "error": error,
         "failed_rank": failed_rank,
@@ -129,8 +130,16 @@ def run_summary(
     }
 
 
-def _status(records: list[Record], rank: int) -> tuple[str, Any, int | None, list[tuple[int, Any]]]:
-    """(status, error, failing rank, other ranks' errors): the root cause is the first rank to fail."""
+def child_files(records: list[Record]) -> set[int]:
+    """The files of child processes (DataLoader workers, pool children): their run_start names a parent."""
+    return {r.file for r in records if r.event.get("event") == "run_start" and "parent_pid" in r.event}
+
+
+def _status(records: list[Record], rank: int, children: set[int]) -> tuple[str, Any, int | None, list[tuple[int, Any]]]:
+    """(status, error, failing rank, other ranks' errors): the root cause is the first rank to fail.
+
+    A child process's end (a worker's) says how the run ended only when it failed.
+    """
     last_end: dict[tuple[int, Any], dict[str, Any]] = {}
     for r in records:
         if r.event.get("event") == "run_start":
@@ -145,7 +154,7 @@ def _status(records: list[Record], rank: int) -> tuple[str, Any, int | None, lis
         first = failed[0]
         others = [(e.get("rank", 0), e.get("error")) for e in failed[1:] if e.get("error")]
         return "failed", first.get("error"), first.get("rank", 0), others
-    mine = [e for (_, rk), e in last_end.items() if rk == rank]
+    mine = [e for (f, rk), e in last_end.items() if rk == rank and f not in children]
     if not mine:
         return "interrupted", None, None, []
     return str(mine[-1].get("status", "completed")), mine[-1].get("error"), None, []
@@ -239,7 +248,9 @@ def _warnings(
     bad = [r for r in rows if r.status != "ok"]
     for r in bad[:10]:
         out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
-    levels = Counter(e.get("level") for e in events if e.get("event") == "log")
+    signals = [e for e in events if e.get("event") == "log" and isinstance(e.get("signal"), str)]
+    out += [f"signal {e['signal']} received: left to the program's own handler" for e in signals[:5]]
+    levels = Counter(e.get("level") for e in events if e.get("event") == "log" and "signal" not in e)
     if levels.get("warning") or levels.get("error") or levels.get("critical"):
         out.append(
             f"log: {levels.get('warning', 0)} warning(s), "
