@@ -185,3 +185,71 @@ class TestDataLoaderWorkers:
         workers = [read_events(p) for p in files if "worker" in p.name]
         assert all("run_end" not in {e["event"] for e in w} for w in workers)  # ended by _exit, not by eventlog
         assert_valid(run_dir)
+
+
+STALE_LOCK = r"""
+import os, signal, sys, time, eventlog
+d = sys.argv[1]
+eventlog.init(d, run="s", console="off")
+pid = os.fork()
+if pid == 0:
+    eventlog.emit("log", level="info", msg="child")
+    eventlog.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # dies before its finish: its lock file stays behind
+os.waitpid(pid, 0)
+print(sorted(n for n in os.listdir(d) if n.endswith(".lock")), flush=True)
+eventlog.finish()
+print(sorted(n for n in os.listdir(d) if n.endswith(".lock")), flush=True)
+"""
+
+
+class TestLockFiles:
+    @pytest.mark.timeout(60)
+    def test_the_main_process_removes_locks_left_by_killed_children(self, tmp_path: Path) -> None:
+        proc = run_script(tmp_path, STALE_LOCK, str(tmp_path / "r"))
+        before, after = proc.stdout.strip().splitlines()
+        assert "events.jsonl.lock" in before and ".pid" in before  # the parent's and the killed child's
+        assert "[]" == after
+
+    def test_a_lock_file_removed_under_a_new_writer_never_admits_two(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The holder finishes (removes its lock file) between a new writer's open() and flock(): the new
+        writer's lock on the removed file does not count, it locks the file now at that name, and a third
+        writer of the same name goes to its pid file."""
+        import fcntl
+
+        from eventlog._files import open_run_file
+
+        a = open_run_file(tmp_path, 0, 1)
+        real, raced = fcntl.flock, []
+
+        def flock(fd: int, op: int) -> None:
+            if not raced:
+                raced.append(1)
+                a.close()  # the lock file b has just opened is removed and released
+            real(fd, op)
+
+        monkeypatch.setattr(fcntl, "flock", flock)
+        b = open_run_file(tmp_path, 0, 2)
+        c = open_run_file(tmp_path, 0, 3)
+        assert raced and ("events.jsonl", "events.rank0.pid3.jsonl") == (b.path.name, c.path.name)
+        assert b.lock_fd is not None
+        assert os.fstat(b.lock_fd).st_ino == os.stat(tmp_path / "events.jsonl.lock").st_ino
+        c.close()
+        b.close()
+        assert [] == sorted(p.name for p in tmp_path.glob("*.lock"))
+
+    @pytest.mark.timeout(60)
+    def test_a_damaged_inherit_variable_is_one_line_on_stderr(self, tmp_path: Path) -> None:
+        code = "import eventlog\neventlog.emit('log', level='info', msg='x')\n"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "EVENTLOG_DIR": str(tmp_path / "r"),
+            "EVENTLOG_RUN": "r",
+            "EVENTLOG_INHERIT": "{not json",
+        }
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=50)
+        assert 0 == proc.returncode and "Traceback" not in proc.stderr, proc.stderr
+        assert "eventlog: EVENTLOG_INHERIT: not the JSON that eventlog.init() writes" in proc.stderr
