@@ -95,6 +95,8 @@ def run_summary(
     if segments > 1:
         warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
     warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
+    signals = [e["signal"] for e in events if e.get("event") == "log" and isinstance(e.get("signal"), str)]
+    warnings[:0] = [f"signal {name} received: left to the program's own handler" for name in signals[:5]]
     return {
         "run": label,
         "name": ids.name(label),
@@ -248,9 +250,7 @@ def _warnings(
     bad = [r for r in rows if r.status != "ok"]
     for r in bad[:10]:
         out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
-    signals = [e for e in events if e.get("event") == "log" and isinstance(e.get("signal"), str)]
-    out += [f"signal {e['signal']} received: left to the program's own handler" for e in signals[:5]]
-    levels = Counter(e.get("level") for e in events if e.get("event") == "log" and "signal" not in e)
+    levels = Counter(e.get("level") for e in events if e.get("event") == "log")
     if levels.get("warning") or levels.get("error") or levels.get("critical"):
         out.append(
             f"log: {levels.get('warning', 0)} warning(s), "
