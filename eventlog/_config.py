@@ -34,12 +34,13 @@ from eventlog._constants import LEVELS
 from eventlog._writer import FSYNC_POLICIES, FULL_POLICIES
 from eventlog.exceptions import ConfigError
 
-__all__ = ["Config", "find_config_file", "load_config"]
+__all__ = ["Config", "config_of", "find_config_file", "load_config"]
 
 _CONSOLE = ("banner", "compact", "off")
 _VERBOSITY = ("concise", "verbose")
 _FSYNC = FSYNC_POLICIES
 _ON_FULL = FULL_POLICIES
+_SIGNALS = ("auto", "chain", "off")  # see _hooks.install_sigterm
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class Config:
     console_events: tuple[str, ...] | None = None
     file_events: tuple[str, ...] | None = None
     capture_logging: bool = False
-    signals: bool = True
+    signals: str = "auto"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
@@ -120,6 +121,14 @@ def _bool(v: Any, where: str) -> bool:
         return False
     msg = f"{where}={v!r}: expected 1/0, true/false, yes/no or on/off"
     raise ConfigError(msg)
+
+
+def _signals(v: Any, where: str) -> str:
+    """``auto``, ``chain`` or ``off``; a yes/no word (the old boolean setting) is ``auto`` or ``off``."""
+    s = str(v).strip().lower()
+    if isinstance(v, bool) or s in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return "auto" if _bool(v, where) else "off"
+    return _choice(_SIGNALS)(v, where)
 
 
 def _str(v: Any, where: str) -> str:
@@ -180,7 +189,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "console_events": _names,
     "file_events": _names,
     "capture_logging": _bool,
-    "signals": _bool,
+    "signals": _signals,
 }
 
 
@@ -261,3 +270,13 @@ def load_config(
         values[k] = _PARSERS[k](v, f"init({k})")
         sources[k] = "init()"
     return dataclasses.replace(Config(), **values, sources=sources)
+
+
+def config_of(values: Mapping[str, Any], where: str) -> Config:
+    """A Config of already-resolved settings (a parent run's, for its children), each checked like any setting.
+
+    Raises:
+        ConfigError: a value is invalid (named with ``where``).
+    """
+    parsed = {k: _PARSERS[k](v, f"{where} {k}") for k, v in values.items() if k in _PARSERS and v is not None}
+    return dataclasses.replace(Config(), **parsed, sources=dict.fromkeys(parsed, where))

@@ -80,6 +80,7 @@ BUILTIN: tuple[EventType, ...] = (
             _f("argv", "strings", description="command line"),
             _f("host", "string"),
             _f("pid", "int"),
+            _f("parent_pid", "int", description="a child process that joined its parent's run: the parent's pid"),
             _f("world_size", "int"),
             _f("total_steps", "int"),
             _f("total_epochs", "int"),

@@ -3,7 +3,9 @@
 Rank 0 writes ``<dir>/events.jsonl``, rank N ``<dir>/events.rank<N>.jsonl``.
 A second process of the same rank (a forked or spawned worker) finds the lock
 taken and writes ``events.rank<N>.pid<PID>.jsonl``, so each file has one
-writer and one ``seq`` sequence. A resumed run appends; nothing is ever
+writer and one ``seq`` sequence. A DataLoader worker writes its slot's file,
+``events.rank<N>.worker<W>.jsonl``, reused in every epoch. Each process removes
+its lock file at finish. A resumed run appends; nothing is ever
 truncated: :func:`end_torn_line` ends a last line a crash left incomplete, and
 :func:`next_seq` continues the file's sequence.
 """
@@ -26,26 +28,51 @@ import orjson
 from eventlog._text import sanitize
 from eventlog.exceptions import ConfigError
 
-__all__ = ["RunFile", "end_torn_line", "next_seq", "open_run_file"]
+__all__ = ["RunFile", "end_torn_line", "next_seq", "open_run_file", "remove_stale_locks"]
+
+
+_SLOTS = 8  # names a DataLoader worker slot tries (two loaders at once share worker ids) before its pid's
 
 
 @dataclass
 class RunFile:
-    """The events file of this process and the descriptor holding its lock (None: not locked)."""
+    """The events file of this process and the descriptor holding its lock (None: not locked).
+
+    ``primary``: the rank's own file (``events.jsonl``, ``events.rankN.jsonl``), written by the
+    rank's main process.
+    """
 
     path: Path
     lock_fd: int | None = None
+    primary: bool = False
 
     def release(self) -> None:
-        """Let go of the lock (finish, or a forked child that inherited it)."""
+        """Let go of the lock, leaving the lock file (a forked child that inherited it: the parent still holds it)."""
         if self.lock_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self.lock_fd)
             self.lock_fd = None
 
+    def close(self) -> None:
+        """At finish: remove the lock file, then let go of the lock; the rank's main process also removes
+        the lock files that processes which died without finishing left in the directory."""
+        if self.lock_fd is not None:
+            lock = Path(f"{self.path}.lock")
+            if _same_file(self.lock_fd, lock):  # still ours: no one else can hold it meanwhile
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+            self.release()
+        if self.primary:
+            remove_stale_locks(self.path.parent)
 
-def open_run_file(directory: Path, rank: int, pid: int) -> RunFile:
+
+def open_run_file(directory: Path, rank: int, pid: int, worker: int | None = None) -> RunFile:
     """Create the run directory, choose this process's file and lock it.
+
+    Rank 0 writes ``events.jsonl``, rank N ``events.rankN.jsonl``. DataLoader worker W of
+    rank N writes ``events.rankN.workerW.jsonl``, the same file in every epoch (with two
+    loaders at once, ``events.rankN.workerW-2.jsonl`` ...). A process that finds its name
+    locked by another writes ``events.rankN.pidPID.jsonl``.
 
     Raises:
         ConfigError: the directory or the file cannot be written.
@@ -55,19 +82,41 @@ def open_run_file(directory: Path, rank: int, pid: int) -> RunFile:
     except OSError as exc:
         msg = f"cannot create run directory {directory}: {exc.strerror}; pass a writable dir to init()"
         raise ConfigError(msg) from None
-    base = "events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl"
-    path = directory / base
-    ok, fd = _lock(path)
-    if not ok:
-        path = directory / f"events.rank{rank}.pid{pid}.jsonl"
-        _, fd = _lock(path)
-    run_file = RunFile(path, fd)
+    if worker is None:
+        names = ["events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl"]
+    else:
+        names = [f"events.rank{rank}.worker{worker}{'' if n == 1 else f'-{n}'}.jsonl" for n in range(1, _SLOTS + 1)]
+    names.append(f"events.rank{rank}.pid{pid}.jsonl")
+    for i, name in enumerate(names):
+        path = directory / name
+        ok, fd = _lock(path)
+        if ok or i == len(names) - 1:
+            break
+    run_file = RunFile(path, fd, primary=worker is None and i == 0)
     try:
         _check_writable(path)
     except ConfigError:
         run_file.release()
         raise
     return run_file
+
+
+def remove_stale_locks(directory: Path) -> None:
+    """Remove the lock files no live process holds (left by a process killed before its finish)."""
+    with contextlib.suppress(OSError):
+        for lock in directory.glob("events*.jsonl.lock"):
+            try:
+                fd = os.open(lock, os.O_WRONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _same_file(fd, lock):
+                    lock.unlink()
+            except OSError:
+                pass  # held: its process is alive
+            finally:
+                os.close(fd)
 
 
 def _check_writable(path: Path) -> None:
@@ -90,17 +139,36 @@ def _check_writable(path: Path) -> None:
 
 
 def _lock(path: Path) -> tuple[bool, int | None]:
-    """Take the file's advisory lock: (False, None) when another live process has it."""
-    try:
-        fd = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError:
-        return True, None  # cannot lock (read-only dir is caught right after): write anyway
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    """Take the file's advisory lock: (False, None) when another live process has it.
+
+    A lock file is removed by its holder at finish, so the file locked here may
+    have just been unlinked: the lock counts only if it is still the file at
+    that name, else this tries again with the new one.
+    """
+    lock = f"{path}.lock"
+    for _ in range(10):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return True, None  # cannot lock (read-only dir is caught right after): write anyway
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False, None
+        if _same_file(fd, Path(lock)):
+            return True, fd
         os.close(fd)
-        return False, None
-    return True, fd
+    return True, None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open ``fd`` is the file now at ``path``."""
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 _SEQ_MAX = 2**63 - 1  # seq is an int64 like every int field

@@ -1,4 +1,4 @@
-"""Process hooks: atexit, uncaught exceptions, SIGTERM, at-fork and the multiprocessing finalizer.
+"""Process hooks: atexit, uncaught exceptions, SIGTERM/SIGINT, at-fork and the multiprocessing finalizer.
 
 Each hook calls a callable it is given and knows nothing of runs, so the run
 state (``_run``) depends on this module and not the other way round. Each kind
@@ -22,8 +22,12 @@ from eventlog._signals import Watchdog
 __all__ = ["die_of", "install_process_hooks", "install_sigterm", "register_mp_finalizer", "sigterm_waiting"]
 
 _installed = False
-_waiting: Callable[[], bool] | None = None  # a SIGTERM hook asked for on another thread, for the main thread
+_waiting: tuple[Any, ...] | None = None  # signal hooks asked for on another thread, for the main thread
 _watchdog: Watchdog | None = None  # makes sure our SIGTERM handler runs (see _signals)
+_on_term: Callable[[int], bool] | None = None  # ends the run inside the handler
+_on_chain: Callable[[int], None] | None = None  # records the signal before it is handed on
+_previous: dict[int, Any] = {}  # the handler each signal had before ours: the one we hand it to
+_handling: set[int] = set()  # signals whose handler is running (on the main thread)
 
 
 def install_process_hooks(
@@ -49,38 +53,90 @@ def install_process_hooks(
     os.register_at_fork(after_in_child=after_fork)
 
 
-def install_sigterm(on_term: Callable[[], bool]) -> None:
-    """On SIGTERM call ``on_term``; when it returns True, die of SIGTERM as the process would have without us.
+def install_sigterm(on_term: Callable[[int], bool], on_chain: Callable[[int], None], mode: str = "auto") -> None:
+    """Take SIGTERM and SIGINT as ``mode`` says (see :func:`_wanted`); idempotent.
 
-    ``on_term`` returns False when it cannot finish inside the handler (it
-    interrupted the finish already under way on this thread); that finish then
-    calls :func:`die_of` when it is done. Only the main thread can install a
-    handler: asked on another thread, the request waits for
-    :func:`sigterm_waiting` on the main thread (the next ``emit()`` there). Only
-    when nobody else handles SIGTERM.
+    On a signal the handler either *chains* (``on_chain(signum)`` records and
+    flushes, then the handler found at install time runs, and the process goes
+    on unless that handler ends it) or, when no one else handles the signal,
+    *ends the run*: ``on_term(signum)``, and when it returns True, die of the
+    signal as the process would have without us. ``on_term`` returns False when
+    it cannot finish inside the handler (it interrupted the finish already under
+    way on this thread); that finish then calls :func:`die_of` when it is done.
+
+    The handler also chains (and never ends the process) when it is no longer
+    the process's handler but is called by the one installed after it
+    (Lightning's ``fit()`` wraps the handler it finds). Only the main thread can
+    install a handler: asked on another thread, the request waits for
+    :func:`sigterm_waiting` on the main thread (the next ``emit()`` there).
     """
-    global _waiting
+    global _waiting, _on_term, _on_chain
     if threading.current_thread() is not threading.main_thread():
-        _waiting = on_term
+        _waiting = (on_term, on_chain, mode)
         return
     _waiting = None
-
-    def handler(signum: int, frame: Any) -> None:
-        if _watchdog is not None:
-            _watchdog.handled()
-        die = True
+    _on_term, _on_chain = on_term, on_chain
+    for signum in (signal.SIGTERM, signal.SIGINT):
         try:
-            die = on_term()
-        finally:
-            if die:
-                die_of(signum)
+            current = signal.getsignal(signum)
+            if current is _handle or not _wanted(signum, current, mode):
+                continue
+            _previous[signum] = current
+            signal.signal(signum, _handle)
+            if signum == signal.SIGTERM:
+                _start_watchdog()
+        except (ValueError, OSError):
+            pass
 
+
+def _wanted(signum: int, current: Any, mode: str) -> bool:
+    """Whether to take ``signum`` from ``current``: always in ``chain`` mode; in ``auto`` mode SIGTERM unless
+    ignored, SIGINT only from a handler of the program's own (Python's KeyboardInterrupt path records it)."""
+    if mode == "chain":
+        return True
+    if signum == signal.SIGTERM:
+        return current is not signal.SIG_IGN
+    return callable(current) and current is not signal.default_int_handler
+
+
+def _handle(signum: int, frame: Any) -> None:
+    """The handler of SIGTERM and SIGINT (see :func:`install_sigterm`). It takes no lock.
+
+    Re-entered for the same signal while it hands the signal on, it returns at once: the
+    handler it called had wrapped ours (a second ``init()`` during Lightning's ``fit()``
+    takes Lightning's handler, which calls ours, as the previous one).
+    """
+    if _watchdog is not None and signum == _watchdog.signum:
+        _watchdog.handled()
+    if signum in _handling:
+        return
+    _handling.add(signum)
     try:
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, handler)
-            _start_watchdog()
-    except (ValueError, OSError):
-        pass
+        _dispatch(signum, frame)
+    finally:
+        _handling.discard(signum)
+
+
+def _dispatch(signum: int, frame: Any) -> None:
+    previous = _previous.get(signum, signal.SIG_DFL)
+    called_by_another = signal.getsignal(signum) is not _handle
+    if callable(previous) or previous is signal.SIG_IGN or called_by_another or _on_term is None:
+        if _on_chain is not None:
+            _on_chain(signum)
+        if callable(previous):
+            previous(signum, frame)
+        return
+    die = True
+    try:
+        die = _on_term(signum)
+    finally:
+        if die:
+            die_of(signum)
+
+
+def _ours() -> bool:
+    """Whether SIGTERM's handler is still ours (the watchdog re-sends only to our handler)."""
+    return signal.getsignal(signal.SIGTERM) is _handle
 
 
 def _start_watchdog() -> None:
@@ -89,7 +145,7 @@ def _start_watchdog() -> None:
         os.register_at_fork(after_in_child=_watchdog_after_fork)
     elif _watchdog.active:
         return
-    _watchdog = Watchdog(signal.SIGTERM)
+    _watchdog = Watchdog(signal.SIGTERM, _ours)
 
 
 def _watchdog_after_fork() -> None:
@@ -101,13 +157,13 @@ def _watchdog_after_fork() -> None:
     _watchdog = None
     with contextlib.suppress(ValueError, OSError):
         if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
-            _watchdog = Watchdog(signal.SIGTERM)
+            _watchdog = Watchdog(signal.SIGTERM, _ours)
 
 
 def sigterm_waiting() -> None:
-    """On the main thread: install the SIGTERM hook that a run started on another thread asked for."""
+    """On the main thread: install the signal hooks that a run started on another thread asked for."""
     if _waiting is not None and threading.current_thread() is threading.main_thread():
-        install_sigterm(_waiting)
+        install_sigterm(*_waiting)
 
 
 def die_of(signum: int) -> None:

@@ -28,6 +28,7 @@ from eventlog._constants import STATUS_RUN
 from eventlog._evalfiles import EvalFiles
 from eventlog._files import end_torn_line, next_seq, open_run_file
 from eventlog._hooks import die_of, install_process_hooks, install_sigterm, register_mp_finalizer
+from eventlog._inherit import child_config, export, rank_from_env, worker_slot
 from eventlog._render import Renderer
 from eventlog._schema import Refused, check
 from eventlog._writer import Writer
@@ -35,15 +36,13 @@ from eventlog.exceptions import ConfigError, ValidationError
 
 __all__ = ["Run", "current_run", "emit", "finish", "flush", "reset", "start"]
 
-_RANK_VARS = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
-
 
 class Run:
     """The state of the run in this process (one per process)."""
 
     def __init__(self, config: Config, console_stream: IO[str] | None = None) -> None:
         self.config = config
-        self.rank = config.rank if config.rank is not None else _rank_from_env()
+        self.rank = config.rank if config.rank is not None else rank_from_env()
         self.clock = _clock.current()
         self.run = config.run or time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock.time()))
         self.dir = Path(config.dir) if config.dir else Path("runs") / self.run
@@ -60,7 +59,7 @@ class Run:
         self.die_of: int | None = None  # a signal that arrived during finish(): re-raised at its end
         self._warned: set[str] = set()
         self._finish_hooks: list[Callable[[], None]] = []
-        self.file = open_run_file(self.dir, self.rank, self.pid)
+        self.file = open_run_file(self.dir, self.rank, self.pid, worker_slot())
         self.path = self.file.path
         end_torn_line(self.path)
         self.writer = Writer(
@@ -114,23 +113,6 @@ _no_run_warned = False
 _sigterm_waiting = False  # init() ran on another thread: the main thread's next emit() installs the hook
 
 
-def _rank_from_env() -> int:
-    for name in _RANK_VARS:
-        v = os.environ.get(name)
-        if v is None or v == "":
-            continue
-        try:
-            rank = int(v)
-        except ValueError:
-            msg = f"{name}={v!r}: expected a whole number >= 0 (the process rank)"
-            raise ConfigError(msg) from None
-        if rank < 0:
-            msg = f"{name}={v!r}: expected a whole number >= 0 (the process rank)"
-            raise ConfigError(msg)
-        return rank
-    return 0
-
-
 def start(
     dir: str | os.PathLike[str] | None = None,
     *,
@@ -152,8 +134,7 @@ def start(
         st = Run(cfg, console_stream)
         _state = st
         _install_hooks(st)
-        os.environ["EVENTLOG_DIR"] = str(st.dir)
-        os.environ["EVENTLOG_RUN"] = st.run
+        export(st.config, st.dir, st.run, st.rank)
     start: dict[str, Any] = {"host": st.host, "pid": st.pid, "argv": [str(a) for a in sys.argv]}
     ws = os.environ.get("WORLD_SIZE")
     if ws and ws.isdigit():
@@ -180,18 +161,10 @@ def _child_run() -> Run | None:
         st = _state
         if st is not None and st.pid == os.getpid():
             return st
-        if st is not None:
-            cfg = st.config
-            d, run = str(st.dir), st.run
-        else:
-            d, run = os.environ.get("EVENTLOG_DIR", ""), os.environ.get("EVENTLOG_RUN", "")
-            if not d or not run:
-                return None  # emit() says so; flush(), set_step() or a lookup lose nothing
-            cfg = load_config({"dir": d, "run": run})
-        import dataclasses
-
-        cfg = dataclasses.replace(cfg, dir=d, run=run, console="off")
         try:
+            cfg, parent = child_config(st)
+            if cfg is None:
+                return None  # emit() says so; flush(), set_step() or a lookup lose nothing
             child = Run(cfg)
         except ConfigError as exc:
             sys.stderr.write(f"eventlog: {exc}\n")
@@ -199,7 +172,7 @@ def _child_run() -> Run | None:
         _state = child
         _install_hooks(child)
         register_mp_finalizer(_at_exit)
-        emit("run_start", pid=child.pid, host=socket.gethostname())
+        emit("run_start", pid=child.pid, host=socket.gethostname(), **({"parent_pid": parent} if parent else {}))
         return child
 
 
@@ -305,7 +278,7 @@ def _finish(st: Run, status: str | None, error: str | None, mode: str | None) ->
     emit("run_end", **end)
     st.finished = True
     st.writer.close()
-    st.file.release()
+    st.file.close()
 
 
 def reset() -> None:
@@ -325,8 +298,8 @@ def reset() -> None:
 def _install_hooks(st: Run) -> None:
     global _sigterm_waiting
     install_process_hooks(at_exit=_at_exit, on_uncaught=_on_uncaught, after_fork=_after_fork_child)
-    if st.config.signals:
-        install_sigterm(_on_sigterm)
+    if st.config.signals != "off" and worker_slot() is None:  # a DataLoader worker keeps PyTorch's handlers
+        install_sigterm(_on_sigterm, _on_signal, st.config.signals)
         _sigterm_waiting = threading.current_thread() is not threading.main_thread()
 
 
@@ -351,8 +324,8 @@ def _on_uncaught(tp: type[BaseException], value: BaseException) -> None:
             st.error = f"{tp.__name__}: {value}"[:2000]
 
 
-def _on_sigterm() -> bool:
-    """Finish as interrupted; True when the process may die now.
+def _on_sigterm(signum: int) -> bool:
+    """Finish as interrupted; True when the process may die now (no one else handles the signal).
 
     This runs inside the signal handler, on the main thread, wherever that
     thread was. Nothing it reaches waits for a lock the interrupted code may
@@ -365,14 +338,30 @@ def _on_sigterm() -> bool:
     st = _state
     if st is not None and st.pid == os.getpid() and st.finishing is not None and not _finished(st):
         if st.finishing == threading.get_ident():
-            st.die_of = signal.SIGTERM
+            st.die_of = signum
             return False
         deadline = time.monotonic() + 10.0  # another thread is finishing: let it write run_end
         while not _finished(st) and time.monotonic() < deadline:
             time.sleep(0.005)
         return True
-    finish("interrupted", error="SIGTERM")
+    finish("interrupted", error=signal.Signals(signum).name)
     return True
+
+
+def _on_signal(signum: int) -> None:
+    """A signal handed on to the program's own handler: record it and flush; nothing here takes a lock.
+
+    Unless something else decides it, the run then ends as interrupted, whenever it ends.
+    """
+    st = _state
+    if st is None or st.pid != os.getpid() or st.finished or st.finishing is not None:
+        return
+    name = signal.Signals(signum).name
+    if st.status is None:
+        st.status, st.error = "interrupted", name
+    msg = f"{name} received; left to the program's own handler"
+    emit("log", level="warning", msg=msg, logger="eventlog", signal=name)
+    st.writer.flush(5.0)
 
 
 def _finished(st: Run) -> bool:

@@ -25,6 +25,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = ["ASYNC_SIGNALS", "Watchdog", "start_masked"]
 
@@ -61,11 +62,13 @@ class Watchdog:
 
     Call :meth:`handled` first thing in the handler. Only on the main thread,
     and only when nobody else uses the signal wakeup fd (asyncio does; then
-    there is no watchdog).
+    there is no watchdog). ``ours`` says whether the handler is still ours:
+    one installed after it (a framework's) is never sent the signal again.
     """
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, ours: Callable[[], bool] = lambda: True) -> None:
         self.signum = signum
+        self._ours = ours
         self._runs = 0  # handler runs so far
         self._own = 0  # signals we sent ourselves, whose wakeup bytes are not news
         self._r, self._w = os.pipe()
@@ -119,7 +122,7 @@ class Watchdog:
                 continue
             for _ in range(_RESENDS):
                 time.sleep(_GRACE)
-                if self._runs > confirmed or not self.active:
+                if self._runs > confirmed or not self.active or not self._ours():
                     break
                 self._own += 1
                 with contextlib.suppress(OSError, ValueError):

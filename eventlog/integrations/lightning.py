@@ -162,6 +162,9 @@ class EventlogLogger(Logger):  # type: ignore[misc]
         exc = sys.exc_info()[1]  # Lightning finalizes inside its except block: the real error is at hand
         if isinstance(exc, KeyboardInterrupt):
             eventlog.finish(status="interrupted", error="KeyboardInterrupt")
+        elif isinstance(exc, SystemExit):  # SIGTERMException: Lightning stopped after a SIGTERM (or a sys.exit())
+            why = "SIGTERM (Lightning's SIGTERMException)" if type(exc).__name__ == "SIGTERMException" else repr(exc)
+            eventlog.finish(status="interrupted", error=why)
         else:
             error = f"{type(exc).__name__}: {exc}" if exc is not None else f"Lightning finalize({status!r})"
             eventlog.finish(status="failed", error=error[:2000])

@@ -121,7 +121,7 @@ def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
     out = []
     for rec in records:
         ev = rec.event
-        if ev.get("event") != "run_start":
+        if ev.get("event") != "run_start" or "parent_pid" in ev:  # a child process joining: not a restart
             continue
         key = (rec.file, ev.get("rank"))
         if key in seen and isinstance(ev.get("ts"), (int, float)):

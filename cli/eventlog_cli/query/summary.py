@@ -83,8 +83,9 @@ def run_summary(
     steps, evals = latest_per_step(raw_steps), latest_per_step(raw_evals)
     events = [r.event for r in records]
     start = next((e for e in events if e.get("event") == "run_start"), {})
-    status, error, failed_rank, other_errors = _status(all_records, rank)
-    duration, segments = _duration(events, raw_steps, raw_evals)
+    children = child_files(all_records)
+    status, error, failed_rank, other_errors = _status(all_records, rank, children)
+    duration, segments = _duration([r.event for r in records if r.file not in children], raw_steps, raw_evals)
     rows = phase_rows(records)
     total_steps = start.get("total_steps")
     if total_steps is None and steps.height and "total_steps" in steps.columns:
@@ -94,6 +95,8 @@ def run_summary(
     if segments > 1:
         warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
     warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
+    signals = [e["signal"] for e in events if e.get("event") == "log" and isinstance(e.get("signal"), str)]
+    warnings[:0] = [f"signal {name} received: left to the program's own handler" for name in signals[:5]]
     return {
         "run": label,
         "name": ids.name(label),
@@ -101,7 +104,7 @@ def run_summary(
         "rank": rank,
         "ranks": ranks,
         "status": status,
-        "status_inferred": status == "interrupted",
+        "status_inferred": status == "interrupted" and (end is None or end.get("status") != "interrupted"),
         "mode": end.get("mode") if end else None,
         "error": error,
         "failed_rank": failed_rank,
@@ -129,8 +132,16 @@ def run_summary(
     }
 
 
-def _status(records: list[Record], rank: int) -> tuple[str, Any, int | None, list[tuple[int, Any]]]:
-    """(status, error, failing rank, other ranks' errors): the root cause is the first rank to fail."""
+def child_files(records: list[Record]) -> set[int]:
+    """The files of child processes (DataLoader workers, pool children): their run_start names a parent."""
+    return {r.file for r in records if r.event.get("event") == "run_start" and "parent_pid" in r.event}
+
+
+def _status(records: list[Record], rank: int, children: set[int]) -> tuple[str, Any, int | None, list[tuple[int, Any]]]:
+    """(status, error, failing rank, other ranks' errors): the root cause is the first rank to fail.
+
+    A child process's end (a worker's) says how the run ended only when it failed.
+    """
     last_end: dict[tuple[int, Any], dict[str, Any]] = {}
     for r in records:
         if r.event.get("event") == "run_start":
@@ -145,7 +156,7 @@ def _status(records: list[Record], rank: int) -> tuple[str, Any, int | None, lis
         first = failed[0]
         others = [(e.get("rank", 0), e.get("error")) for e in failed[1:] if e.get("error")]
         return "failed", first.get("error"), first.get("rank", 0), others
-    mine = [e for (_, rk), e in last_end.items() if rk == rank]
+    mine = [e for (f, rk), e in last_end.items() if rk == rank and f not in children]
     if not mine:
         return "interrupted", None, None, []
     return str(mine[-1].get("status", "completed")), mine[-1].get("error"), None, []
