@@ -23,8 +23,8 @@ else:
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
+from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
-from eventlog_cli.query.summary import _warnings
 from eventlog_cli.read import Loaded, Record
 
 __all__ = [
@@ -101,7 +101,7 @@ class RunData:
         total_steps = self.start.get("total_steps")
         if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
             total_steps = self.steps["total_steps"].drop_nulls().max()
-        warnings = _warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
+        warnings = run_warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
         return {
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,

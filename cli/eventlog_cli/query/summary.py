@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.metrics import best_index, direction, nonfinite_metrics
+from eventlog_cli.query.checks import run_warnings
+from eventlog_cli.query.metrics import best_index, direction
 from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, phase_rows
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
@@ -90,7 +90,7 @@ def run_summary(
     if total_steps is None and steps.height and "total_steps" in steps.columns:
         total_steps = steps["total_steps"].drop_nulls().max()
     end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
-    warnings = _warnings(loaded, events, rows, steps, evals, end)
+    warnings = run_warnings(loaded, events, rows, steps, evals, end)
     if segments > 1:
         warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
     warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
@@ -213,36 +213,5 @@ def _metric_stats(frame: pl.DataFrame, source: str, declared: dict[str, bool]) -
                 "best_step": None if i is None else at[i],
                 "higher_better": high,
             }
-        )
-    return out
-
-
-def _warnings(
-    loaded: Loaded,
-    events: list[dict[str, Any]],
-    rows: list[PhaseRow],
-    steps: pl.DataFrame,
-    evals: pl.DataFrame,
-    end: dict[str, Any] | None,
-) -> list[str]:
-    out = []
-    for frame, what in ((steps, "step"), (evals, "eval")):
-        for col, where in nonfinite_metrics(frame) if frame.height else []:
-            shown = ", ".join(str(s) for s in where[:8]) + (" ..." if len(where) > 8 else "")
-            out.append(f"{what} {col} is NaN/Inf at step(s) {shown}")
-    if end and end.get("events_dropped"):
-        out.append(f"{end['events_dropped']} event(s) dropped by the writer")
-    out += loaded.seq_problems()
-    skipped = list(loaded.skipped)
-    if skipped:
-        out.append(f"{len(skipped)} line(s) skipped while reading: " + ", ".join(f"line {s.line}" for s in skipped[:5]))
-    bad = [r for r in rows if r.status != "ok"]
-    for r in bad[:10]:
-        out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
-    levels = Counter(e.get("level") for e in events if e.get("event") == "log")
-    if levels.get("warning") or levels.get("error") or levels.get("critical"):
-        out.append(
-            f"log: {levels.get('warning', 0)} warning(s), "
-            f"{levels.get('error', 0) + levels.get('critical', 0)} error(s) (eventlog grep to see them)"
         )
     return out
