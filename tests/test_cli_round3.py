@@ -157,6 +157,15 @@ class TestOneLabelRule:
         }
         assert all(v == ["seed1", "seed2"] for v in labels.values()), labels
 
+    def test_same_directory_names_take_the_path_tail(self) -> None:
+        """a/demo and b/demo, both run="demo": the shortest path tail that tells them apart, in every command."""
+        write(Path("a/demo/events.jsonl"), run(evals=[(3, "val", {"accuracy": 0.6})]))
+        write(Path("b/demo/events.jsonl"), run(evals=[(3, "val", {"accuracy": 0.5})]))
+        trend = json.loads(cli("trend", "accuracy", "--json", "a/demo", "b/demo").stdout)
+        compare = json.loads(cli("compare", "--json", "a/demo", "b/demo").stdout)
+        assert ["a/demo", "b/demo"] == [r["run"] for r in trend["rows"]]
+        assert ["a/demo", "b/demo"] == [r["label"] for r in compare["runs"]]
+
     def test_runs_with_distinct_names_keep_their_names(self) -> None:
         write(Path("x/events.jsonl"), run("alpha"))
         write(Path("y/events.jsonl"), run("beta"))
@@ -294,7 +303,7 @@ class TestSplits:
     def test_summary_shows_each_split(self) -> None:
         two_splits(Path("s"))
         metrics = json.loads(cli("summary", "--json", "s").stdout)["runs"][0]["metrics"]
-        evals = {(m["metric"], m.get("split")): (m["last"], m["best"]) for m in metrics if m["metric"].startswith("eval.")}
+        evals = {(m["metric"], m.get("split")): (m["last"], m["best"]) for m in metrics if m["metric"][:5] == "eval."}
         assert {("eval.accuracy [val]", "val"): (0.75, 0.75), ("eval.accuracy [test]", "test"): (0.5, 0.5)} == evals
         text = cli("summary", "s").stdout
         assert "accuracy [val]" in text and "accuracy [test]" in text
@@ -302,7 +311,7 @@ class TestSplits:
     def test_summary_split_option(self) -> None:
         two_splits(Path("s"))
         metrics = json.loads(cli("summary", "--json", "--split", "val", "s").stdout)["runs"][0]["metrics"]
-        assert [("eval.accuracy", 0.75)] == [(m["metric"], m["last"]) for m in metrics if m["metric"].startswith("eval.")]
+        assert [("eval.accuracy", 0.75)] == [(m["metric"], m["last"]) for m in metrics if m["metric"][:5] == "eval."]
 
     def test_one_split_keeps_the_plain_names(self) -> None:
         write(Path("v/events.jsonl"), run(evals=[(3, "val", {"accuracy": 0.5})]))
@@ -366,7 +375,8 @@ class TestDefaultColumns:
 def test_one_numbers_and_text_split() -> None:
     from eventlog.integrations._common import numbers_and_text
 
-    numbers, text = numbers_and_text({"loss": 0.5, "epoch": 1.0, "flag": True, "note": "hi", "ids": [1, 2]}, skip=("epoch",))
+    values = {"loss": 0.5, "epoch": 1.0, "flag": True, "note": "hi", "ids": [1, 2]}
+    numbers, text = numbers_and_text(values, skip=("epoch",))
     assert {"loss": 0.5, "flag": 1} == numbers
     assert {"note": "hi", "ids": "[1, 2]"} == text
     for rel in ("cli/eventlog_cli/importers/hf.py", "eventlog/integrations/transformers.py"):

@@ -9,7 +9,7 @@ from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.metrics import best_index, direction
-from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, phase_rows
+from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
 

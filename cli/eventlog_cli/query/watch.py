@@ -80,6 +80,7 @@ class WatchState:
 
     rows: int = 8
     stall_after: float = 30.0
+    rank: int = 0  # the rank whose phases, steps and metrics are shown
     run: str | None = None
     host: str | None = None
     started: float | None = None
@@ -133,7 +134,7 @@ class WatchState:
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         kind = ev.get("event")
         handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None and ev.get("rank", 0) == 0:
+        if handler is not None and ev.get("rank", 0) == self.rank:
             handler(ev, ts)
         elif kind == "run_end":
             self._on_run_end(ev, ts)
