@@ -18,11 +18,16 @@ from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 __all__ = ["METRIC_COLUMNS", "compare"]
 
 
+def _number(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """A metric column as numbers: integers stay integers (counts), anything else Float64."""
+    return pl.col(col) if frame.schema[col].is_integer() else pl.col(col).cast(pl.Float64)
+
+
 def _last_and_best(frame: pl.DataFrame, col: str, high: bool | None) -> dict[str, Any] | None:
     """Final value (and its step), best finite value (and its step; none without a direction) of one column."""
     if frame.height == 0 or col not in frame.columns:
         return None
-    part = frame.select("step", pl.col(col).cast(pl.Float64)).drop_nulls().sort("step", maintain_order=True)
+    part = frame.select("step", _number(frame, col)).drop_nulls().sort("step", maintain_order=True)
     if part.height == 0:
         return None
     out: dict[str, Any] = {"final": part[col][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
@@ -84,7 +89,7 @@ def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
     for col in _metric_columns(runs, "eval"):
         per_run = []
         for r in runs:
-            part = r.evals.select("step", pl.col(col).cast(pl.Float64)).drop_nulls()
+            part = r.evals.select("step", _number(r.evals, col)).drop_nulls()
             per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
         steps = sorted({s for d in per_run for s in d})
         out.append({"metric": col[8:], "rows": [{"step": s, "values": [d.get(s) for d in per_run]} for s in steps]})
