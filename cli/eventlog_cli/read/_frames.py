@@ -156,7 +156,7 @@ def to_numbers(text: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     ]
     out = text.select(exprs)
     lost = [c for c in ints if out[c].null_count() != text[c].null_count()]  # beyond int64: stays a float
-    return out.with_columns(to_float(text[c]).alias(c) for c in lost) if lost else out
+    return out.with_columns(to_float(pl.lit(text[c])).alias(c) for c in lost) if lost else out
 
 
 def to_columns(struct: pl.DataFrame, prefix: str) -> pl.DataFrame:
