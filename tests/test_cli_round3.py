@@ -257,12 +257,14 @@ def test_follow_reads_a_bare_nan_line() -> None:
         end = {"v": 1, "ts": 1003.0, "event": "run_end", "run": "demo", "rank": 0, "seq": 4, "status": "completed"}
         with path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(nan) + "\n")  # json.dumps: the bare token NaN
+            f.write("{damaged\n")  # not an event at all: named on stderr
             f.write(json.dumps(end) + "\n")
         out, err = p.communicate(timeout=60)
     finally:
         p.kill()
     lines = (seen + out).splitlines()
     assert any(ln.split()[:1] == ["2/3"] for ln in lines), seen + out + err
+    assert "f/events.jsonl:5: not valid JSON" in err
 
 
 # --- 6. eval splits are never mixed ------------------------------------------------------------
@@ -383,3 +385,14 @@ def test_one_numbers_and_text_split() -> None:
         source = (ROOT / rel).read_text(encoding="utf-8")
         assert "numbers_and_text(" in source, rel
         assert "if n is False:" not in source, rel  # the loop itself lives in _common only
+
+
+def test_watch_reads_a_bare_nan_line() -> None:
+    """watch shares the reading rule: a json.dumps NaN line is an event (its NaN named), not 'not JSON'."""
+    from eventlog_cli.query.watch import WatchState
+
+    state = WatchState()
+    line = {"v": 1, "ts": 1.0, "event": "step_metrics", "run": "x", "rank": 0, "seq": 0, "step": 1}
+    state.feed_line(json.dumps(line | {"metrics": {"loss": float("nan")}}).encode(), "f/events.jsonl", 0.0)
+    assert [1] == [r["step"] for r in state.steps]
+    assert ["step 1: loss is nan"] == list(state.warnings)

@@ -20,6 +20,7 @@ import orjson
 from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
+from eventlog_cli.read import loads_lenient
 
 __all__ = ["PhaseOpen", "Tail", "WatchState", "find_files"]
 
@@ -120,8 +121,10 @@ class WatchState:
         try:
             ev = orjson.loads(line)
         except orjson.JSONDecodeError:
-            self._warn(f"{source}: a line that is not JSON was skipped")
-            return
+            ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: the value kept, as everywhere else
+            if ev is None:
+                self._warn(f"{source}: a line that is not JSON was skipped")
+                return
         if isinstance(ev, dict):
             self.feed(ev, source)
 
