@@ -396,3 +396,23 @@ def test_watch_reads_a_bare_nan_line() -> None:
     state.feed_line(json.dumps(line | {"metrics": {"loss": float("nan")}}).encode(), "f/events.jsonl", 0.0)
     assert [1] == [r["step"] for r in state.steps]
     assert ["step 1: loss is nan"] == list(state.warnings)
+
+
+def test_compare_keeps_splits_apart() -> None:
+    two_splits(Path("a"))
+    two_splits(Path("b"))
+    data = json.loads(cli("compare", "--json", "a", "b").stdout)
+    finals = {m["metric"]: m["final"] for m in data["metrics"] if m["run"] == "a"}
+    assert (0.75, 0.5) == (finals["eval.accuracy [val]"], finals["eval.accuracy [test]"])
+    by_step = {e["metric"]: [r["values"][0] for r in e["rows"]] for e in data["evals"]}
+    assert {"accuracy [val]": [0.5, 0.75], "accuracy [test]": [0.25, 0.5]} == by_step
+
+
+def test_eval_takes_a_split() -> None:
+    two_splits(Path("s"))
+    assert ("val", 0.75) == tuple(
+        json.loads(cli("eval", "--json", "--split", "val", "s").stdout)[k] for k in ("split", "accuracy")
+    )
+    assert ("test", 0.5) == tuple(
+        json.loads(cli("eval", "--json", "--split", "test", "s").stdout)[k] for k in ("split", "accuracy")
+    )

@@ -158,10 +158,13 @@ def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
 
 
 def latest_per_step(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per run, rank and step: the later one (by time) of a repeated step; rows in time order."""
+    """One row per run, rank, split and step: the later one (by time) of a repeated step; rows in time order.
+
+    Evals of two splits at one step (``val`` and ``test``) are two rows, never one.
+    """
     if frame.height == 0 or "step" not in frame.columns:
         return frame
-    keys = [c for c in ("run", "rank", "step") if c in frame.columns]
+    keys = [c for c in ("run", "rank", "split", "step") if c in frame.columns]
     with_step = frame.filter(pl.col("step").is_not_null()).unique(subset=keys, keep="last", maintain_order=True)
     return pl.concat([with_step, frame.filter(pl.col("step").is_null())], how="vertical_relaxed")
 
