@@ -365,6 +365,11 @@ class TestDefaultColumns:
         table = json.loads(cli("table", "--json", "verl").stdout)
         assert {"critic/score/mean", "actor/pg_loss", "actor/grad_norm", "response_length/mean"} <= set(table[0])
 
+    def test_two_names_of_one_role_keep_unique_headers(self) -> None:
+        write(Path("trl/events.jsonl"), run(metrics=lambda s: {**TRL(s), "reward_mean": 0.3}))
+        head = cli("table", "--cols", "step,reward_mean,reward", "trl").stdout.splitlines()[0].split()
+        assert ["step", "reward_mean", "reward"] == head
+
     def test_the_demo_columns_are_unchanged(self) -> None:
         write(Path("g/events.jsonl"), run(metrics=lambda s: {"reward_mean": 0.5, "loss": 1.0, "kl": 0.1}))
         head = cli("table", "g").stdout.splitlines()[0].split()

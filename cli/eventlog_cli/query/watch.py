@@ -28,7 +28,6 @@ CHUNK = 4 << 20
 _SKIP = (b'"event":"group_detail"', b'"event":"sample"')  # never shown: only their seq is read
 _SEQ = re.compile(rb',"seq":(\d+)')
 _RANK = re.compile(rb',"rank":(\d+)')
-MAIN = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
 class Tail:
