@@ -421,3 +421,16 @@ def test_eval_takes_a_split() -> None:
     assert ("test", 0.5) == tuple(
         json.loads(cli("eval", "--json", "--split", "test", "s").stdout)[k] for k in ("split", "accuracy")
     )
+
+
+def test_an_integer_epoch_stays_an_integer() -> None:
+    """A field that may be fractional (epoch) is an integer where every value is written as one."""
+    events = run()
+    for ev in events:
+        if ev["event"] == "step_metrics":
+            ev["epoch"] = 1
+    write(Path("e/events.jsonl"), events)
+    rows = json.loads(cli("table", "--json", "--cols", "step,epoch", "e").stdout)
+    assert [1, 1, 1] == [r["epoch"] for r in rows] and all(type(r["epoch"]) is int for r in rows)
+    write(Path("h/events.jsonl"), [dict(e, epoch=0.5) if e["event"] == "step_metrics" else e for e in run()])
+    assert [0.5, 0.5, 0.5] == [r["epoch"] for r in json.loads(cli("table", "--json", "h").stdout)]

@@ -92,12 +92,13 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
         decoded = decoded.with_columns(pl.col(fits).cast(pl.Int64))
     else:
         decoded = decoded.with_columns(pl.col(wide).cast(pl.Int64))
-    exprs = []
+    exprs: list[pl.Expr | pl.Series] = []
+    values = [f.name for f in et.fields if READERS[reader_of(f)].to_float == "value" and f.name in decoded.columns]
+    if values:  # epoch, duration...: Int64 where every value is written as an integer, else Float64
+        exprs += to_numbers(decoded.select(values), df["line"]).get_columns()
     for f in et.fields:
         how = READERS[reader_of(f)].to_float
-        if how == "value" and f.name in decoded.columns:
-            exprs.append(to_float(pl.col(f.name)).alias(f.name))
-        elif how == "list" and f.name in decoded.columns:
+        if how == "list" and f.name in decoded.columns:
             exprs.append(pl.col(f.name).list.eval(to_float(pl.element())).alias(f.name))
     return decoded.with_columns(exprs) if exprs else decoded
 
@@ -135,7 +136,7 @@ _WHOLE = r"^-?[0-9]+$"
 
 
 def to_numbers(text: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
-    """Decoded number text (``prefix.key`` columns) → Int64 where the data are integers, else Float64.
+    """Decoded number text (``prefix.key`` columns, or fields) → Int64 where the data are integers, else Float64.
 
     A column is Int64 when it has a value and every value is written as a JSON integer
     (``224``, not ``224.0``, ``2.24e2`` or ``"NaN"``), as the forgiving path's frame has it:
@@ -148,7 +149,7 @@ def to_numbers(text: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     candidates = [c for c, ok in zip(text.columns, whole.row(0), strict=True) if ok]
     ints = []
     for c in candidates:
-        key = re.escape(orjson.dumps(c.split(".", 1)[1]).decode())
+        key = re.escape(orjson.dumps(c.split(".", 1)[-1]).decode())  # metrics.NAME, or a field: epoch
         if not lines.str.contains(rf"{key}\s*:\s*-?[0-9]+[.eE]").any():
             ints.append(c)
     exprs = [
