@@ -122,6 +122,8 @@ class TestRankOnVisualCommands:
         result = cli("watch", "--once", "--rank", "1", "a")
         assert 0 == result.exit_code, result.output
         assert "12" in result.stdout and "0.3333" not in result.stdout
+        absent = cli("watch", "--once", "--rank", "5", "a")
+        assert "no events of rank 5 yet; ranks seen: 0, 1" in absent.stdout
 
 
 # --- 2. one run-label rule -------------------------------------------------------------------

@@ -94,7 +94,8 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         spark.add_row(_t("eval accuracy"), _t(sparkline(accs)), _t(f"{fmt_num(accs[-1])} (best {fmt_num(best)})"))
     if spark.row_count:
         parts.append(spark)
-    warnings = list(state.warnings) + ([state.stalled] if state.stalled else [])
+    notes = [n for n in (state.rank_note(), state.stalled) if n]
+    warnings = list(state.warnings) + notes
     for w in warnings:
         parts.append(_t(f"⚠ {w}", "yellow"))
     if state.ended is not None:

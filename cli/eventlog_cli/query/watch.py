@@ -96,6 +96,7 @@ class WatchState:
     warnings: deque[str] = field(default_factory=lambda: deque(maxlen=6))
     stalled: str | None = None
     metric_keys: list[str] = field(default_factory=list)
+    ranks: set[Any] = field(default_factory=set)  # every rank seen (decoded events)
     _seq: dict[tuple[str, Any], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -129,6 +130,7 @@ class WatchState:
 
     def feed(self, ev: dict[str, Any], source: str = "") -> None:
         self.events += 1
+        self.ranks.add(ev.get("rank", 0))
         if isinstance(ev.get("seq"), int):
             self._check_seq(source, ev.get("rank", 0), ev["seq"])
         ts = as_number(ev.get("ts"))
@@ -140,6 +142,13 @@ class WatchState:
             handler(ev, ts)
         elif kind == "run_end":
             self._on_run_end(ev, ts)
+
+    def rank_note(self) -> str | None:
+        """Why nothing is shown: events came, none of the rank asked for (the ranks seen listed)."""
+        if not self.ranks or self.rank in self.ranks:
+            return None
+        seen = ", ".join(str(r) for r in sorted(r for r in self.ranks if isinstance(r, int)))
+        return f"no events of rank {self.rank} yet; ranks seen: {seen}"
 
     def tick(self, now: float) -> None:
         """Mark the run stalled when no event came for ``stall_after`` seconds (and it has not ended)."""
