@@ -168,6 +168,13 @@ class TestOneLabelRule:
         assert ["a/demo", "b/demo"] == [r["run"] for r in trend["rows"]]
         assert ["a/demo", "b/demo"] == [r["label"] for r in compare["runs"]]
 
+    def test_stdin_is_labelled_as_stdin(self) -> None:
+        """A run read from - beside a same-named run: labelled -, not the working directory's name."""
+        self.sweep()
+        text = Path("seed1/events.jsonl").read_text(encoding="utf-8")
+        result = CliRunner().invoke(app, ["compare", "--json", "-", "seed2"], input=text)
+        assert ["-", "seed2"] == [r["label"] for r in json.loads(result.stdout)["runs"]]
+
     def test_runs_with_distinct_names_keep_their_names(self) -> None:
         write(Path("x/events.jsonl"), run("alpha"))
         write(Path("y/events.jsonl"), run("beta"))

@@ -41,8 +41,8 @@ __all__ = [
 
 
 def source_of(path: str) -> str:
-    """Where a file came from: its directory (``-`` for stdin)."""
-    return "-" if path == "-" else str(Path(path).parent)
+    """Where a file came from: its directory (``-`` for stdin, which the reader names ``stdin``)."""
+    return "-" if path in ("-", "stdin") else str(Path(path).parent)
 
 
 class RunIds:
