@@ -443,3 +443,13 @@ def test_an_integer_epoch_stays_an_integer() -> None:
     assert [1, 1, 1] == [r["epoch"] for r in rows] and all(type(r["epoch"]) is int for r in rows)
     write(Path("h/events.jsonl"), [dict(e, epoch=0.5) if e["event"] == "step_metrics" else e for e in run()])
     assert [0.5, 0.5, 0.5] == [r["epoch"] for r in json.loads(cli("table", "--json", "h").stdout)]
+
+
+def test_trend_csv_names_the_split_and_rank() -> None:
+    """The CSV had only run,step,value...: two splits (or ranks) at one step were indistinguishable rows."""
+    two_splits(Path("s"))
+    lines = cli("trend", "accuracy", "--csv", "s").stdout.splitlines()
+    assert "run,split,step,value,change,best" == lines[0]
+    assert "demo,test,1,0.25,,False" in lines
+    ddp(Path("d"))
+    assert cli("trend", "step.loss", "--csv", "d").stdout.startswith("run,rank,step,value,change,best\n")

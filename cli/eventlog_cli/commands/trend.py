@@ -76,7 +76,9 @@ def trend_cmd(
     rows = trend(frame, name, direction(name, declared))
     data = {"metric": name, "source": source, "rows": rows}
     chart = plot and is_terminal()
-    render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
+    series = [k for k in ("rank", "split") if any(k in r for r in rows)]  # what tells a series' rows apart
+    columns = [COLUMNS[0], *series, *COLUMNS[1:]]
+    render(Result(rows, columns, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
 
 
 def is_terminal() -> bool:
