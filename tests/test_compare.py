@@ -46,12 +46,12 @@ class TestCompare:
     def test_json(self, two: tuple[str, str]) -> None:
         """--json: same-id runs stay apart, config diff keyed by label, final/best with differences."""
         data = json.loads(cli("compare", "--json", *two).stdout)
-        assert ["fx (a)", "fx (b)"] == [r["label"] for r in data["runs"]]
+        assert ["a", "b"] == [r["label"] for r in data["runs"]]
         config = {c["key"]: c for c in data["config"]}
-        assert {"fx (a)": 0.1, "fx (b)": 0.2} == config["lr"]["values"]
-        assert ("added", {"fx (b)": 5}) == (config["warmup"]["status"], config["warmup"]["values"])
+        assert {"a": 0.1, "b": 0.2} == config["lr"]["values"]
+        assert ("added", {"b": 5}) == (config["warmup"]["status"], config["warmup"]["values"])
         acc = [m for m in data["metrics"] if m["metric"] == "eval.accuracy"]
-        assert ["fx (a)", "fx (b)"] == [m["run"] for m in acc]
+        assert ["a", "b"] == [m["run"] for m in acc]
         assert [0.75, 0.75] == [m["final"] for m in acc]
         assert [None, 0.0] == [m["diff_final"] for m in acc]
         loss = next(m for m in data["metrics"] if m["metric"] == "step.loss")
@@ -62,8 +62,8 @@ class TestCompare:
         """--csv: a row per metric and run, the JSON's metrics rows."""
         lines = cli("compare", "--csv", *two).stdout.splitlines()
         assert "metric,run,final,final_step,best,best_step,diff_final,diff_best" == lines[0]
-        assert "eval.accuracy,fx (a),0.75,4,0.75,4,," == lines[1]
-        assert "eval.accuracy,fx (b),0.75,4,0.75,4,0.0,0.0" == lines[2]
+        assert "eval.accuracy,a,0.75,4,0.75,4,," == lines[1]
+        assert "eval.accuracy,b,0.75,4,0.75,4,0.0,0.0" == lines[2]
 
     def test_one_run_is_a_usage_error(self, two: tuple[str, str]) -> None:
         """compare with one run: one line, exit 2."""

@@ -241,8 +241,8 @@ class TestRuns:
         build_fixture_run(Path("a"))
         build_fixture_run(Path("b"))
         runs = read_runs(["a", "b"], TYPES)
-        assert ["fx (a)", "fx (b)"] == [r.label for r in runs]
-        assert ["fx (a) #1", "fx (a) #2"] == [r.label for r in read_runs(["a", "a"], TYPES)]
+        assert ["a", "b"] == [r.label for r in runs]
+        assert ["fx #1", "fx #2"] == [r.label for r in read_runs(["a", "a"], TYPES)]
 
 
 class TestHelp:

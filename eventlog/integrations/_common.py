@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import eventlog
 from eventlog import _run
 
-__all__ = ["as_number", "ensure_run", "guarded", "hf_eval_records", "jsonable", "split_metrics", "strict"]
+__all__ = [
+    "as_number",
+    "ensure_run",
+    "guarded",
+    "hf_eval_records",
+    "jsonable",
+    "numbers_and_text",
+    "split_metrics",
+    "strict",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,6 +107,22 @@ def as_number(v: Any) -> float | int | bool | None:
     if isinstance(v, (int, float)):
         return v
     return False
+
+
+def numbers_and_text(values: Mapping[str, Any], skip: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """(numbers, text): the values that are numbers (bools as 0/1, None kept as "not measured"), and the
+    others as text (a string as it is, anything else as JSON), so none is lost; keys in ``skip`` left out."""
+    numbers: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for k, v in values.items():
+        if k in skip:
+            continue
+        n = as_number(v)
+        if n is False:
+            text[str(k)] = v if isinstance(v, str) else json.dumps(jsonable(v))
+        else:
+            numbers[str(k)] = n
+    return numbers, text
 
 
 def split_metrics(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:

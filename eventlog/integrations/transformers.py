@@ -18,7 +18,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 import eventlog
-from eventlog.integrations._common import as_number, ensure_run, guarded, hf_eval_records, jsonable
+from eventlog.integrations._common import as_number, ensure_run, guarded, hf_eval_records, jsonable, numbers_and_text
 
 __all__ = ["EventlogCallback", "register"]
 
@@ -132,16 +132,7 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         self._step_metrics(state, logs)
 
     def _step_metrics(self, state: Any, logs: Mapping[str, Any]) -> None:
-        metrics: dict[str, Any] = {}
-        other: dict[str, Any] = {}
-        for k, v in logs.items():
-            if k == "epoch":
-                continue
-            n = as_number(v)
-            if n is False:
-                other[k] = str(v)
-            else:
-                metrics[k] = n
+        metrics, other = numbers_and_text(logs, skip=("epoch",))
         fields: dict[str, Any] = {"step": int(state.global_step), "metrics": metrics}
         epoch = as_number(logs.get("epoch"))
         if epoch is not None and epoch is not False:

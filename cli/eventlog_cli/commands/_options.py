@@ -20,6 +20,10 @@ HigherBetter = Annotated[
     bool, typer.Option("--higher-better", help="A larger value is better (marks the best; default: known names only).")
 ]
 LowerBetter = Annotated[bool, typer.Option("--lower-better", help="A smaller value is better (marks the best).")]
+Split = Annotated[
+    str | None,
+    typer.Option("--split", help="Only evals of this split (val, test...); without it each split is its own series."),
+]
 Steps = Annotated[str | None, typer.Option("--steps", help="Step range A:B (inclusive; A: or :B open).")]
 Events = Annotated[
     list[str] | None, typer.Option("--event", "-e", help="Only these event types (repeat or comma-separate).")

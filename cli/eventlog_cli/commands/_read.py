@@ -15,7 +15,7 @@ from pathlib import Path
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.rundata import RunData, label_runs, runs_of
+from eventlog_cli.query.rundata import RunData, label_runs, of_rank, runs_of
 from eventlog_cli.read import Loaded, load
 
 __all__ = ["read", "read_runs", "report"]
@@ -65,15 +65,28 @@ def report(loaded: Loaded, strict: bool = False) -> None:
         raise DataError(msg)
 
 
-def read_runs(paths: Sequence[str] | None, types: Sequence[str], *, strict: bool = False) -> list[RunData]:
-    """Each path read on its own (``read``), split into runs, same-id runs labelled by path.
+def read_runs(
+    paths: Sequence[str] | None,
+    types: Sequence[str],
+    *,
+    strict: bool = False,
+    rank: int | None = None,
+    one_rank: bool = False,
+) -> list[RunData]:
+    """Each path read on its own (``read``), split into runs, labelled by the one rule (``query.runs.run_labels``).
+
+    ``rank``: keep only that rank's events of each run; ``one_rank``: without ``rank``, keep
+    each run's default rank (0, or the lowest present), for timings and metrics.
 
     Raises:
-        DataError: a path cannot be read or holds no run, or ``strict`` and a line was skipped.
+        DataError: a path cannot be read or holds no run, a run has no events of ``rank``,
+            or ``strict`` and a line was skipped.
     """
     runs: list[RunData] = []
     sources: list[str | None] = list(paths or []) or [None]
     for src in sources:
         runs += runs_of(read([src] if src else [], types, strict=strict, seqs=True), src, types)
     label_runs(runs)
+    if rank is not None or one_rank:
+        runs = [of_rank(r, rank) for r in runs]
     return runs

@@ -15,9 +15,9 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from eventlog._columns import Column, column_for
+from eventlog._columns import Column
 from eventlog._text import sanitize
-from eventlog_cli.query.columns import FIELDS
+from eventlog_cli.query.columns import FIELDS, column_for
 
 __all__ = ["MAX_HEADER", "headers", "step_columns", "step_lines"]
 
@@ -72,7 +72,7 @@ def headers(keys: Sequence[str]) -> list[str]:
 
 def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[Column]:
     """A :class:`Column` per key: declared ones as declared, others sized to header and values."""
-    cols = []
+    cols: list[Column] = []
     generic = [k for k in keys if column_for(k).key != k or column_for(k).description == k]
     heads = dict(zip(generic, headers(generic), strict=True))
     for k in keys:
@@ -85,7 +85,11 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list
             cells = [len(wide(r).strip()) for r in rows]
             col = dataclasses.replace(col, width=max(8, len(sanitize(heads[k])), min(16, max(cells, default=0))))
         cols.append(col)
-    return cols
+    twice = {c.header for c in cols if [d.header for d in cols].count(c.header) > 1}
+    return [  # two declared names of one role (reward_mean and reward are both "reward"): headed by their keys
+        dataclasses.replace(c, header=c.key, width=max(c.width, len(sanitize(c.key)))) if c.header in twice else c
+        for c in cols
+    ]
 
 
 def step_lines(

@@ -10,10 +10,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from eventlog._columns import StepTable, columns_from_keys
+from eventlog._columns import StepTable
 from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import fmt_duration, fmt_num, sanitize
-from eventlog_cli.query.watch import MAIN, PhaseOpen, WatchState
+from eventlog_cli.query.columns import column_for, default_keys
+from eventlog_cli.query.watch import PhaseOpen, WatchState
 
 __all__ = ["render"]
 
@@ -76,14 +77,15 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
             bar = _progress(p, state.last_ts, width)
             if bar is not None:
                 parts.append(bar)
+    main = set(default_keys(state.metric_keys))  # the table's default metrics (any stack's names), in logged order
     if state.steps:
-        keys = ["step", "epoch", *[k for k in state.metric_keys if k in MAIN]]
-        table = StepTable(columns_from_keys(keys), header_every=10**9)
+        keys = ["step", "epoch", *[k for k in state.metric_keys if k in main]]
+        table = StepTable([column_for(k) for k in keys], header_every=10**9)
         lines = [table.header(), *(table.row(r) for r in state.steps)]
         parts.append(_t("\n".join(lines)))
     spark = Table.grid(padding=(0, 2))
     for k in state.metric_keys:
-        if k in MAIN and k in state.series:
+        if k in main and k in state.series:
             vals = list(state.series[k])
             spark.add_row(_t(k), _t(sparkline(vals)), _t(fmt_num(vals[-1])))
     if state.evals:
@@ -92,7 +94,8 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         spark.add_row(_t("eval accuracy"), _t(sparkline(accs)), _t(f"{fmt_num(accs[-1])} (best {fmt_num(best)})"))
     if spark.row_count:
         parts.append(spark)
-    warnings = list(state.warnings) + ([state.stalled] if state.stalled else [])
+    notes = [n for n in (state.rank_note(), state.stalled) if n]
+    warnings = list(state.warnings) + notes
     for w in warnings:
         parts.append(_t(f"⚠ {w}", "yellow"))
     if state.ended is not None:

@@ -9,7 +9,7 @@ import typer
 
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Strict, output_format
+from eventlog_cli.commands._options import Csv, Json, Rank, Strict, output_format
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.commands._render import Result, render
@@ -21,13 +21,17 @@ Runs = Annotated[list[str], typer.Argument(help="Two or more run directories or 
 
 
 @guarded
-def compare_cmd(paths: Runs, json_output: Json = False, csv_output: Csv = False, strict: Strict = False) -> None:
+def compare_cmd(
+    paths: Runs, rank: Rank = None, json_output: Json = False, csv_output: Csv = False, strict: Strict = False
+) -> None:
     """Config differences, final and best of every shared metric with the difference, evals by step, phase times.
+
+    Metrics and phase times are each run's rank 0 (or its lowest rank); ``--rank N`` for another.
 
     --json writes everything as one object; --csv its main table, ``metrics`` (a row per metric and run).
     """
     fmt = output_format(json_output, csv_output)
-    runs = read_runs(paths, [*LIGHT, "step_metrics", "eval_summary"], strict=strict)
+    runs = read_runs(paths, [*LIGHT, "step_metrics", "eval_summary"], strict=strict, rank=rank, one_rank=True)
     if len(runs) < 2:
         msg = f"compare needs at least two runs; {' '.join(paths)} holds one"
         raise UsageError(msg)

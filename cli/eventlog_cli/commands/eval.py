@@ -9,11 +9,11 @@ import typer
 from eventlog._evalfiles import flat_eval
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
+from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
-from eventlog_cli.query.metrics import eval_at
+from eventlog_cli.query.metrics import eval_at, only_split
 from eventlog_cli.query.runs import latest_per_step, only_rank
 
 
@@ -22,13 +22,17 @@ def eval_cmd(
     paths: Paths = None,
     step: Annotated[int | None, typer.Option("--step", help="The eval at this step (default: the last).")] = None,
     rank: Rank = None,
+    split: Split = None,
     json_output: Json = False,
     csv_output: Csv = False,
     strict: Strict = False,
 ) -> None:
-    """All statistics of one eval; --json prints the flat object the run saved as eval_logs/eval_step_XXXX.json."""
+    """All statistics of one eval; --json prints the flat object the run saved as eval_logs/eval_step_XXXX.json.
+
+    With evals of several splits at one step, the last one logged is shown (its split in the title); ``--split``.
+    """
     fmt = output_format(json_output, csv_output)
-    frame = only_rank(read(paths, ["eval_summary"], strict=strict).frame("eval_summary"), rank)
+    frame = only_split(only_rank(read(paths, ["eval_summary"], strict=strict).frame("eval_summary"), rank), split)
     data = eval_at(latest_per_step(frame), step)
     rows = [{"metric": k, "value": v} for k, v in data["metrics"].items()]
     rows += [{"metric": k, "value": data[k]} for k in ("total", "duration") if k in data]

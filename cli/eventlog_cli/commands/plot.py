@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Strict
+from eventlog_cli.commands._options import Rank, Strict
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.errors import UsageError
 from eventlog_cli.query.metrics import direction
@@ -35,15 +35,19 @@ def plot(
         float, typer.Option("--smooth", min=0.0, max=0.999, help="EMA weight as in TensorBoard (0: off).")
     ] = 0.0,
     log: Annotated[bool, typer.Option("--log", help="Logarithmic y axis.")] = False,
+    rank: Rank = None,
     strict: Strict = False,
 ) -> None:
-    """Metrics as an image file, one panel per metric and a line per run (the best value starred)."""
+    """Metrics as an image file, one panel per metric and a line per run (the best value starred).
+
+    Each run's lowest rank is drawn; ``--rank N`` for another.
+    """
     from eventlog_cli.commands._plotfile import write_plot
 
     metrics, paths = split_args(args)
     if not metrics:
         raise UsageError("name at least one metric before the runs, e.g. eventlog plot accuracy loss runs/a")
-    runs = read_runs(paths, ["run_start", "step_metrics", "eval_summary"], strict=strict)
+    runs = read_runs(paths, ["run_start", "step_metrics", "eval_summary"], strict=strict, rank=rank)
     frames = [{"eval": r.evals, "step": r.steps} for r in runs]
     panels = []
     for metric in metrics:

@@ -15,13 +15,14 @@ from eventlog._columns import columns_from_keys
 from eventlog._console import paint, use_colour
 from eventlog._evalfiles import saved_beside
 from eventlog._render import Renderer
+from eventlog._text import sanitize
 from eventlog_cli.commands._config import project_columns
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Events, Paths, Rank, Steps, Strict, split_names
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.select import Selector, check_events, check_phase, regex
-from eventlog_cli.read import Loaded, Record, resolve_paths
+from eventlog_cli.read import Loaded, Record, loads_lenient, resolve_paths
 
 if TYPE_CHECKING:
     import polars as pl
@@ -178,12 +179,22 @@ class _Tail:
             self.lines[path] += 1
             try:
                 ev = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
+            except orjson.JSONDecodeError as exc:
+                ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: read as the first read reads them
+                if ev is None and line.strip():
+                    _skipped(path, self.lines[path], f"not valid JSON ({str(exc).split(':')[0][:60]})")
+                    continue
             if isinstance(ev, dict):
                 out.append(Record(i, self.lines[path], ev))
+            elif ev is not None:
+                _skipped(path, self.lines[path], f"a JSON {type(ev).__name__}, not an object")
         self.offsets[path] += end + 1
         return out
+
+
+def _skipped(path: str, line: int, reason: str) -> None:
+    """A followed line that cannot be an event: named on stderr, never dropped silently."""
+    sys.stderr.write(f"warning: {sanitize(path)}:{line}: {reason}; skipped\n")
 
 
 def _lines_read(loaded: Loaded) -> dict[int, int]:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Paths, Strict
+from eventlog_cli.commands._options import Paths, Rank, Strict
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.rundata import TYPES
@@ -22,15 +22,17 @@ def report(
         Path | None, typer.Option("--out", "-o", help="Where to write the HTML (default: report.html).")
     ] = None,
     samples: Annotated[int, typer.Option("--samples", min=0, help="At most N samples per run (wrong first).")] = 200,
+    rank: Rank = None,
     strict: Strict = False,
 ) -> None:
     """An HTML report (works offline): config, phase timeline, eval trends, step metrics, groups, warnings, samples.
 
-    Several runs are overlaid; each path is one run (runs with the same id are labelled by their path).
+    Several runs are overlaid; each path is one run (runs with the same id are labelled by their directory).
+    Every rank is drawn (its own timeline lane); ``--rank N`` keeps one.
     """
     from eventlog_cli.commands._html import render_report
 
-    runs = read_runs(paths, TYPES, strict=strict)
+    runs = read_runs(paths, TYPES, strict=strict, rank=rank)
     page = render_report(runs, samples)
     target = out or Path("report.html")
     try:

@@ -9,7 +9,7 @@ import typer
 
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format, split_names
+from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format, split_names
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
@@ -30,6 +30,7 @@ def summary(
         typer.Option("--lower-better", help="Metrics where a smaller value is best (repeat or comma-separate)."),
     ] = None,
     rank: Rank = None,
+    split: Split = None,
     json_output: Json = False,
     csv_output: Csv = False,
     strict: Strict = False,
@@ -39,13 +40,14 @@ def summary(
     A run is a directory and a run name; timings, metrics and checkpoints are rank 0's
     (``--rank N`` for another), the error is the first failing rank's. Every metric is
     listed, grouped by prefix; "best" only for a known name or one given to
-    ``--higher-better`` / ``--lower-better``. ``--json`` is always ``{"runs": [...]}``, one
+    ``--higher-better`` / ``--lower-better``; evals of several splits are listed per split
+    (``eval.accuracy [val]``), ``--split NAME`` keeps one. ``--json`` is always ``{"runs": [...]}``, one
     object per run; ``--csv`` is the metrics table of every run.
     """
     fmt = output_format(json_output, csv_output)
     declared = {n: True for n in split_names(higher_better) or []}
     declared |= {n: False for n in split_names(lower_better) or []}
-    result = summarize(read(paths, TYPES, strict=strict, seqs=True), rank, declared)
+    result = summarize(read(paths, TYPES, strict=strict, seqs=True), rank, declared, split)
     rows = [{"run": s["run"], **m} for s in result for m in s["metrics"]]
     render(Result(rows, COLUMNS, data={"runs": result}, view=lambda: _print_all(result)), fmt)
 

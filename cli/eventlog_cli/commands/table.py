@@ -60,7 +60,7 @@ def table(
     if cols:
         keys = select_columns(cols, metrics, loaded.keys("step_metrics", "timing"))
     else:
-        keys = list(dict.fromkeys(project_columns() or default_keys(metrics)))
+        keys = list(dict.fromkeys(project_columns() or default_keys(metrics, console().width)))
     metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.") and k not in FIELDS]
     timing_keys = [k[7:] for k in keys if k.startswith("timing.")]
     frame = loaded.frame("step_metrics", metrics=metric_keys, timing=timing_keys)

@@ -11,12 +11,22 @@ import typer
 
 from eventlog._text import fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Csv, HigherBetter, Json, LowerBetter, Paths, Rank, Strict, output_format
+from eventlog_cli.commands._options import (
+    Csv,
+    HigherBetter,
+    Json,
+    LowerBetter,
+    Paths,
+    Rank,
+    Split,
+    Strict,
+    output_format,
+)
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError, UsageError
-from eventlog_cli.query.metrics import SOURCES, direction, metric_key, resolve_metric, trend
+from eventlog_cli.query.metrics import SOURCES, direction, metric_key, only_split, resolve_metric, split_label, trend
 from eventlog_cli.query.runs import RunIds, latest_per_step, only_rank
 
 _SPARK = "▁▂▃▄▅▆▇█"
@@ -30,6 +40,7 @@ def trend_cmd(
     higher_better: HigherBetter = False,
     lower_better: LowerBetter = False,
     rank: Rank = None,
+    split: Split = None,
     plot: Annotated[
         bool, typer.Option("--plot", help="A chart in the terminal (the sparkline when stdout is not a terminal).")
     ] = False,
@@ -43,6 +54,8 @@ def trend_cmd(
     ranks that logged the same values are one series, ranks that differ one series each.
     A repeated step (a resumed run) shows its later value. "best" needs a direction: a
     known name (accuracy, reward, loss...) or ``--higher-better`` / ``--lower-better``.
+    Evals of several splits (val, test, HF's named eval sets) are one series each
+    (``accuracy [val]``); ``--split NAME`` keeps one.
     """
     fmt = output_format(json_output, csv_output)
     if higher_better and lower_better:
@@ -54,28 +67,37 @@ def trend_cmd(
         source, name, frame = resolve_metric(loaded, metric)
     except DataError:  # name the metrics that exist: read again without the pre-filter
         source, name, frame = resolve_metric(read(paths, list(SOURCES.values())), metric)
+    if split is not None and source != "eval":
+        msg = f"--split selects evals; {source}.{name} is a step metric"
+        raise UsageError(msg)
+    frame = only_split(frame, split)
     frame = latest_per_step(only_rank(RunIds.of(loaded.files, (), frame).relabel(frame), rank))
     declared = True if higher_better else False if lower_better else None
     rows = trend(frame, name, direction(name, declared))
     data = {"metric": name, "source": source, "rows": rows}
     chart = plot and is_terminal()
-    render(Result(rows, COLUMNS, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
+    series = [k for k in ("rank", "split") if any(k in r for r in rows)]  # what tells a series' rows apart
+    columns = [COLUMNS[0], *series, *COLUMNS[1:]]
+    render(Result(rows, columns, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
 
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _series(r: dict[str, Any], several_runs: bool) -> str:
-    """The label of a row's series: the run, and the rank when ranks differ."""
-    if "rank" not in r:
-        return str(r["run"])
-    return f"{r['run']} rank {r['rank']}" if several_runs else f"rank {r['rank']}"
+def _series(r: dict[str, Any], several_runs: bool, name: str) -> str:
+    """The label of a row's series: the run, the rank when ranks differ, the split when evals have several."""
+    parts = [str(r["run"])] if several_runs or ("rank" not in r and "split" not in r) else []
+    if "rank" in r:
+        parts.append(f"rank {r['rank']}")
+    if "split" in r:
+        return split_label(" ".join(parts) or name, r["split"])
+    return " ".join(parts)
 
 
 def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False) -> None:
     several = len({r["run"] for r in rows}) > 1
-    rows = [{**r, "run": _series(r, several)} for r in rows]
+    rows = [{**r, "run": _series(r, several, name)} for r in rows]
     runs = list(dict.fromkeys(r["run"] for r in rows))
     if chart:
         _chart(rows, runs, source, name)

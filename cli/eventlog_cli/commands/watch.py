@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from eventlog_cli.commands._exit import guarded
+from eventlog_cli.commands._options import Rank
 from eventlog_cli.query.watch import Tail, WatchState, find_files
 
 
@@ -83,17 +84,19 @@ def watch(
     stall: Annotated[float, typer.Option("--stall", min=1, help="Warn when no event came for this many seconds.")] = 30,
     refresh: Annotated[float, typer.Option("--refresh", min=0.05, help="Seconds between refreshes.")] = 0.25,
     once: Annotated[bool, typer.Option("--once", help="Print one frame and exit (for scripts).")] = False,
+    rank: Rank = None,
 ) -> None:
     """A live view of a run: phase and progress with ETA, last steps, sparklines, warnings, final status.
 
     Waits for a run that does not exist yet; reads only what was appended; q or Ctrl-C quits.
+    Phases, steps and metrics are rank 0's; ``--rank N`` for another.
     """
     from rich.console import Console  # rich on use only: `eventlog --help` stays light
     from rich.live import Live
 
     from eventlog_cli.commands._watchview import render
 
-    state = WatchState(rows=rows, stall_after=stall)
+    state = WatchState(rows=rows, stall_after=stall, rank=0 if rank is None else rank)
     watcher = Watcher(Path(path) if path else None, state)
     console = Console(highlight=False, markup=False, emoji=False)
     if once:

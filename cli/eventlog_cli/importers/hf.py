@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eventlog.integrations._common import as_number, hf_eval_records
+from eventlog.integrations._common import as_number, hf_eval_records, numbers_and_text
 from eventlog_cli.errors import DataError
 from eventlog_cli.importers._writer import RunWriter
 
@@ -128,16 +128,7 @@ def _record(
         if not rest:
             return
         body = rest
-    numbers: dict[str, Any] = {}
-    text: dict[str, Any] = {}
-    for k, v in body.items():
-        if k == "epoch":
-            continue
-        n = as_number(v)
-        if n is False:
-            text[k] = v if isinstance(v, str) else json.dumps(v)
-        else:
-            numbers[k] = n
+    numbers, text = numbers_and_text(body, skip=("epoch",))
     fields = {"step": step, "metrics": numbers}
     epoch = as_number(body.get("epoch"))
     if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):

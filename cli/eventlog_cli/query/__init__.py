@@ -6,6 +6,7 @@ dicts and small dataclasses; nothing prints, nothing knows exit codes):
 * ``phases``: the phase timeline, collapsed training steps, counts, each event's context;
 * ``metrics``: find a metric, its trend, one eval, NaN/Inf, ``--steps`` ranges;
 * ``summary``: one run at a glance;
+* ``checks``: what looks wrong in a run (NaN/Inf, drops, seq gaps, skipped lines, bad phases, logged errors);
 * ``validate``: every line against its schema;
 * ``select``: events by type/rank/steps/phase (``Selector``, one record at a time for
   ``replay --follow``), samples, groups, regexes, and the checks of ``--event``/``--phase``/``--where`` names;

@@ -12,12 +12,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
-from eventlog._columns import DEFAULT_COLUMNS
+from eventlog._columns import DEFAULT_COLUMNS, Column
+from eventlog._columns import column_for as _declared_for
 from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
 from eventlog_cli.query.names import unknown_name
 
-__all__ = ["FIELDS", "default_keys", "metric_column", "select_columns"]
+__all__ = ["FIELDS", "ROLES", "column_for", "default_keys", "metric_column", "select_columns"]
 
 _STEP_TYPE = get_type("step_metrics")
 FIELDS: tuple[str, ...] = tuple(
@@ -27,16 +28,72 @@ FIELDS: tuple[str, ...] = tuple(
 )
 
 
+def _role(*columns: Column) -> tuple[Column, ...]:
+    return columns
+
+
+_BASE = {c.key: c for c in DEFAULT_COLUMNS}
+ROLES: tuple[tuple[Column, ...], ...] = (
+    _role(
+        _BASE["reward_mean"],
+        Column("reward", 8, "reward", "f4", "mean reward of the step's completions (TRL)"),
+        Column("critic/score/mean", 8, "score", "f4", "mean sequence score (verl)"),
+        Column("critic/rewards/mean", 8, "reward", "f4", "mean sequence reward (verl)"),
+    ),
+    _role(
+        _BASE["loss"],
+        Column("train/loss", 9, "loss", "g4", "training loss"),
+        Column("actor/pg_loss", 9, "pg_loss", "g4", "policy-gradient loss (verl)"),
+    ),
+    _role(
+        _BASE["kl"],
+        Column("actor/kl_loss", 9, "kl", "g3", "KL loss to the reference policy (verl)"),
+        Column("actor/ppo_kl", 9, "kl", "g3", "KL between the old and new policy (verl)"),
+    ),
+    _role(_BASE["entropy"], Column("actor/entropy", 7, "ent", "f3", "mean policy entropy (verl)")),
+    _role(
+        _BASE["grad_norm"],
+        Column("train/grad_norm", 8, "gnorm", "g3", "gradient norm before clipping"),
+        Column("actor/grad_norm", 8, "gnorm", "g3", "gradient norm before clipping (verl)"),
+    ),
+    _role(
+        Column("learning_rate", 8, "lr", "g3", "learning rate"),
+        Column("train/learning_rate", 8, "lr", "g3", "learning rate"),
+        Column("actor/lr", 8, "lr", "g3", "actor learning rate (verl)"),
+        Column("lr", 8, "lr", "g3", "learning rate"),
+    ),
+    _role(
+        Column("completions/mean_length", 7, "len", "g4", "mean completion length in tokens (TRL)"),
+        Column("response_length/mean", 7, "len", "g4", "mean response length in tokens (verl)"),
+    ),
+)
+"""The default table's metric columns: per role, the names eventlog, HF/TRL and verl give it; the first present is
+shown, under a short header (the least important roles, last, are left out when the table would not fit)."""
+_DECLARED = {c.key: c for role in ROLES for c in role}
+
+
+def column_for(key: str) -> Column:
+    """The declared column of ``key`` (eventlog's, or a TRL/HF/verl name of :data:`ROLES`), else a generic one."""
+    return _DECLARED[key] if key in _DECLARED else _declared_for(key)
+
+
 def metric_column(name: str) -> str:
     """The column key of a metric: its name, or ``metrics.NAME`` when a field has that name (``step``)."""
     return f"metrics.{name}" if name in FIELDS or name.startswith(("metrics.", "timing.")) else name
 
 
-def default_keys(metrics: Sequence[str]) -> list[str]:
-    """The default columns whose metric occurs in the run (step, epoch and timing always)."""
-    return [
-        c.key for c in DEFAULT_COLUMNS if c.key in ("step", "epoch") or c.key.startswith("timing.") or c.key in metrics
-    ]
+def default_keys(metrics: Sequence[str], width: int | None = None) -> list[str]:
+    """The default columns: step, epoch, per role of :data:`ROLES` the first of its names the run has, the step time.
+
+    ``width``: roles are left out from the last (length, learning rate...) while the table would be wider.
+    """
+    present = set(metrics)
+    head = [c for c in DEFAULT_COLUMNS if c.key in ("step", "epoch")]
+    tail = [c for c in DEFAULT_COLUMNS if c.key.startswith("timing.")]
+    chosen = [next(c for c in role if c.key in present) for role in ROLES if any(c.key in present for c in role)]
+    while width is not None and len(chosen) > 1 and sum(c.width + 1 for c in (*head, *chosen, *tail)) > width:
+        chosen.pop()
+    return [c.key for c in (*head, *chosen, *tail)]
 
 
 def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> list[str]:

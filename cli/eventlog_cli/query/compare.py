@@ -11,18 +11,23 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-from eventlog_cli.query.metrics import direction
+from eventlog_cli.query.metrics import direction, split_label, splits_of
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts
 from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 
 __all__ = ["METRIC_COLUMNS", "compare"]
 
 
+def _number(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """A metric column as numbers: integers stay integers (counts), anything else Float64."""
+    return pl.col(col) if frame.schema[col].is_integer() else pl.col(col).cast(pl.Float64)
+
+
 def _last_and_best(frame: pl.DataFrame, col: str, high: bool | None) -> dict[str, Any] | None:
     """Final value (and its step), best finite value (and its step; none without a direction) of one column."""
     if frame.height == 0 or col not in frame.columns:
         return None
-    part = frame.select("step", pl.col(col).cast(pl.Float64)).drop_nulls().sort("step", maintain_order=True)
+    part = frame.select("step", _number(frame, col)).drop_nulls().sort("step", maintain_order=True)
     if part.height == 0:
         return None
     out: dict[str, Any] = {"final": part[col][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
@@ -41,11 +46,10 @@ def _diff(a: Any, b: Any) -> float | None:
     return None
 
 
-def _metric_columns(runs: Sequence[RunData], source: str) -> list[str]:
-    """``metrics.*`` columns present (with a value) in every run, in the first run's order."""
+def _metric_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
+    """``metrics.*`` columns present (with a value) in every run's frame, in the first run's order."""
     cols: list[list[str]] = []
-    for r in runs:
-        f = r.evals if source == "eval" else r.steps
+    for f in frames:
         cols.append([c for c in f.columns if c.startswith("metrics.") and f[c].null_count() < f.height])
     shared = set(cols[0]).intersection(*cols[1:]) if cols else set()
     return [c for c in cols[0] if c in shared] if cols else []
@@ -54,18 +58,31 @@ def _metric_columns(runs: Sequence[RunData], source: str) -> list[str]:
 METRIC_COLUMNS = ["metric", "run", "final", "final_step", "best", "best_step", "diff_final", "diff_best"]
 
 
+def _parts(runs: Sequence[RunData]) -> list[tuple[str, str | None, list[pl.DataFrame]]]:
+    """(source, split, a frame per run): the evals of each split apart when a run has several, then the steps."""
+    splits = list(dict.fromkeys(s for r in runs for s in splits_of(r.evals)))
+    if max((len(splits_of(r.evals)) for r in runs), default=0) < 2:
+        evals: list[tuple[str, str | None, list[pl.DataFrame]]] = [("eval", None, [r.evals for r in runs])]
+    else:
+        evals = [("eval", sp, [r.evals.filter(pl.col("split") == sp) for r in runs]) for sp in splits]
+    return [*evals, ("step", None, [r.steps for r in runs])]
+
+
 def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
-    """One row per shared metric and run: final and best (with steps), and their difference from the first run."""
+    """One row per shared metric and run: final and best (with steps), and their difference from the first run.
+
+    Evals of several splits are compared split by split (``eval.accuracy [val]``), never mixed.
+    """
     rows = []
-    for source in ("eval", "step"):
-        for col in _metric_columns(runs, source):
+    for source, split, frames in _parts(runs):
+        for col in _metric_columns(frames):
             name = col[8:]
             high = direction(name)
-            stats = [_last_and_best(r.evals if source == "eval" else r.steps, col, high) or {} for r in runs]
+            stats = [_last_and_best(f, col, high) or {} for f in frames]
             for i, (r, st) in enumerate(zip(runs, stats, strict=True)):
                 rows.append(
                     {
-                        "metric": f"{source}.{name}",
+                        "metric": split_label(f"{source}.{name}", split),
                         "run": r.label,
                         "final": st.get("final"),
                         "final_step": st.get("final_step"),
@@ -81,13 +98,17 @@ def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
 def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
     """Per shared eval metric: one row per step any run evaluated at, a value per run (None if absent)."""
     out = []
-    for col in _metric_columns(runs, "eval"):
-        per_run = []
-        for r in runs:
-            part = r.evals.select("step", pl.col(col).cast(pl.Float64)).drop_nulls()
-            per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
-        steps = sorted({s for d in per_run for s in d})
-        out.append({"metric": col[8:], "rows": [{"step": s, "values": [d.get(s) for d in per_run]} for s in steps]})
+    for source, split, frames in _parts(runs):
+        if source != "eval":
+            continue
+        for col in _metric_columns(frames):
+            per_run = []
+            for f in frames:
+                part = f.select("step", _number(f, col)).drop_nulls()
+                per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
+            steps = sorted({s for d in per_run for s in d})
+            rows = [{"step": s, "values": [d.get(s) for d in per_run]} for s in steps]
+            out.append({"metric": split_label(col[8:], split), "rows": rows})
     return out
 
 

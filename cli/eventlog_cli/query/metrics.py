@@ -21,8 +21,11 @@ __all__ = [
     "in_steps",
     "metric_key",
     "nonfinite_metrics",
+    "only_split",
     "parse_steps",
     "resolve_metric",
+    "split_label",
+    "splits_of",
     "trend",
 ]
 
@@ -90,6 +93,32 @@ def resolve_metric(loaded: Loaded, metric: str) -> tuple[str, str, pl.DataFrame]
     return hits[0], metric, loaded.frame(SOURCES[hits[0]], [metric])
 
 
+def splits_of(frame: pl.DataFrame) -> list[str]:
+    """The eval splits of a frame (``val``, ``test``, HF's named eval sets ``g0``...), in first-seen order."""
+    if frame.height == 0 or "split" not in frame.columns:
+        return []
+    return [str(s) for s in frame["split"].drop_nulls().unique(maintain_order=True).to_list()]
+
+
+def only_split(frame: pl.DataFrame, split: str | None) -> pl.DataFrame:
+    """The rows of eval split ``split`` (all rows when None).
+
+    Raises:
+        DataError: no row has that split (with the closest split and the list).
+    """
+    if split is None:
+        return frame
+    present = splits_of(frame)
+    if split not in present:
+        raise unknown_name("split", split, present, where=" in these evals")
+    return frame.filter(pl.col("split") == split)
+
+
+def split_label(name: str, split: str | None) -> str:
+    """``accuracy [val]``: a metric of one split, when a run has several; the name alone otherwise."""
+    return name if split is None else f"{name} [{split}]"
+
+
 def direction(name: str, declared: bool | None = None) -> bool | None:
     """Whether a larger value is better (True), a smaller (False), or unknown (None: no "best").
 
@@ -119,17 +148,20 @@ def best_index(values: list[float], high: bool | None) -> int | None:
 
 
 def trend(frame: pl.DataFrame, name: str, high: bool | None = None) -> list[dict[str, Any]]:
-    """Per run (and rank, when ranks differ) and step: value, change from the previous one, the best.
+    """Per run (and rank, when ranks differ; split, when evals have several) and step: value, change, best.
 
-    ``frame`` has one row per run, rank and step (see ``query.runs.latest_per_step``). A metric
-    every rank logged identically (an eval) is one series; ranks that differ are one series each,
-    with a ``rank`` key.
+    ``frame`` has one row per run, rank, split and step (see ``query.runs.latest_per_step``). A
+    metric every rank logged identically (an eval) is one series; ranks that differ are one series
+    each, with a ``rank`` key; each eval split is its own series, with a ``split`` key, never mixed.
     """
     col = f"metrics.{name}"
     rows: list[dict[str, Any]] = []
     frame = frame.filter(pl.col(col).is_not_null())
     has_rank = "rank" in frame.columns
-    for (run,), part in frame.group_by("run", maintain_order=True):
+    several = len(splits_of(frame)) > 1
+    by = ["run", "split"] if several else ["run"]
+    for key, part in frame.group_by(by, maintain_order=True):
+        run, split = key[0], (key[1] if several else None)
         series: dict[Any, list[tuple[Any, float]]] = {}
         for rank, step, v in zip(
             part["rank"].to_list() if has_rank else [None] * part.height,
@@ -147,8 +179,13 @@ def trend(frame: pl.DataFrame, name: str, high: bool | None = None) -> list[dict
             prev: float | None = None
             for i, (s, v) in enumerate(points):
                 change = None if prev is None or not math.isfinite(prev) or not math.isfinite(v) else v - prev
-                row = {"run": run, "step": s, "value": v, "change": change, "best": i == best}
-                rows.append(row if rank is None else {"run": run, "rank": rank, **row})
+                row: dict[str, Any] = {"run": run}
+                if rank is not None:
+                    row["rank"] = rank
+                if several:
+                    row["split"] = split
+                row |= {"step": s, "value": v, "change": change, "best": i == best}
+                rows.append(row)
                 prev = v
     return rows
 

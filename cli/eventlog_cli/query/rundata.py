@@ -1,12 +1,14 @@
 """Runs as the visual commands (report, compare, plot) see them, as plain data.
 
-Each path given is loaded on its own (``commands._read.read_runs``) and split by
-run id here, so two runs with the same id from different directories stay apart:
-``label_runs`` labels them by the path they came from.
+Each path given is loaded on its own (``commands._read.read_runs``) and split here by
+directory and run name, so two runs with the same name from different directories stay
+apart (even within one glob); ``label_runs`` names them by the one rule of
+``query.runs.run_labels``; ``of_rank`` keeps one rank's events of a run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -23,8 +25,9 @@ else:
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
+from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
-from eventlog_cli.query.summary import _warnings
+from eventlog_cli.query.runs import default_rank, run_labels, source_of
 from eventlog_cli.read import Loaded, Record
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "flatten",
     "group_frame",
     "label_runs",
+    "of_rank",
     "pick_samples",
     "runs_of",
     "seq_problems",
@@ -66,6 +70,8 @@ class RunData:
     evals: pl.DataFrame
     groups: pl.DataFrame
     loaded: Loaded
+    files: frozenset[int] = frozenset()  # indices in ``loaded.files`` of this run's files
+    rank: int | None = None  # set when the run was narrowed to one rank (``of_rank``)
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -101,7 +107,7 @@ class RunData:
         total_steps = self.start.get("total_steps")
         if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
             total_steps = self.steps["total_steps"].drop_nulls().max()
-        warnings = _warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
+        warnings = run_warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
         return {
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,
@@ -151,12 +157,18 @@ def seq_problems(files: Sequence[str]) -> list[str]:
     return out
 
 
-def _by_run(frame: pl.DataFrame, run: str) -> pl.DataFrame:
-    return frame.filter(pl.col("run") == run) if frame.height and "run" in frame.columns else frame
+def _part(frame: pl.DataFrame, files: frozenset[int], run: str) -> pl.DataFrame:
+    """The rows of one run: its name, from its directory's files."""
+    if frame.height == 0 or "run" not in frame.columns:
+        return frame
+    keep = pl.col("run") == run
+    if "file" in frame.columns:
+        keep &= pl.col("file").is_in(sorted(files))
+    return frame.filter(keep)
 
 
 def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) -> list[RunData]:
-    """The runs in one loaded path (split by run id), labelled by their id for now (see ``label_runs``).
+    """The runs in one loaded path (split by directory and run name), labelled by name for now (``label_runs``).
 
     Raises:
         DataError: the files hold no event of a run.
@@ -165,28 +177,57 @@ def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) ->
     records = loaded.records(light) if light else []
     frames = {t: (loaded.frame(t) if t in types else pl.DataFrame()) for t in ("step_metrics", "eval_summary")}
     frames["group_summary"] = group_frame(loaded) if "group_summary" in types else pl.DataFrame()
-    ids = [r.event.get("run") for r in records]
+    dirs = [source_of(f) for f in loaded.files]
+    keys: list[tuple[str, Any]] = [(dirs[r.file], r.event.get("run")) for r in records]
     for f in frames.values():
-        if f.height and "run" in f.columns:
-            ids += f["run"].unique(maintain_order=True).to_list()
-    runs = [str(r) for r in dict.fromkeys(ids) if r is not None]
+        if f.height and "run" in f.columns and "file" in f.columns:
+            keys += [(dirs[i], run) for i, run in f.select("file", "run").unique(maintain_order=True).iter_rows()]
+    runs = [(d, str(r)) for d, r in dict.fromkeys(keys) if r is not None]
     if not runs:
         msg = f"{source or loaded.files[0]}: no events of a run in these files"
         raise DataError(msg)
-    label_src = source or str(Path(loaded.files[0]).parent)
-    return [
-        RunData(
-            run,
-            run,
-            label_src,
-            [r for r in records if r.event.get("run") == run],
-            _by_run(frames["step_metrics"], run),
-            _by_run(frames["eval_summary"], run),
-            _by_run(frames["group_summary"], run),
-            loaded,
+    out = []
+    for d, run in runs:
+        files = frozenset(i for i, x in enumerate(dirs) if x == d)
+        out.append(
+            RunData(
+                run,
+                run,
+                d,
+                [r for r in records if r.file in files and r.event.get("run") == run],
+                _part(frames["step_metrics"], files, run),
+                _part(frames["eval_summary"], files, run),
+                _part(frames["group_summary"], files, run),
+                loaded,
+                files,
+            )
         )
-        for run in runs
-    ]
+    return out
+
+
+def of_rank(run: RunData, rank: int | None) -> RunData:
+    """The run with only the events of ``rank`` (None: its default rank, 0 or the lowest present).
+
+    Raises:
+        DataError: the run has no events of ``rank`` (the ranks present are listed).
+    """
+    present = {r.event.get("rank", 0) for r in run.records}
+    for f in (run.steps, run.evals, run.groups):
+        if f.height and "rank" in f.columns:
+            present |= set(f["rank"].unique().to_list())
+    ranks = sorted(r for r in present if isinstance(r, int))
+    chosen = default_rank(ranks) if rank is None else rank
+    if ranks and chosen not in ranks:
+        msg = f"no events of rank {chosen} in {run.label}; ranks present: {', '.join(map(str, ranks))}"
+        raise DataError(msg)
+
+    def keep(f: pl.DataFrame) -> pl.DataFrame:
+        return f.filter(pl.col("rank") == chosen) if f.height and "rank" in f.columns else f
+
+    records = [r for r in run.records if r.event.get("rank", 0) == chosen]
+    return dataclasses.replace(
+        run, records=records, steps=keep(run.steps), evals=keep(run.evals), groups=keep(run.groups), rank=chosen
+    )
 
 
 _GROUP_INTS = ("rank", "step", "groups_total", "groups_kept", "groups_filtered", "rollouts_early_exit")
@@ -204,31 +245,19 @@ def group_frame(loaded: Loaded) -> pl.DataFrame:
     if lines.height == 0:
         return pl.DataFrame()
     try:
-        df = lines.select(pl.col("line").str.json_decode(pl.Struct(_group_fields())).alias("g")).unnest("g")
+        df = lines.select("file", pl.col("line").str.json_decode(pl.Struct(_group_fields())).alias("g")).unnest("g")
     except pl.exceptions.PolarsError:  # a value of an unexpected type: the forgiving path
         return loaded.frame("group_summary")
     return df.sort(["ts", "rank"], nulls_last=True, maintain_order=True)
 
 
 def label_runs(runs: list[RunData]) -> None:
-    """Runs sharing an id are labelled ``id (dir)`` with the shortest path suffix that tells them apart."""
-    groups: dict[str, list[RunData]] = {}
+    """Label each run by the one rule of ``query.runs.run_labels`` (a path given twice: ``#1``, ``#2``)."""
+    labels = run_labels(list(dict.fromkeys((r.source, r.run) for r in runs)))
     for r in runs:
-        groups.setdefault(r.run, []).append(r)
-    for same in groups.values():
-        if len(same) < 2:
-            continue
-        parts = [Path(r.source).resolve().parts for r in same]
-        for n in range(1, max(len(p) for p in parts) + 1):
-            tails = ["/".join(p[-n:]) for p in parts]
-            if len(set(tails)) == len(tails):
-                break
-        else:
-            tails = [r.source for r in same]
-        for r, tail in zip(same, tails, strict=True):
-            r.label = f"{r.run} ({tail})"
-    labels = [r.label for r in runs]
-    if len(set(labels)) < len(labels):  # the same path given twice
+        r.label = labels[(r.source, r.run)]
+    seen = [r.label for r in runs]
+    if len(set(seen)) < len(seen):  # the same path given twice
         for i, r in enumerate(runs):
             r.label = f"{r.label} #{i + 1}"
 
@@ -328,6 +357,8 @@ def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[
         return []
     mark = orjson.dumps(run.run).decode()
     lines = lines.filter(pl.col("line").str.contains(f'"run":{mark}', literal=True))
+    if run.files:  # this run's directory only (a glob can hold two runs of one name)
+        lines = lines.filter(pl.col("file").is_in(sorted(run.files)))
     wrong_mask = pl.col("line").str.contains('"correct":false', literal=True)
     wrong = lines.filter(wrong_mask).tail(limit)
     rest = lines.filter(~wrong_mask).tail(max(0, limit - wrong.height))
@@ -341,6 +372,8 @@ def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[
             if not isinstance(ev, dict) or ev.get("event") != "sample" or ev.get("run") != run.run:
                 continue
             if is_wrong and ev.get("correct") is not False:
+                continue
+            if run.rank is not None and ev.get("rank", 0) != run.rank:
                 continue
             out.append({k: _clip(v, max_chars) for k, v in ev.items() if k not in ("v", "event", "run", "seq")})
     return out

@@ -2,8 +2,9 @@
 
 * A run is identified by where it came from (the directory of its files, ``-`` for stdin)
   and its run name, never by the name alone: two directories of a seed sweep that both say
-  ``run="demo"`` are two runs. :class:`RunIds` gives each a label: the run name, or the
-  directory name when run names collide.
+  ``run="demo"`` are two runs. :func:`run_labels` is the one rule that names them (the run
+  name, or the directory name when run names collide), for :class:`RunIds` (table, trend,
+  summary) and ``rundata.label_runs`` (report, compare, plot) alike.
 * Ranks: :func:`default_rank` (rank 0, or the lowest present) is the one whose timings and
   shares a command reports unless ``--rank`` says otherwise.
 * Resumed runs: a second ``run_start`` in one file (and rank) starts a new segment;
@@ -34,13 +35,14 @@ __all__ = [
     "only_rank",
     "only_rank_records",
     "resumes",
+    "run_labels",
     "source_of",
 ]
 
 
 def source_of(path: str) -> str:
-    """Where a file came from: its directory (``-`` for stdin)."""
-    return "-" if path == "-" else str(Path(path).parent)
+    """Where a file came from: its directory (``-`` for stdin, which the reader names ``stdin``)."""
+    return "-" if path in ("-", "stdin") else str(Path(path).parent)
 
 
 class RunIds:
@@ -49,17 +51,7 @@ class RunIds:
     def __init__(self, files: Sequence[str], pairs: Iterable[tuple[int, Any]]) -> None:
         self.files = files
         keys = list(dict.fromkeys((source_of(files[f]), _name(run)) for f, run in pairs))
-        by_name: dict[str, list[str]] = {}
-        for src, name in keys:
-            by_name.setdefault(name, []).append(src)
-        self.labels: dict[tuple[str, str], str] = {}
-        for src, name in keys:
-            if len(by_name[name]) == 1:
-                self.labels[(src, name)] = name
-                continue
-            short = [Path(s).name or s for s in by_name[name]]
-            label = Path(src).name or src
-            self.labels[(src, name)] = label if short.count(label) == 1 else src
+        self.labels: dict[tuple[str, str], str] = run_labels(keys)
         self.order = list(dict.fromkeys(self.labels.values()))
 
     @classmethod
@@ -92,6 +84,32 @@ class RunIds:
         mapping = {f"{f}\x00{_name(run)}": self.label(f, run) for f, run in pairs}
         key = pl.concat_str(pl.col("file").cast(pl.String), pl.lit("\x00"), pl.col("run").fill_null(""))
         return frame.with_columns(key.replace_strict(mapping, return_dtype=pl.String).alias("run"))
+
+
+def run_labels(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The one rule naming runs, for every command: (directory, run name) → label.
+
+    A run is labelled by its run name; runs whose names collide are labelled by their
+    directory's name (``seed1``, ``seed2``), or, when those collide too, by the shortest
+    tail of the directory path that tells them apart (``a/demo``, ``b/demo``).
+    """
+    by_name: dict[str, list[str]] = {}
+    for src, name in keys:
+        by_name.setdefault(name, []).append(src)
+    labels: dict[tuple[str, str], str] = {}
+    for name, srcs in by_name.items():
+        if len(srcs) == 1:
+            labels[(srcs[0], name)] = name
+            continue
+        parts = [Path(s).resolve().parts if s != "-" else ("-",) for s in srcs]
+        tails = srcs
+        for n in range(1, max(len(p) for p in parts) + 1):
+            cut = ["/".join(p[-n:]) or s for p, s in zip(parts, srcs, strict=True)]
+            if len(set(cut)) == len(cut):
+                tails = cut
+                break
+        labels.update({(s, name): t for s, t in zip(srcs, tails, strict=True)})
+    return {k: labels[k] for k in keys}
 
 
 def _name(run: Any) -> str:
@@ -140,10 +158,13 @@ def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
 
 
 def latest_per_step(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per run, rank and step: the later one (by time) of a repeated step; rows in time order."""
+    """One row per run, rank, split and step: the later one (by time) of a repeated step; rows in time order.
+
+    Evals of two splits at one step (``val`` and ``test``) are two rows, never one.
+    """
     if frame.height == 0 or "step" not in frame.columns:
         return frame
-    keys = [c for c in ("run", "rank", "step") if c in frame.columns]
+    keys = [c for c in ("run", "rank", "split", "step") if c in frame.columns]
     with_step = frame.filter(pl.col("step").is_not_null()).unique(subset=keys, keep="last", maintain_order=True)
     return pl.concat([with_step, frame.filter(pl.col("step").is_null())], how="vertical_relaxed")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.metrics import best_index, direction, nonfinite_metrics
-from eventlog_cli.query.phases import TRAINING_STEP, PhaseRow, phase_counts, phase_rows
+from eventlog_cli.query.checks import run_warnings
+from eventlog_cli.query.metrics import best_index, direction, only_split, split_label, splits_of
+from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
 from eventlog_cli.read import Loaded, Record
 
@@ -24,20 +24,23 @@ LIGHT = ["run_start", "run_end", "phase_start", "phase_end", "checkpoint", "log"
 TYPES = [*LIGHT, "step_metrics", "eval_summary"]  # all summarize() reads (with load(..., seqs=True))
 
 
-def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None) -> list[dict[str, Any]]:
+def summarize(
+    loaded: Loaded, rank: int | None = None, declared: dict[str, bool] | None = None, split: str | None = None
+) -> list[dict[str, Any]]:
     """One summary per run in the files (a run: a directory and a run name), in first-seen order.
 
     Timings, shares, metrics and checkpoints are those of ``rank`` (default: rank 0); the
     status and error look at every rank: the root cause is the first failing rank's error.
-    ``declared`` maps metric names to a direction (True: higher is better).
+    ``declared`` maps metric names to a direction (True: higher is better). Evals of several
+    splits give each split's metrics (``eval.accuracy [val]``); ``split`` keeps one split's.
 
     Raises:
-        DataError: there are no events at all, or none of ``rank``.
+        DataError: there are no events at all, none of ``rank``, or no eval of ``split``.
     """
     records = loaded.records(LIGHT)
     steps, evals = loaded.frame("step_metrics"), loaded.frame("eval_summary")
     ids = RunIds.of(loaded.files, records, steps, evals)
-    steps, evals = ids.relabel(steps), ids.relabel(evals)
+    steps, evals = ids.relabel(steps), ids.relabel(only_split(evals, split))
     if not ids.order:
         raise DataError("no events in these files")
     if rank is not None:  # the rank must exist somewhere (a typo gets the list)
@@ -91,7 +94,7 @@ def run_summary(
     if total_steps is None and steps.height and "total_steps" in steps.columns:
         total_steps = steps["total_steps"].drop_nulls().max()
     end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
-    warnings = _warnings(loaded, events, rows, steps, evals, end)
+    warnings = run_warnings(loaded, events, rows, steps, evals, end)
     if segments > 1:
         warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
     warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
@@ -117,7 +120,7 @@ def run_summary(
             {"phase": n, "runs": c, "total": t, "share": t / duration if duration else None}
             for n, c, t, _ in phase_counts([r for r in rows if r.name != TRAINING_STEP or r.depth <= 1])
         ],
-        "metrics": _metric_stats(evals, "eval", declared) + _metric_stats(steps, "step", declared),
+        "metrics": _eval_stats(evals, declared) + _metric_stats(steps, "step", declared),
         "checkpoints": [
             {"step": e.get("step"), "path": e.get("path"), "size_bytes": e.get("size_bytes")}
             for e in events
@@ -197,8 +200,21 @@ def _group(name: str) -> str:
     return head if slash else ""
 
 
-def _metric_stats(frame: pl.DataFrame, source: str, declared: dict[str, bool]) -> list[dict[str, Any]]:
-    """Every metric: last value and, when its direction is declared or known, the best (first on a tie)."""
+def _eval_stats(evals: pl.DataFrame, declared: dict[str, bool]) -> list[dict[str, Any]]:
+    """The eval metrics; of each split on its own when there are several (``eval.accuracy [val]``), never mixed."""
+    splits = splits_of(evals)
+    if len(splits) < 2:
+        return _metric_stats(evals, "eval", declared)
+    return [m for sp in splits for m in _metric_stats(evals.filter(pl.col("split") == sp), "eval", declared, sp)]
+
+
+def _metric_stats(
+    frame: pl.DataFrame, source: str, declared: dict[str, bool], split: str | None = None
+) -> list[dict[str, Any]]:
+    """Every metric: last value and, when its direction is declared or known, the best (first on a tie).
+
+    ``split``: the frame holds one eval split of several; its names say which (``eval.accuracy [val]``).
+    """
     out: list[dict[str, Any]] = []
     if frame.height == 0:
         return out
@@ -216,7 +232,8 @@ def _metric_stats(frame: pl.DataFrame, source: str, declared: dict[str, bool]) -
         i = best_index(vals, high)
         out.append(
             {
-                "metric": f"{source}.{name}",
+                "metric": split_label(f"{source}.{name}", split),
+                **({"split": split} if split is not None else {}),
                 "group": _group(name),
                 "last": vals[-1],
                 "last_step": at[-1],
@@ -224,36 +241,5 @@ def _metric_stats(frame: pl.DataFrame, source: str, declared: dict[str, bool]) -
                 "best_step": None if i is None else at[i],
                 "higher_better": high,
             }
-        )
-    return out
-
-
-def _warnings(
-    loaded: Loaded,
-    events: list[dict[str, Any]],
-    rows: list[PhaseRow],
-    steps: pl.DataFrame,
-    evals: pl.DataFrame,
-    end: dict[str, Any] | None,
-) -> list[str]:
-    out = []
-    for frame, what in ((steps, "step"), (evals, "eval")):
-        for col, where in nonfinite_metrics(frame) if frame.height else []:
-            shown = ", ".join(str(s) for s in where[:8]) + (" ..." if len(where) > 8 else "")
-            out.append(f"{what} {col} is NaN/Inf at step(s) {shown}")
-    if end and end.get("events_dropped"):
-        out.append(f"{end['events_dropped']} event(s) dropped by the writer")
-    out += loaded.seq_problems()
-    skipped = list(loaded.skipped)
-    if skipped:
-        out.append(f"{len(skipped)} line(s) skipped while reading: " + ", ".join(f"line {s.line}" for s in skipped[:5]))
-    bad = [r for r in rows if r.status != "ok"]
-    for r in bad[:10]:
-        out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
-    levels = Counter(e.get("level") for e in events if e.get("event") == "log")
-    if levels.get("warning") or levels.get("error") or levels.get("critical"):
-        out.append(
-            f"log: {levels.get('warning', 0)} warning(s), "
-            f"{levels.get('error', 0) + levels.get('critical', 0)} error(s) (eventlog grep to see them)"
         )
     return out

@@ -20,6 +20,7 @@ import orjson
 from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
+from eventlog_cli.read import loads_lenient
 
 __all__ = ["PhaseOpen", "Tail", "WatchState", "find_files"]
 
@@ -27,7 +28,6 @@ CHUNK = 4 << 20
 _SKIP = (b'"event":"group_detail"', b'"event":"sample"')  # never shown: only their seq is read
 _SEQ = re.compile(rb',"seq":(\d+)')
 _RANK = re.compile(rb',"rank":(\d+)')
-MAIN = ("loss", "reward_mean", "kl", "entropy", "grad_norm")
 
 
 class Tail:
@@ -80,6 +80,7 @@ class WatchState:
 
     rows: int = 8
     stall_after: float = 30.0
+    rank: int = 0  # the rank whose phases, steps and metrics are shown
     run: str | None = None
     host: str | None = None
     started: float | None = None
@@ -95,6 +96,7 @@ class WatchState:
     warnings: deque[str] = field(default_factory=lambda: deque(maxlen=6))
     stalled: str | None = None
     metric_keys: list[str] = field(default_factory=list)
+    ranks: set[Any] = field(default_factory=set)  # every rank seen (decoded events)
     _seq: dict[tuple[str, Any], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -119,13 +121,16 @@ class WatchState:
         try:
             ev = orjson.loads(line)
         except orjson.JSONDecodeError:
-            self._warn(f"{source}: a line that is not JSON was skipped")
-            return
+            ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: the value kept, as everywhere else
+            if ev is None:
+                self._warn(f"{source}: a line that is not JSON was skipped")
+                return
         if isinstance(ev, dict):
             self.feed(ev, source)
 
     def feed(self, ev: dict[str, Any], source: str = "") -> None:
         self.events += 1
+        self.ranks.add(ev.get("rank", 0))
         if isinstance(ev.get("seq"), int):
             self._check_seq(source, ev.get("rank", 0), ev["seq"])
         ts = as_number(ev.get("ts"))
@@ -133,10 +138,17 @@ class WatchState:
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         kind = ev.get("event")
         handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None and ev.get("rank", 0) == 0:
+        if handler is not None and ev.get("rank", 0) == self.rank:
             handler(ev, ts)
         elif kind == "run_end":
             self._on_run_end(ev, ts)
+
+    def rank_note(self) -> str | None:
+        """Why nothing is shown: events came, none of the rank asked for (the ranks seen listed)."""
+        if not self.ranks or self.rank in self.ranks:
+            return None
+        seen = ", ".join(str(r) for r in sorted(r for r in self.ranks if isinstance(r, int)))
+        return f"no events of rank {self.rank} yet; ranks seen: {seen}"
 
     def tick(self, now: float) -> None:
         """Mark the run stalled when no event came for ``stall_after`` seconds (and it has not ended)."""

@@ -32,6 +32,7 @@ __all__ = [
     "object_keys",
     "to_columns",
     "to_float",
+    "to_numbers",
 ]
 
 STRING = r'"(?:[^"\\]|\\.)*"'  # one JSON string, escapes included
@@ -91,12 +92,13 @@ def decode_typed(df: pl.DataFrame, et: Any, keys: Mapping[str, Sequence[str]]) -
         decoded = decoded.with_columns(pl.col(fits).cast(pl.Int64))
     else:
         decoded = decoded.with_columns(pl.col(wide).cast(pl.Int64))
-    exprs = []
+    exprs: list[pl.Expr | pl.Series] = []
+    values = [f.name for f in et.fields if READERS[reader_of(f)].to_float == "value" and f.name in decoded.columns]
+    if values:  # epoch, duration...: Int64 where every value is written as an integer, else Float64
+        exprs += to_numbers(decoded.select(values), df["line"]).get_columns()
     for f in et.fields:
         how = READERS[reader_of(f)].to_float
-        if how == "value" and f.name in decoded.columns:
-            exprs.append(to_float(pl.col(f.name)).alias(f.name))
-        elif how == "list" and f.name in decoded.columns:
+        if how == "list" and f.name in decoded.columns:
             exprs.append(pl.col(f.name).list.eval(to_float(pl.element())).alias(f.name))
     return decoded.with_columns(exprs) if exprs else decoded
 
@@ -128,6 +130,34 @@ def key_of(match: str) -> str:
     """The key of a match ``"name" :`` (escapes decoded)."""
     text = match[: match.rindex('"') + 1]
     return orjson.loads(text) if "\\" in text else text[1:-1]
+
+
+_WHOLE = r"^-?[0-9]+$"
+
+
+def to_numbers(text: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
+    """Decoded number text (``prefix.key`` columns, or fields) → Int64 where the data are integers, else Float64.
+
+    A column is Int64 when it has a value and every value is written as a JSON integer
+    (``224``, not ``224.0``, ``2.24e2`` or ``"NaN"``), as the forgiving path's frame has it:
+    polars prints ``224.0`` as ``224``, so the lines themselves are checked for a float
+    spelling of the key, for the few columns whose text looks whole.
+    """
+    if text.width == 0:
+        return text
+    whole = text.select((pl.all().is_null() | pl.all().str.contains(_WHOLE)).all() & pl.all().is_not_null().any())
+    candidates = [c for c, ok in zip(text.columns, whole.row(0), strict=True) if ok]
+    ints = []
+    for c in candidates:
+        key = re.escape(orjson.dumps(c.split(".", 1)[-1]).decode())  # metrics.NAME, or a field: epoch
+        if not lines.str.contains(rf"{key}\s*:\s*-?[0-9]+[.eE]").any():
+            ints.append(c)
+    exprs = [
+        (pl.col(c).cast(pl.Int64, strict=False) if c in ints else to_float(pl.col(c))).alias(c) for c in text.columns
+    ]
+    out = text.select(exprs)
+    lost = [c for c in ints if out[c].null_count() != text[c].null_count()]  # beyond int64: stays a float
+    return out.with_columns(to_float(pl.lit(text[c])).alias(c) for c in lost) if lost else out
 
 
 def to_columns(struct: pl.DataFrame, prefix: str) -> pl.DataFrame:

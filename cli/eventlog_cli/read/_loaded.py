@@ -20,6 +20,7 @@ from eventlog_cli.read._frames import (
     object_keys,
     to_columns,
     to_float,
+    to_numbers,
 )
 from eventlog_cli.read._record import Record
 from eventlog_cli.read._scan import Skipped, loads_lenient, scan, short
@@ -130,7 +131,7 @@ class Loaded:
                 if keys[name]:  # one pass over all keys: linear in their number
                     text = to_columns(decoded.select(name), name)
                     masks.append(text.select(pl.all().is_not_null() & to_float(pl.all()).is_null()))
-                    numbers = text.select(to_float(pl.all()))
+                    numbers = to_numbers(text, df["line"].slice(i, _SLICE))  # integers stay Int64
                     decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
                 else:
                     decoded = decoded.drop(name)
