@@ -34,7 +34,7 @@ def summarize(loaded: Loaded, rank: int | None = None, declared: dict[str, bool]
     Raises:
         DataError: there are no events at all, or none of ``rank``.
     """
-    records = loaded.records(LIGHT)
+    records = loaded.records(LIGHT, only={"log": ("level",)})  # a log line's message is never needed here
     steps, evals = loaded.frame("step_metrics"), loaded.frame("eval_summary")
     ids = RunIds.of(loaded.files, records, steps, evals)
     steps, evals = ids.relabel(steps), ids.relabel(evals)
