@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import msgspec
@@ -110,28 +111,47 @@ class Decoder:
     def columns(self, objs: Sequence[Any], file: Sequence[int]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
         """A frame of the decoded structs and, per ``map.key`` column, the rows whose value is not a number."""
         index = {n: i for i, n in enumerate(self.names)}
+        names = [n for n, _ in self.scalars] + [n for n, _, _ in self.maps]
+        fields = _transpose(objs, [f"f{index[n]}" for n in names])
         cols: list[pl.Series] = [pl.Series("file", file, dtype=pl.UInt32)]
-        for name, reader in self.scalars:
-            attr = f"f{index[name]}"
-            vals = [getattr(o, attr) for o in objs]
+        for (name, reader), vals in zip(self.scalars, fields, strict=False):
             cols.append(_series(name, ENVELOPE_DTYPES.get(name) if reader == "envelope" else reader, vals))
         bad: dict[str, list[int]] = {}
-        for name, ks, whole in self.maps:
-            attr = f"f{index[name]}"
-            maps = [getattr(o, attr) for o in objs]
-            for j, k in enumerate(ks):
-                sub = f"f{j}"
-                if whole:
-                    vals = [None if m is None else m.get(k) for m in maps]
-                else:
-                    vals = [None if m is None else getattr(m, sub) for m in maps]
-                nums = [v if v is None or type(v) is float else number(v) for v in vals]
-                rows = [i for i, v in enumerate(nums) if v is BAD]
+        for (name, ks, whole), maps in zip(self.maps, fields[len(self.scalars) :], strict=True):
+            if not ks:
+                continue
+            if whole:
+                present = [{} if m is None else m for m in maps]
+                values = [[m.get(k) for m in present] for k in ks]
+            else:
+                values = _transpose(maps, [f"f{j}" for j in range(len(ks))])
+            for k, vals in zip(ks, values, strict=True):
+                col, rows = _numbers(f"{name}.{k}", vals)
                 if rows:
                     bad[f"{name}.{k}"] = rows
-                    nums = [None if v is BAD else v for v in nums]
-                cols.append(pl.Series(f"{name}.{k}", nums, dtype=pl.Float64))
+                cols.append(col)
         return pl.DataFrame(cols), bad
+
+
+def _transpose(objs: Sequence[Any], attrs: list[str]) -> list[list[Any]]:
+    """The values of ``attrs`` of every object (None when the object is None), one list per attribute."""
+    if not attrs:
+        return []
+    get = attrgetter(*attrs)
+    nones = (None,) * len(attrs)
+    if len(attrs) == 1:
+        return [[None if o is None else get(o) for o in objs]]
+    rows = [nones if o is None else get(o) for o in objs]
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in attrs]
+
+
+def _numbers(name: str, vals: list[Any]) -> tuple[pl.Series, list[int]]:
+    """A Float64 column of numbers and the rows whose value is present but not a number."""
+    if all(v is None or type(v) is float for v in vals):
+        return pl.Series(name, vals, dtype=pl.Float64), []
+    nums = [number(v) for v in vals]
+    rows = [i for i, v in enumerate(nums) if v is BAD]
+    return pl.Series(name, [None if v is BAD else v for v in nums], dtype=pl.Float64), rows
 
 
 def _series(name: str, kind: str | None, vals: list[Any]) -> pl.Series:

@@ -9,7 +9,7 @@ Two ways to select, both keeping too much rather than too little (see PERF-NOTES
   envelope plainly names another type. Nothing else is looked at, so a damaged line is
   reported when it is among the selected ones (``validate`` reads every line).
 * **every line** (no types, or every line's seq summed up): polars reads each window as lines
-  and finds every line's type by its envelope prefix or ``json_path_match`` (``_typed_lines``);
+  and finds every line's type by its envelope prefix or ``json_path_match`` (``_lines``);
   lines without any ``"event"`` are kept so that they are reported.
 
 Each selected line is then checked whole (msgspec, reading only its top-level ``event``): a
@@ -39,8 +39,10 @@ import orjson
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
+from eventlog_cli.read._lines import every_line
 from eventlog_cli.read._paths import chunks, resolve_paths
-from eventlog_cli.read._seqs import PREFIX, SeqRuns, seq_parts
+from eventlog_cli.read._record import Skipped
+from eventlog_cli.read._seqs import PREFIX, SeqRuns
 from eventlog_cli.read._store import WINDOW, FileLines
 
 if TYPE_CHECKING:
@@ -72,16 +74,6 @@ _HEAD = msgspec.json.Decoder(_Head)
 def empty() -> pl.DataFrame:
     """The lines frame of no files (built on use: polars is imported lazily)."""
     return pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A line that was not used, and why."""
-
-    path: str
-    line: int  # 1-based
-    reason: str
-    torn: bool = False
 
 
 @dataclass
@@ -237,7 +229,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
                     state.keep(store, base + s, _no_cr(mm[s:e]), -1)
                 continue
             data = mm[start:end]
-            df = _every_line(data, idx, state, path, first, seq)
+            df = every_line(data, idx, state, path, first, seq)
             for n, off, line in df.select("n", "off", "line").iter_rows():
                 text = line.encode()
                 state.keep(store, base + start + off, text, n)
@@ -325,49 +317,10 @@ def _scan_stream(
                 counted = s
                 state.keep(store, -1 if first or s else 0, _no_cr(data[s:e]), n)
         else:
-            df = _every_line(data, idx, state, path, first, seq)
+            df = every_line(data, idx, state, path, first, seq)
             for n, off, line in df.select("n", "off", "line").iter_rows():
                 state.keep(store, -1 if first or off else 0, line.encode(), n)
         first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-
-
-def _every_line(data: bytes, idx: int, state: _Scan, path: str, first: int, seq: SeqRuns | None) -> pl.DataFrame:
-    """Every line of a window that may be of the wanted types (``n``, ``off`` in the window, ``line``)."""
-    if b"\r" not in data:
-        try:
-            lf = pl.scan_lines(data, row_index_name="n").with_columns(
-                (pl.col("line").str.len_bytes() + 1).cum_sum().alias("off")
-            )
-            lf = lf.with_columns(pl.col("off") - pl.col("line").str.len_bytes() - 1)
-            return _typed_lines(lf, idx, state.wanted, path, state.skipped, state.contains, first, seq)
-        except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: line by line
-            pass
-    lf = _python_lines(data, path, state.skipped, first)
-    return _typed_lines(lf, idx, state.wanted, path, state.skipped, state.contains, 0, seq)
-
-
-def _python_lines(data: bytes, path: str, skipped: list[Skipped], offset: int = 0) -> pl.LazyFrame:
-    """The slow path for text that is not valid UTF-8 or has CRLF ends: bad lines become blank and are reported."""
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    text, offs = [], []
-    pos = 0
-    for i, b in enumerate(lines):
-        offs.append(pos)
-        pos += len(b) + 1
-        try:
-            text.append(b.removesuffix(b"\r").decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            skipped.append(Skipped(path, offset + i + 1, f"invalid UTF-8 at byte {exc.start}"))
-            text.append("")
-    return pl.LazyFrame(
-        {
-            "n": pl.Series(range(offset, offset + len(text)), dtype=pl.UInt32),
-            "line": text,
-            "off": pl.Series(offs, dtype=pl.Int64),
-        }
-    )
 
 
 def _torn_tail(f: Any, size: int) -> tuple[int, str] | None:
@@ -398,36 +351,6 @@ def _torn_text(data: bytes) -> str | None:
         return None
     except orjson.JSONDecodeError:
         return tail.decode("utf-8", "replace")
-
-
-def _typed_lines(
-    lf: pl.LazyFrame,
-    idx: int,
-    wanted: list[str] | None,
-    path: str,
-    skipped: list[Skipped],
-    contains: str | None = None,
-    offset: int = 0,
-    seq: SeqRuns | None = None,
-) -> pl.DataFrame:
-    """The lines of ``wanted`` types (``n``, ``off``, ``line``); ``seq``: every line's seq summed up."""
-    line = pl.col("line")
-    if offset:
-        lf = lf.with_columns(pl.col("n") + offset)
-    counted = seq_parts(lf) if seq is not None else None  # every line's seq, before the type filter
-    if wanted is not None:  # select before touching the text: nothing else is copied
-        escaped = line.str.contains("\\", literal=True)
-        typed = line.str.contains_any([orjson.dumps(t).decode() for t in wanted])
-        if contains is not None:
-            typed = typed & (line.str.contains(contains, literal=True) | escaped)
-        foreign = ~line.str.contains('"event"', literal=True)  # damaged or foreign: kept, so they are reported
-        lf = lf.filter(typed | foreign | (escaped & ~line.str.contains(PREFIX)))
-    kept = lf.filter(line.str.len_bytes() > 0).select(pl.col("n").cast(pl.Int64), pl.col("off").cast(pl.Int64), "line")
-    if counted is None:
-        return kept.collect()
-    df, count, runs = pl.collect_all([kept, *counted])  # one pass over the text for all three
-    seq.add(count.item(), runs)  # type: ignore[union-attr]
-    return df
 
 
 _NON_STANDARD = ("NaN", "Infinity")
