@@ -205,11 +205,9 @@ def _loader_targets(part: list[dict[str, Any]], size_mb: float, rows: list[dict[
                     f"| {q}: wall per event, 10M vs 1M (~linear) | <= 1.5× | {per:.2f}× "
                     f"({el['wall_s']:.1f} s vs {one['wall_s']:.2f} s) | {_mark(per <= 1.5)} |"
                 )
-        else:
-            out.append(
-                f"| {q}: eventlog peak RSS on gzip vs text size | <= {share}× | {rss / size_mb:.2f}× "
-                f"| {_mark(rss <= share * size_mb)} |"
-            )
+        else:  # the bound is set for the 1M-event run: below, the interpreter and polars (~90 MB) dominate
+            met = _mark(rss <= share * size_mb) if size_mb >= 500 else "n/a (small file)"
+            out.append(f"| {q}: eventlog peak RSS on gzip vs text size | <= {share}× | {rss / size_mb:.2f}× | {met} |")
         if file.endswith(".gz"):
             out.append(f"| {q}: eventlog wall on gzip | (streamed) | {el['wall_s']:.2f} s, CPU {el['cpu_s']:.2f} s | |")
     return out

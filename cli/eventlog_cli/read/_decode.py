@@ -20,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-import msgspec
-
 from eventlog_cli.read._dtypes import reader_of
 from eventlog_cli.read._frames import ENVELOPE_DTYPES
 
 if TYPE_CHECKING:
+    import msgspec
     import polars as pl
 else:
+    from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
 __all__ = ["BAD", "Decoder", "keys_decoder", "number"]

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 import orjson
 
 from eventlog._schema import get_type
@@ -18,8 +17,10 @@ from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
 
 if TYPE_CHECKING:
+    import msgspec
     import polars as pl
 else:
+    from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
 __all__ = ["Loaded", "load"]

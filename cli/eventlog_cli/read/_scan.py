@@ -26,6 +26,7 @@ killed), anything else is damage.
 
 from __future__ import annotations
 
+import functools
 import json
 import mmap
 import os
@@ -34,7 +35,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 import orjson
 
 from eventlog._text import sanitize
@@ -46,8 +46,10 @@ from eventlog_cli.read._seqs import PREFIX, SeqRuns
 from eventlog_cli.read._store import WINDOW, FileLines
 
 if TYPE_CHECKING:
+    import msgspec
     import polars as pl
 else:
+    from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
 __all__ = ["PREFIX", "Scanned", "Skipped", "empty", "loads_lenient", "scan"]
@@ -57,18 +59,14 @@ _MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per 
 _PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
 
 
-class _Head(msgspec.Struct):
-    """What the scan reads of a line: its type and the keys of its maps of numbers (values skipped over)."""
-
-    event: Any = None
-    metrics: Any = None
-    timing: Any = None
-
-
 MAPS = ("metrics", "timing")  # the maps whose keys the scan collects (other names: ``Loaded.keys`` reads them)
 
 
-_HEAD = msgspec.json.Decoder(_Head)
+@functools.cache
+def _head() -> Any:
+    """The decoder of what the scan reads of a line: its type and the keys of its maps (values skipped over)."""
+    fields = [("event", Any, None), *((name, Any, None) for name in MAPS)]
+    return msgspec.json.Decoder(msgspec.defstruct("Head", fields))
 
 
 def empty() -> pl.DataFrame:
@@ -119,7 +117,7 @@ class _Scan:
             except UnicodeDecodeError as exc:
                 return None, f"invalid UTF-8 at byte {exc.start}"
         try:
-            head = _HEAD.decode(text)
+            head = _head().decode(text)
             event, maps = head.event, (head.metrics, head.timing)
         except msgspec.ValidationError:
             return None, why(text.decode("utf-8", "replace"), False)
