@@ -11,11 +11,17 @@ each round) and the input file is read once before every timed run, so all of
 them start from a warm page cache.
 
     python bench/analysis.py --sizes 100000 1000000 --repeats 3 --json bench/out/analysis.json
+    python bench/analysis.py --sizes 1000000 10000000 --gz --repeats 3 --json bench/out/analysis.json
+
+``--gz`` also reads a gzip copy of each run (``run_N.jsonl.gz``, made once): eventlog alone, with
+``zcat`` as the floor; its ``size_mb`` is the decompressed size. At 10,000,000 events (6 GB) only
+eventlog and the floor run (the other contenders take minutes or load the whole file).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import shutil
@@ -99,8 +105,9 @@ def commands(path: str, out: str, q: str) -> dict[str, list[str] | None]:
     py = sys.executable
     metrics = ",".join(METRICS)
     ev_args = ["trend", "accuracy", "--json"] if q == "trend" else ["table", "--cols", "step," + metrics, "--json"]
+    floor = "zcat" if path.endswith(".gz") else "cat"
     return {
-        "cat (I/O floor)": ["sh", "-c", f"cat '{path}' > /dev/null"],
+        "cat (I/O floor)": ["sh", "-c", f"{floor} '{path}' > /dev/null"],
         "eventlog": ["sh", "-c", f"'{EVENTLOG}' {' '.join(ev_args)} '{path}' > '{out}'"],
         "python loop + orjson": [py, "-c", PY_LOOP, path, out, q, metrics],
         "jq": ["sh", "-c", f"jq -c '{_jq(q)}' '{path}' > '{out}'"] if shutil.which("jq") else None,
@@ -115,7 +122,7 @@ _WHOLE_FILE_READERS = {"pandas read_json", "polars read_ndjson", "duckdb read_js
 
 def reference(path: Path, q: str) -> list[list[Any]]:
     rows = []
-    with open(path, "rb") as f:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
         for line in f:
             e = orjson.loads(line)
             if q == "trend" and e["event"] == "eval_summary" and "accuracy" in e["metrics"]:
@@ -162,12 +169,15 @@ def timed(cmd: list[str]) -> tuple[float, float, float, str]:
     return float(wall), float(user) + float(system), int(rss) / 1024, err
 
 
-def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
-    """Every contender on both questions, in rounds: each round runs every contender once, in an order
-    rotated by one per round, the file warmed before each run; the rows keep every round's figures
-    (``walls``, ``cpus``) so that ratios can be taken round by round."""
+def bench_file(
+    path: Path, repeats: int, only: set[str] | None = None, size_mb: float | None = None
+) -> list[dict[str, Any]]:
+    """Every contender (or ``only`` these) on both questions, in rounds: each round runs every contender
+    once, in an order rotated by one per round, the file warmed before each run; the rows keep every
+    round's figures (``walls``, ``cpus``) so that ratios can be taken round by round. ``size_mb``: the
+    text's size when ``path`` is compressed."""
     results = []
-    size_mb = path.stat().st_size / 1e6
+    size_mb = size_mb or path.stat().st_size / 1e6
     for q in ("trend", "table"):
         ref = [[_norm(x) for x in r] for r in reference(path, q)]
         with tempfile.TemporaryDirectory() as tmp:
@@ -178,6 +188,8 @@ def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
             for i, (name, cmd) in enumerate(commands(str(path), "", q).items()):
                 row: dict[str, Any] = {"file": path.name, "size_mb": size_mb, "question": q, "contender": name}
                 rows[name] = row
+                if only is not None and name not in only:
+                    continue
                 if cmd is None:
                     row["error"] = "not installed"
                     continue
@@ -193,6 +205,8 @@ def bench_file(path: Path, repeats: int) -> list[dict[str, Any]]:
                     warm(path)
                     runs[name].append(timed(cmds[name]))  # type: ignore[arg-type]
             for name, row in rows.items():
+                if only is not None and name not in only:
+                    continue
                 if name in runs:
                     _summarise(row, runs[name], outs[name], ref, q)
                 results.append(row)
@@ -227,23 +241,47 @@ def _difference(ref: list[list[Any]], got: list[list[Any]]) -> str:
     return "?"
 
 
+def packed(path: Path) -> Path:
+    """A gzip copy of ``path`` beside it (level 1, as a logger's rotation would write it), made once."""
+    out = path.with_name(path.name + ".gz")
+    if not out.exists() or out.stat().st_mtime < path.stat().st_mtime:
+        with open(path, "rb") as src, gzip.open(out, "wb", compresslevel=1) as dst:
+            while block := src.read(1 << 24):
+                dst.write(block)
+    return out
+
+
+_HUGE = 10_000_000  # events from which only eventlog and the floor run
+_ONLY_EVENTLOG = {"cat (I/O floor)", "eventlog"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--gz", action="store_true", help="also a gzip copy of each run (eventlog alone)")
     ns = ap.parse_args()
+    # An editable install has no bytecode, and PYTHONDONTWRITEBYTECODE (set on these machines) keeps every
+    # run compiling eventlog's modules again (~0.1 s a command): write it once, as a wheel install would.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "eventlog"), str(ROOT / "cli")], check=True)
     results = []
     for n in ns.sizes:
         path = ns.data / f"run_{n}.jsonl"
         if not path.exists():
             print(f"generating {path} ...", file=sys.stderr)
             generate.write(path, n)
-        results += bench_file(path, ns.repeats)
+        results += bench_file(path, ns.repeats, _ONLY_EVENTLOG if n >= _HUGE else None)
+        if ns.gz:
+            size = path.stat().st_size / 1e6
+            results += bench_file(packed(path), ns.repeats, _ONLY_EVENTLOG, size_mb=size)
     if ns.json:
         ns.json.parent.mkdir(parents=True, exist_ok=True)
         ns.json.write_text(json.dumps(results, indent=2))
+    import run  # the tables and the issue-12 targets (met / NOT met, with ratios), as RESULTS.md shows them
+
+    print("\n".join(run.analysis_section(results)), file=sys.stderr)
 
 
 if __name__ == "__main__":

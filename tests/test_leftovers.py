@@ -175,14 +175,15 @@ class TestJsonDumpsNaN:
 
 class TestLinesSkippedWhileDecoding:
     def test_a_damaged_line_with_a_valid_envelope_prefix_is_named_on_stderr(self) -> None:
-        """Found only while decoding (after the load-time report): it was dropped silently."""
+        """It was dropped silently; then named while decoding; now checked whole by the scan and named in its report."""
         _write(Path("b/events.jsonl"), *STEPS, envelope_first=True)
         text = Path("b/events.jsonl").read_text().splitlines()
         text[1] = text[1][:-1] + "x}"
         Path("b/events.jsonl").write_text("\n".join(text) + "\n")
         r = cli("table", "--json", "b")
         assert [row["step"] for row in json.loads(r.stdout)] == [2]
-        assert r.stderr.count("b/events.jsonl:2: not valid JSON") == 1
+        assert r.stderr.count("1 damaged line(s) skipped: events.jsonl:2 (not valid JSON") == 1
+        assert 1 == len(r.stderr.splitlines())
 
 
 def test_trend_of_one_point_says_point() -> None:

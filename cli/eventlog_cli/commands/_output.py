@@ -97,13 +97,26 @@ def emit_json_rows(frame: Any) -> None:
     """
     import polars as pl
 
-    rows = frame.to_dicts()
-    for name, dtype in frame.schema.items():
-        if dtype.is_float():
-            odd = frame.with_row_index("_i").filter(pl.col(name).is_not_null() & ~pl.col(name).is_finite())
+    if frame.height == 0:
+        sys.stdout.write("[]\n")
+        return
+    # In slices of rows, each dumped as a list whose brackets are dropped: the same text as one
+    # dump of all rows (orjson indents by depth), without holding every row as a dict at once.
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    sys.stdout.write("[\n")
+    for start in range(0, frame.height, _ROWS):
+        part = frame.slice(start, _ROWS)
+        rows = part.to_dicts()
+        for name in floats:
+            odd = part.with_row_index("_i").filter(pl.col(name).is_not_null() & ~pl.col(name).is_finite())
             for i, v in odd.select("_i", name).iter_rows():
                 rows[i][name] = jsonable(v)
-    sys.stdout.write(safe_json(orjson.dumps(rows, option=orjson.OPT_INDENT_2)).decode() + "\n")
+        text = safe_json(orjson.dumps(rows, option=orjson.OPT_INDENT_2)).decode()
+        sys.stdout.write(("" if start == 0 else ",\n") + text[2:-2])
+    sys.stdout.write("\n]\n")
+
+
+_ROWS = 8192  # rows turned into dicts at a time by emit_json_rows
 
 
 def emit_json(obj: Any) -> None:

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from eventlog._schema import get_type
-from eventlog_cli.read._frames import (
-    ENVELOPE_DTYPES,
-    STRING,
-    decode_typed,
-    frame_from_records,
-    is_free,
-    key_of,
-    map_fields,
-    object_keys,
-    to_columns,
-    to_float,
-    to_numbers,
-)
+from eventlog_cli.read._decode import Decoder, keys_decoder
+from eventlog_cli.read._frames import ENVELOPE_DTYPES, frame_from_records, is_free, map_fields
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import Skipped, loads_lenient, scan, short
+from eventlog_cli.read._scan import MAPS, Skipped, empty, loads_lenient, scan, short
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
+from eventlog_cli.read._store import FileLines
 
 if TYPE_CHECKING:
+    import msgspec
     import polars as pl
 else:
+    from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
 __all__ = ["Loaded", "load"]
 
-_SLICE = 4096  # lines decoded at a time by frame()
+_SLICE = 8192  # lines decoded into one frame chunk at a time by frame()
 
 
 def load(
@@ -47,125 +39,166 @@ def load(
     Raises:
         DataError: a path does not exist or cannot be read.
     """
-    lines, files, skipped, runs = scan(paths, types, contains, seqs)
-    return Loaded(lines, files, skipped, seqs=runs, complete=types is None)
+    found = scan(paths, types, contains, seqs)
+    loaded = Loaded(found.stores, found.names, found.types, found.skipped, seqs=found.seqs, complete=types is None)
+    for t in found.types:  # the keys of the maps of numbers were collected by the scan
+        for name in MAPS:
+            loaded._keys[(t, name)] = found.keys.get((t, name), [])
+    return loaded
 
 
 @dataclass
 class Loaded:
-    """The selected lines of one or more files, ready to decode."""
+    """The selected lines of one or more files (an index, not their text), decoded on demand."""
 
-    lines: pl.DataFrame  # file (u32), n (u32, 0-based line), line (str), event (str)
+    stores: list[FileLines]  # per file: where each kept line is, its line number and type code
     files: list[str]
+    types: list[str]  # the type names the stores' codes stand for
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values kept but not usable as numbers
     warn: Callable[[str], None] | None = None  # told each new note as it is found (commands print it)
     seqs: list[SeqRuns] | None = None  # each file's seq numbers, summed up during the scan (``load(seqs=True)``)
-    complete: bool = True  # every line with a type is in ``lines`` (no ``types`` asked for)
+    complete: bool = True  # every line with a type is kept (no ``types`` asked for)
     _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
-    def records(self, types: Iterable[str] | None = None) -> list[Record]:
-        """Decoded events in run order (ts, then rank, then seq), each with its file and line."""
-        df = self._select(types)
+    @property
+    def lines(self) -> pl.DataFrame:
+        """Every kept line as a frame (``file``, 0-based ``n``, ``line``, ``event``): its text is read here."""
+        parts = []
+        for f, rows in self._rows(None):
+            store = self.stores[f]
+            texts = [t.decode("utf-8") for _, t in store.texts(rows)]
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "file": pl.Series([f] * len(rows), dtype=pl.UInt32),
+                        "n": pl.Series(store.numbers(rows), dtype=pl.UInt32),
+                        "line": pl.Series(texts, dtype=pl.String),
+                        "event": pl.Series([self.types[store.codes[r]] for r in rows], dtype=pl.String),
+                    }
+                )
+            )
+        return pl.concat(parts) if parts else empty()
+
+    def count(self, types: Iterable[str] | None = None) -> int:
+        """How many lines of these types (all when None) were kept."""
+        return sum(len(rows) for _, rows in self._rows(types))
+
+    def present(self) -> list[str]:
+        """The types of the kept lines, in order of first appearance."""
+        seen: dict[int, None] = {}
+        for store in self.stores:
+            seen.update(dict.fromkeys(store.codes))
+        return [self.types[c] for c in seen]
+
+    def _rows(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
+        codes = None if types is None else {self.types.index(t) for t in set(types) if t in self.types}
+        out = []
+        for f, store in enumerate(self.stores):
+            rows = store.rows(codes)
+            if rows:
+                out.append((f, rows))
+        return out
+
+    def records(
+        self, types: Iterable[str] | None = None, only: Mapping[str, Sequence[str]] | None = None
+    ) -> list[Record]:
+        """Decoded events in run order (ts, then rank, then seq), each with its file and line.
+
+        ``only``: for these types keep just the envelope and the named fields (the rest of
+        the line is skipped, never built: a long ``log`` message costs nothing).
+        """
         wanted = None if types is None else set(types)
+        light = {t: _light_decoder(fs) for t, fs in (only or {}).items()}
         out: list[Record] = []
         loads = orjson.loads
-        for f, n, line in zip(df["file"].to_list(), df["n"].to_list(), df["line"].to_list(), strict=True):
-            try:
-                ev = loads(line)
-            except orjson.JSONDecodeError as exc:
-                ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: the value is kept
-                if ev is None:
-                    self._skip(f, n, f"not valid JSON ({short(exc)})")
+        for f, rows in self._rows(types):
+            store = self.stores[f]
+            numbers = store.numbers(rows)
+            for (r, text), n in zip(store.texts(rows), numbers, strict=True):
+                dec = light.get(self.types[store.codes[r]]) if light else None
+                try:
+                    ev = loads(text) if dec is None else _as_dict(dec.decode(text))
+                except (orjson.JSONDecodeError, msgspec.DecodeError) as exc:
+                    ev = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the value is kept
+                    if ev is None:
+                        self._skip(f, n, f"not valid JSON ({short(exc)})")
+                        continue
+                if not isinstance(ev, dict):
+                    self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
                     continue
-            if not isinstance(ev, dict):
-                self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
-                continue
-            if wanted is not None and ev.get("event") not in wanted:  # the pre-filter's answer, re-checked
-                continue
-            out.append(Record(f, n + 1, ev))
+                if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
+                    continue
+                out.append(Record(f, n + 1, ev))
         if len(self.files) > 1:
             out.sort(key=Record.order)
         return out
 
     def keys(self, event: str, field: str = "metrics") -> list[str]:
-        """The keys of the object ``field`` across all events of one type, without decoding them."""
+        """The keys of the object ``field`` across all events of one type, in first-seen order."""
         if (event, field) not in self._keys:
-            df = self._select([event])
-            self._keys[(event, field)] = object_keys(df["line"], field) if df.height else []
+            dec = keys_decoder(field).decode
+            seen: dict[str, None] = {}
+            last: Any = None
+            for f, rows in self._rows([event]):
+                for _, text in self.stores[f].texts(rows):
+                    try:
+                        obj = dec(text).f0
+                    except (msgspec.ValidationError, msgspec.DecodeError):
+                        try:
+                            whole = loads_lenient(text) if b"NaN" in text or b"Infinity" in text else orjson.loads(text)
+                        except orjson.JSONDecodeError:
+                            continue
+                        obj = whole.get(field) if isinstance(whole, dict) else None
+                    if isinstance(obj, dict) and obj and obj.keys() != last:
+                        seen.update(dict.fromkeys(str(k) for k in obj))
+                        last = obj.keys()
+            self._keys[(event, field)] = list(seen)
         return self._keys[(event, field)]
 
     def frame(
         self, event: str, metrics: Sequence[str] | None = None, timing: Sequence[str] | None = None
     ) -> pl.DataFrame:
-        """One event type as a frame: envelope, typed fields, ``metrics.*``/``timing.*`` as Float64.
+        """One event type as a frame: ``file``, envelope, typed fields, ``metrics.*``/``timing.*`` as Float64.
 
         Args:
             event: the event type.
-            metrics: decode only these ``metrics`` keys (all present keys when None; no discovery pass).
+            metrics: decode only these ``metrics`` keys (all present keys when None).
             timing: the same for ``timing``.
         """
-        df = self._select([event])
-        if df.height == 0:
+        picked = self._rows([event])
+        if not picked:
             return pl.DataFrame()
         et = get_type(event)
-        nested = map_fields(et) if et is not None else []
-        if is_free(et) or self._has_foreign_fields(df["line"], et, nested):
+        if is_free(et):
             return frame_from_records(self.records([event]), self.note)
         wanted = {"metrics": metrics, "timing": timing}
         keys = {
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
-            for name in nested
+            for name in map_fields(et)
         }
+        dec = Decoder(et, keys)
         parts: list[pl.DataFrame] = []
-        bad: list[pl.DataFrame] = []  # per slice: which values are present but not numbers
-        for i in range(0, df.height, _SLICE):  # the decoded text of one slice at a time (it is ~5x the line)
-            try:
-                decoded = decode_typed(df.slice(i, _SLICE), et, keys)
-            except pl.exceptions.PolarsError:  # a value of an unexpected type somewhere: the forgiving path
-                return frame_from_records(self.records([event]), self.note)
-            masks = []
-            for name in nested:
-                if name not in decoded.columns:
-                    continue
-                if keys[name]:  # one pass over all keys: linear in their number
-                    text = to_columns(decoded.select(name), name)
-                    masks.append(text.select(pl.all().is_not_null() & to_float(pl.all()).is_null()))
-                    numbers = to_numbers(text, df["line"].slice(i, _SLICE))  # integers stay Int64
-                    decoded = pl.concat([decoded.drop(name), numbers], how="horizontal")
-                else:
-                    decoded = decoded.drop(name)
-            parts.append(decoded)
-            if masks:
-                bad.append(pl.concat(masks, how="horizontal"))
-        decoded = pl.concat(parts, how="vertical_relaxed")  # a slice's Int128 (a value beyond int64) wins
-        if bad:
-            self._note_non_numbers(decoded["n"], pl.concat(bad))
-        decoded = decoded.filter(pl.col("event") == event)
-        return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
-
-    def _has_foreign_fields(self, lines: pl.Series, et: Any, nested: list[str]) -> bool:
-        """Whether another writer added top-level fields the schema does not declare (kept as columns then).
-
-        Checked for types without maps of numbers (``sample``, ``checkpoint``...): for
-        ``step_metrics``/``eval_summary`` the key scan would cost as much as the decoding
-        itself, so fields outside their schema are not looked for there.
-        """
-        if nested:
-            return False
-        known = {*ENVELOPE_DTYPES, *(f.name for f in et.fields)}
-        found = set(lines.str.extract_all(rf"{STRING}\s*:").explode().drop_nulls().unique().to_list())
-        for match in found:
-            key = key_of(match)
-            if key in known:
-                continue
-            for text in lines.filter(lines.str.contains(match[: match.rindex('"') + 1], literal=True)).head(20):
+        odd: dict[str, list[tuple[int, int]]] = {}
+        strict = not map_fields(et)  # fields outside the schema are kept as columns: the forgiving path
+        for f, rows in picked:
+            store = self.stores[f]
+            for i in range(0, len(rows), _SLICE):
+                part = rows[i : i + _SLICE]
+                texts = [t for _, t in store.texts(part)]
                 try:
-                    if key in orjson.loads(text):
-                        return True
-                except (orjson.JSONDecodeError, TypeError):
-                    continue
-        return False
+                    objs = dec.decode(texts)
+                    if strict and _foreign(texts, et):
+                        raise msgspec.ValidationError("a field outside the schema")
+                except (msgspec.ValidationError, msgspec.DecodeError):  # an odd value somewhere: the forgiving path
+                    return frame_from_records(self.records([event]), self.note)
+                chunk, bad = dec.columns(objs, [f] * len(part))
+                parts.append(chunk)
+                for col, where in bad.items():
+                    odd.setdefault(col, []).extend((f, part[j]) for j in where)
+        decoded = pl.concat(parts, how="vertical_relaxed")  # a chunk's Int128 (a value beyond int64) wins
+        self._note_non_numbers(odd)
+        return decoded.sort(["ts", "rank", "seq"], nulls_last=True, maintain_order=True)
 
     def seq_problems(self) -> list[str]:
         """Gaps and duplicates in each file's ``seq`` (every line with a type; any writer's spelling).
@@ -190,19 +223,13 @@ class Loaded:
             if self.warn is not None:
                 self.warn(text)
 
-    def _note_non_numbers(self, n: pl.Series, bad: pl.DataFrame) -> None:
-        """Name metric values that are present but not numbers (``bad``: one mask per column); one pass."""
-        counts = bad.sum().row(0)
-        for c, k in zip(bad.columns, counts, strict=True):
-            if k:
-                lines = (n.filter(bad[c]).head(5) + 1).to_list()
-                shown = ", ".join(map(str, lines)) + (" ..." if k > 5 else "")
-                self.note(f"{c}: {k} value(s) are not numbers (line {shown}); shown as empty")
-
-    def _select(self, types: Iterable[str] | None) -> pl.DataFrame:
-        if types is None:
-            return self.lines
-        return self.lines.filter(pl.col("event").is_in(list(types)))
+    def _note_non_numbers(self, odd: Mapping[str, list[tuple[int, int]]]) -> None:
+        """Name metric values that are present but not numbers, with their first lines."""
+        for col, where in odd.items():
+            first = where[:5]
+            lines = [self.stores[f].numbers([r])[0] + 1 for f, r in first]
+            shown = ", ".join(map(str, lines)) + (" ..." if len(where) > 5 else "")
+            self.note(f"{col}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
 
     def _skip(self, f: int, n: int, reason: str) -> None:
         """A line found unusable while decoding: kept, and told to ``warn`` (the load-time report is past)."""
@@ -211,3 +238,32 @@ class Loaded:
             self.skipped.append(s)
             if self.warn is not None:
                 self.warn(f"{s.path}:{s.line}: {reason}; skipped")
+
+
+def _light_decoder(fields: Sequence[str]) -> Any:
+    """A decoder of the envelope and ``fields`` only (absent fields stay absent)."""
+    names = [*ENVELOPE_DTYPES, *fields]
+    rename = {f"f{i}": n for i, n in enumerate(names)}
+    return msgspec.json.Decoder(msgspec.defstruct("Light", [(a, Any, msgspec.UNSET) for a in rename], rename=rename))
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    """A light struct as the event dict it stands for (fields the line did not have left out)."""
+    return {
+        name: v
+        for attr, name in zip(obj.__struct_fields__, obj.__struct_encode_fields__, strict=True)
+        if (v := getattr(obj, attr)) is not msgspec.UNSET
+    }
+
+
+def _foreign(texts: Sequence[bytes], et: Any) -> bool:
+    """Whether another writer added top-level fields the schema does not declare (kept as columns then)."""
+    known = {*ENVELOPE_DTYPES, *(f.name for f in et.fields)}
+    for text in texts:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and not known.issuperset(obj):
+            return True
+    return False

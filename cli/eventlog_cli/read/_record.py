@@ -1,11 +1,11 @@
-"""One decoded event and where it came from, kept beside the event (never inside it)."""
+"""One decoded event and where it came from, kept beside the event (never inside it); a line set aside."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Record"]
+__all__ = ["Record", "Skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +25,13 @@ class Record:
             rank if isinstance(rank, int) else 0,
             seq if isinstance(seq, int) else 0,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A line that was not used, and why."""
+
+    path: str
+    line: int  # 1-based
+    reason: str
+    torn: bool = False

@@ -1,31 +1,36 @@
-"""The line scan: every file as (file, line number, text, event type), damaged lines set aside.
+"""The line scan: which lines of each file may be of the types asked for, checked and indexed.
 
-How (see PERF-NOTES.md): scan each file as lines with polars, keep only the lines that
-may be of the types asked for, and find each line's type. Nothing else is decoded here.
+Two ways to select, both keeping too much rather than too little (see PERF-NOTES.md):
 
-The byte pre-filter may keep too much, never too little: a line of type ``T`` either holds
-the quoted value ``"T"`` as written by any writer (any spacing, key order), or spells it
-with an escape, and then holds a backslash. So a line is kept when it holds ``"T"``, has
-no ``"event"`` key at all (damaged or foreign: kept so it is reported), or holds a
-backslash and is not plainly of another type. A line's type comes from its prefix when the
-envelope opens it (``{"v":1,"ts":...,"event":"T"`` or ``{"event":"T"``, any spacing; the
-first keys are top-level, so this is exact); any other line is decoded by
-``json_path_match``. Types are re-checked after decoding (``_loaded``).
+* **find** (a few types, no seq check): each file is mapped a window at a time and searched
+  for the quoted type names (or for the quoted ``contains`` text, then a type name in the
+  same line). A line of type ``T`` holds ``"T"`` as any writer spells it, or writes it with
+  an escape and then holds a backslash: lines with a backslash are kept too unless their
+  envelope plainly names another type. Nothing else is looked at, so a damaged line is
+  reported when it is among the selected ones (``validate`` reads every line).
+* **every line** (no types, or every line's seq summed up): polars reads each window as lines
+  and finds every line's type by its envelope prefix or ``json_path_match`` (``_lines``);
+  lines without any ``"event"`` are kept so that they are reported.
 
-Stdin and gzip files are read in line-aligned chunks (``_paths.chunks``): memory stays
-bounded by the chunk size plus the lines kept.
+Each selected line is then checked whole (msgspec, reading only its top-level ``event``): a
+line that is not JSON, not an object or not UTF-8 is set aside as :class:`Skipped` with its
+line number (before any output), and the type is the one the line really has. What is kept
+is an index into the file (``_store.FileLines``), never the text: memory is bounded by one
+window. Stdin, pipes and gzip files are read as line-aligned chunks (``_paths.chunks``) and
+their kept lines copied to a spool file.
 
 With ``seqs``, every line's seq (whatever its type) is summed up in the same pass
-(``_seqs.SeqRuns``): the lines themselves need not be kept for the seq check.
-
-Damaged lines become :class:`Skipped` with their line numbers: a torn last line is
-marked ``torn`` (the run is still writing, or was killed), anything else is damage.
+(``_seqs.SeqRuns``). A torn last line is marked ``torn`` (the run is still writing, or was
+killed), anything else is damage.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import mmap
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,15 +39,34 @@ import orjson
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
+from eventlog_cli.read._lines import every_line
 from eventlog_cli.read._paths import chunks, resolve_paths
-from eventlog_cli.read._seqs import PREFIX, SeqRuns, seq_parts
+from eventlog_cli.read._record import Skipped
+from eventlog_cli.read._seqs import PREFIX, SeqRuns
+from eventlog_cli.read._store import WINDOW, FileLines
 
 if TYPE_CHECKING:
+    import msgspec
     import polars as pl
 else:
+    from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["PREFIX", "Skipped", "empty", "loads_lenient", "scan"]
+__all__ = ["PREFIX", "Scanned", "Skipped", "empty", "loads_lenient", "scan"]
+
+_BOM = b"\xef\xbb\xbf"
+_MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per type
+_PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
+
+
+MAPS = ("metrics", "timing")  # the maps whose keys the scan collects (other names: ``Loaded.keys`` reads them)
+
+
+@functools.cache
+def _head() -> Any:
+    """The decoder of what the scan reads of a line: its type and the keys of its maps (values skipped over)."""
+    fields = [("event", Any, None), *((name, Any, None) for name in MAPS)]
+    return msgspec.json.Decoder(msgspec.defstruct("Head", fields))
 
 
 def empty() -> pl.DataFrame:
@@ -50,19 +74,99 @@ def empty() -> pl.DataFrame:
     return pl.DataFrame(schema={"file": pl.UInt32, "n": pl.UInt32, "line": pl.String, "event": pl.String})
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A line that was not used, and why."""
+@dataclass
+class Scanned:
+    """What ``scan`` found: each file's kept lines, the type names their codes stand for, what was set aside."""
 
-    path: str
-    line: int  # 1-based
-    reason: str
-    torn: bool = False
+    stores: list[FileLines]
+    names: list[str]
+    types: list[str]
+    skipped: list[Skipped]
+    seqs: list[SeqRuns] | None
+    keys: dict[tuple[str, str], list[str]]  # (type, map) → its keys in first-seen order
+
+
+class _Scan:
+    """One scan's state: the types wanted, the type codes given out, the lines set aside."""
+
+    def __init__(self, wanted: list[str] | None, contains: str | None) -> None:
+        self.wanted = wanted
+        self.wanted_set = set(wanted) if wanted is not None else None
+        self.contains = contains
+        self.types: list[str] = []
+        self.codes: dict[str, int] = {}
+        self.skipped: list[Skipped] = []
+        self.pending: list[tuple[FileLines, str, int, str]] = []  # lines set aside before their number is known
+        self.keys: dict[tuple[str, str], dict[str, None]] = {}
+        self._last: dict[tuple[str, str], Any] = {}
+
+    def code(self, event: str) -> int:
+        c = self.codes.get(event)
+        if c is None:
+            c = self.codes[event] = len(self.types)
+            self.types.append(event)
+        return c
+
+    def check(self, text: bytes) -> tuple[str | None, str | None]:
+        """(the line's event type, or None and why it is unusable; both None: blank or another type)."""
+        if not text:
+            return None, None
+        if not text.isascii():
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return None, f"invalid UTF-8 at byte {exc.start}"
+        try:
+            head = _head().decode(text)
+            event, maps = head.event, (head.metrics, head.timing)
+        except msgspec.ValidationError:
+            return None, why(text.decode("utf-8", "replace"), False)
+        except msgspec.DecodeError:
+            obj = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the line is kept
+            if not isinstance(obj, dict):
+                return None, why(text.decode("utf-8", "replace"), False)
+            event, maps = obj.get("event"), (obj.get("metrics"), obj.get("timing"))
+        if not isinstance(event, str):
+            return None, 'no "event" field'
+        if self.wanted_set is not None and event not in self.wanted_set:
+            return None, None
+        for name, m in zip(MAPS, maps, strict=True):
+            if isinstance(m, dict) and m:
+                key = (event, name)
+                ks = m.keys()
+                if ks != self._last.get(key):
+                    self.keys.setdefault(key, {}).update(dict.fromkeys(str(k) for k in m))
+                    self._last[key] = ks
+        return event, None
+
+    def keep(self, store: FileLines, off: int, text: bytes, n: int) -> None:
+        """Check one selected line and index it (or set it aside); ``n`` is -1 when not counted."""
+        if off == 0 and text.startswith(_BOM):
+            off, text = 3, text[3:]
+        event, bad = self.check(text)
+        if event is not None:
+            if store.spool is not None:
+                store.add_text(text, n, self.code(event))
+            else:
+                store.add(off, len(text), n, self.code(event))
+        elif bad is not None:
+            if n >= 0:
+                self.skipped.append(Skipped(store.path, n + 1, bad))
+            else:
+                self.pending.append((store, store.path, off, bad))
+
+    def number_pending(self) -> None:
+        """Line numbers for the lines set aside in a plain file (one count of its newlines)."""
+        for store in dict.fromkeys(p[0] for p in self.pending):
+            mine = sorted((p for p in self.pending if p[0] is store), key=lambda p: p[2])
+            for (_, path, _, bad), n in zip(mine, store.count_lines([p[2] for p in mine]), strict=True):
+                self.skipped.append(Skipped(path, n + 1, bad))
+        self.pending.clear()
 
 
 def scan(
     paths: Sequence[str], types: Iterable[str] | None = None, contains: str | None = None, seqs: bool = False
-) -> tuple[pl.DataFrame, list[str], list[Skipped], list[SeqRuns] | None]:
+) -> Scanned:
     """Read the files, keeping only the lines of ``types`` (all when None).
 
     Args:
@@ -73,111 +177,168 @@ def scan(
             they may spell it differently; the caller re-checks after decoding).
         seqs: also sum up every line's ``seq`` (of any type), file by file, during the scan.
 
-    Returns:
-        The lines (``file`` index, 0-based ``n``, ``line``, ``event``), the file names
-        (``stdin`` for ``-``), the skipped lines and, with ``seqs``, each file's :class:`SeqRuns`.
-
     Raises:
         DataError: a path does not exist or cannot be read.
     """
     files = resolve_paths(paths)
     wanted = sorted(set(types)) if types is not None else None
-    frames: list[pl.DataFrame] = []
-    skipped: list[Skipped] = []
+    state = _Scan(wanted, contains)
+    stores: list[FileLines] = []
     runs = [SeqRuns() for _ in files] if seqs else None
     for idx, path in enumerate(files):
         seq = runs[idx] if runs is not None else None
         try:
             parts = chunks(path)
+            store = FileLines(path, streamed=parts is not None)
+            stores.append(store)
             if parts is None:
-                frames.append(_scan_file(path, idx, wanted, skipped, contains, seq))
+                _scan_file(state, store, path, idx, seq)
             else:
-                frames.extend(_scan_chunks(parts, path, idx, wanted, skipped, contains, seq))
+                _scan_stream(state, store, parts, path, idx, seq)
         except OSError as exc:
             msg = f"{sanitize(path)}: cannot read ({exc.strerror or exc})"
             raise DataError(msg) from None
+    state.number_pending()
     names = ["stdin" if f == "-" else f for f in files]
-    skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in skipped]
-    return (pl.concat(frames) if frames else empty()), names, skipped, runs
+    skipped = [Skipped("stdin" if s.path == "-" else s.path, s.line, s.reason, s.torn) for s in state.skipped]
+    keys = {k: list(v) for k, v in state.keys.items()}
+    return Scanned(stores, names, state.types, skipped, runs, keys)
 
 
-def _scan_file(
-    path: str, idx: int, wanted: list[str] | None, skipped: list[Skipped], contains: str | None, seq: SeqRuns | None
-) -> pl.DataFrame:
-    """A plain file, read by polars itself (``glob=False``: a name such as ``exp[1]`` is a name, not a pattern)."""
-    torn = _torn_tail(path)
-    if torn is not None:
-        skipped.append(Skipped(path, torn[0] + 1, why(torn[1], True), True))
-    cut = torn[0] if torn is not None else None
-    try:
-        lf = pl.scan_lines(path, row_index_name="n", glob=False)
-        return _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
-    except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: decode line by line
-        with open(path, "rb") as f:
-            data = f.read()
-        lf = _python_lines(data, path, skipped)
-        return _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
+def _by_find(state: _Scan, seq: SeqRuns | None) -> bool:
+    return state.wanted is not None and seq is None and 0 < len(state.wanted) <= _MAX_NEEDLES
 
 
-def _scan_chunks(
-    parts: Iterator[bytes],
-    path: str,
-    idx: int,
-    wanted: list[str] | None,
-    skipped: list[Skipped],
-    contains: str | None,
-    seq: SeqRuns | None,
-) -> Iterator[pl.DataFrame]:
-    """Stdin or a gzip file, chunk by chunk: only the lines kept stay in memory."""
-    offset = 0
-    for data in parts:
-        cut = None
+def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns | None) -> None:
+    """A plain file, one mapped window at a time (its pages released after each)."""
+    with open(path, "rb") as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        stop = size
+        torn = _torn_tail(f, size)
+        if torn is not None:
+            stop = torn[0]
+            n = store.count_lines([stop])[0]
+            state.skipped.append(Skipped(path, n + 1, why(torn[1], True), True))
+        first = 0  # line number of the window's first line (every-line way only)
+        for mm, start, end, base in _windows(fd, stop):
+            if _by_find(state, seq):
+                for s, e in _find_lines(state, mm, start, end):
+                    state.keep(store, base + s, _no_cr(mm[s:e]), -1)
+                continue
+            data = mm[start:end]
+            df = every_line(data, idx, state, path, first, seq)
+            for n, off, line in df.select("n", "off", "line").iter_rows():
+                text = line.encode()
+                state.keep(store, base + start + off, text, n)
+            first += data.count(b"\n")
+
+
+def _windows(fd: int, stop: int) -> Iterator[tuple[mmap.mmap, int, int, int]]:
+    """(mapping, start, end, base): line-aligned windows of ``[0, stop)``, one mapping alive at a time."""
+    pos = 0
+    while pos < stop:
+        base = pos - pos % mmap.ALLOCATIONGRANULARITY
+        span = WINDOW
+        while True:
+            hi = min(stop, base + span)
+            mm = mmap.mmap(fd, hi - base, prot=mmap.PROT_READ, offset=base)
+            end = hi - base
+            if hi < stop:
+                k = mm.rfind(b"\n", pos - base, end)
+                if k < 0:  # a line longer than the window: map more
+                    mm.close()
+                    span *= 2
+                    continue
+                end = k + 1
+            break
+        try:
+            yield mm, pos - base, end, base
+        finally:
+            mm.close()
+        pos = base + end
+
+
+def _find_lines(state: _Scan, buf: Any, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of the lines in ``buf[start:end]`` that may be of the wanted types."""
+    assert state.wanted is not None
+    quoted = [orjson.dumps(t) for t in state.wanted]
+    primary = [state.contains.encode()] if state.contains is not None else quoted
+    require = quoted if state.contains is not None else None
+    find, rfind = buf.find, buf.rfind
+    found: dict[int, int] = {}
+
+    def line_at(j: int) -> tuple[int, int]:
+        k = rfind(b"\n", start, j)
+        e = find(b"\n", j, end)
+        return (start if k < 0 else k + 1), (end if e < 0 else e)
+
+    for needle in primary:
+        i = start
+        while (j := find(needle, i, end)) >= 0:
+            s, e = line_at(j)
+            if require is None or any(find(r, s, e) >= 0 for r in require) or find(b"\\", s, e) >= 0:
+                found[s] = e
+            i = e + 1
+    i = start
+    while (j := find(b"\\", i, end)) >= 0:  # an escape may spell the type: kept unless plainly another type
+        s, e = line_at(j)
+        if s not in found:
+            m = _PLAIN_PREFIX.match(buf, s, e)
+            if m is None or m.group(1).decode("utf-8", "replace") in state.wanted:
+                found[s] = e
+        i = e + 1
+    return sorted(found.items())
+
+
+def _no_cr(text: bytes) -> bytes:
+    return text[:-1] if text.endswith(b"\r") else text
+
+
+def _scan_stream(
+    state: _Scan, store: FileLines, parts: Iterator[bytes], path: str, idx: int, seq: SeqRuns | None
+) -> None:
+    """Stdin, a pipe or a gzip file, chunk by chunk: the kept lines are copied to the spool."""
+    first = 0
+    for chunk in parts:
+        data = chunk
         if not data.endswith(b"\n"):  # only the last chunk can end without a newline
             torn = _torn_text(data)
             if torn is not None:
-                cut = offset + data.count(b"\n")
-                skipped.append(Skipped(path, cut + 1, why(torn, True), True))
-        try:
-            lf = pl.scan_lines(data, row_index_name="n")
-            df = _typed_lines(lf, idx, wanted, path, skipped, contains, offset, cut, seq)
-        except pl.exceptions.ComputeError:
-            lf = _python_lines(data, path, skipped, offset)
-            df = _typed_lines(lf, idx, wanted, path, skipped, contains, cut=cut, seq=seq)
-        offset += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        # The kept lines are views into this chunk's text: copy the few kept out so the chunk can be freed.
-        yield df.with_columns(pl.col("line") + pl.lit("")) if wanted is not None else df
+                cut = data.rfind(b"\n") + 1
+                state.skipped.append(Skipped(path, first + data.count(b"\n", 0, cut) + 1, why(torn, True), True))
+                data = data[:cut]
+        if _by_find(state, seq):
+            counted, n = 0, first
+            for s, e in _find_lines(state, data, 0, len(data)):
+                n += data.count(b"\n", counted, s)
+                counted = s
+                state.keep(store, -1 if first or s else 0, _no_cr(data[s:e]), n)
+        else:
+            df = every_line(data, idx, state, path, first, seq)
+            for n, off, line in df.select("n", "off", "line").iter_rows():
+                state.keep(store, -1 if first or off else 0, line.encode(), n)
+        first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def _python_lines(data: bytes, path: str, skipped: list[Skipped], offset: int = 0) -> pl.LazyFrame:
-    """The slow path for text that is not valid UTF-8: bad lines become blank and are reported."""
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    text = []
-    for i, b in enumerate(lines):
-        try:
-            text.append(b.removesuffix(b"\r").decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            skipped.append(Skipped(path, offset + i + 1, f"invalid UTF-8 at byte {exc.start}"))
-            text.append("")
-    return pl.LazyFrame({"n": pl.Series(range(offset, offset + len(text)), dtype=pl.UInt32), "line": text})
-
-
-def _torn_tail(path: str) -> tuple[int, str] | None:
-    """(0-based index, text) of an incomplete last line of a plain file, or None when it ends cleanly."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        if size == 0:
-            return None
-        f.seek(max(0, size - (1 << 20)))
-        data = f.read()
-    if not data or data.endswith(b"\n"):
+def _torn_tail(f: Any, size: int) -> tuple[int, str] | None:
+    """(offset, text) of an incomplete last line of a plain file, or None when it ends cleanly."""
+    if size == 0:
         return None
-    text = _torn_text(data)
+    f.seek(size - 1)
+    if f.read(1) == b"\n":
+        return None
+    pos, tail = size, b""
+    while pos > 0 and b"\n" not in tail:  # back to the last newline, a MB at a time
+        step = min(pos, 1 << 20)
+        pos -= step
+        f.seek(pos)
+        tail = f.read(step) + tail
+    k = tail.rfind(b"\n")
+    text = _torn_text(tail)
     if text is None:
         return None
-    return pl.scan_lines(path, glob=False).select(pl.len()).collect().item() - 1, text
+    return pos + k + 1, text
 
 
 def _torn_text(data: bytes) -> str | None:
@@ -188,67 +349,6 @@ def _torn_text(data: bytes) -> str | None:
         return None
     except orjson.JSONDecodeError:
         return tail.decode("utf-8", "replace")
-
-
-def _typed_lines(
-    lf: pl.LazyFrame,
-    idx: int,
-    wanted: list[str] | None,
-    path: str,
-    skipped: list[Skipped],
-    contains: str | None = None,
-    offset: int = 0,
-    cut: int | None = None,
-    seq: SeqRuns | None = None,
-) -> pl.DataFrame:
-    """The lines of ``wanted`` types (with ``event``); ``cut``: a torn line left out; ``seq``: summed up."""
-    line = pl.col("line")
-    if offset:
-        lf = lf.with_columns(pl.col("n") + offset)
-    if cut is not None:
-        lf = lf.filter(pl.col("n") != cut)
-    counted = seq_parts(lf) if seq is not None else None  # every line's seq, before the type filter
-    if wanted is not None:  # select before touching the text: nothing else is copied
-        escaped = line.str.contains("\\", literal=True)
-        typed = line.str.contains_any([orjson.dumps(t).decode() for t in wanted])
-        if contains is not None:
-            typed = typed & (line.str.contains(contains, literal=True) | escaped)
-        foreign = ~line.str.contains('"event"', literal=True)  # damaged or foreign: kept, so they are reported
-        lf = lf.filter(typed | foreign | (escaped & ~line.str.contains(PREFIX)))
-    # scan_lines already drops the \r of CRLF; a BOM can only open line 0; blank lines are skipped silently.
-    kept = (
-        lf.with_columns(pl.when(pl.col("n") == 0).then(line.str.strip_prefix("\ufeff")).otherwise(line).alias("line"))
-        .filter(line.str.len_bytes() > 0)
-        .with_columns(
-            pl.lit(idx, dtype=pl.UInt32).alias("file"),
-            pl.col("n").cast(pl.UInt32),
-            line.str.extract(PREFIX).alias("event"),
-        )
-    )
-    if counted is None:
-        df = kept.collect()
-    else:  # one pass over the text for both
-        df, count, runs = pl.collect_all([kept, *counted])
-        seq.add(count.item(), runs)  # type: ignore[union-attr]
-    missing = df.filter(pl.col("event").is_null())
-    if missing.height:  # not opened by the envelope: decode the top-level "event" properly
-        fixed = missing.with_columns(pl.col("line").str.json_path_match("$.event").alias("event"))
-        if fixed["event"].null_count():  # json.dumps' bare NaN defeats json_path_match: decode those leniently
-            fixed = fixed.with_columns(
-                pl.when(pl.col("event").is_null())
-                .then(pl.col("line").map_elements(_lenient_event, return_dtype=pl.String))
-                .otherwise(pl.col("event"))
-                .alias("event")
-            )
-        df = pl.concat([df.filter(pl.col("event").is_not_null()), fixed]).sort("n")
-        seen = {(s.path, s.line) for s in skipped}
-        for n, text in fixed.filter(pl.col("event").is_null()).select("n", "line").iter_rows():
-            if (path, n + 1) not in seen:
-                skipped.append(Skipped(path, n + 1, why(text, False)))
-    df = df.filter(pl.col("event").is_not_null())
-    if wanted is not None:
-        df = df.filter(pl.col("event").is_in(wanted))
-    return df.select("file", "n", "line", "event")
 
 
 _NON_STANDARD = ("NaN", "Infinity")
@@ -268,12 +368,6 @@ def loads_lenient(text: str | bytes) -> Any:
         return json.loads(probe)
     except ValueError:
         return None
-
-
-def _lenient_event(text: str) -> str | None:
-    obj = loads_lenient(text)
-    event = obj.get("event") if isinstance(obj, dict) else None
-    return event if isinstance(event, str) else None
 
 
 def short(exc: Exception) -> str:

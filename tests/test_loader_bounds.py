@@ -1,0 +1,140 @@
+"""The loader keeps an index, not the text (issue 12): bounded memory on plain and gzip files,
+damaged selected lines reported at load time without leaving the typed path, item 6's long log lines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT
+from eventlog_cli._app import app
+from eventlog_cli.read import _loaded, load
+
+sys.path.insert(0, str(ROOT / "bench"))
+import generate
+
+MAXRSS = (
+    "import atexit, resource, sys\n"
+    "def _report():\n"
+    "    sys.stderr.write(f'\\nmaxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+    "atexit.register(_report)\n"
+    "from eventlog_cli import main; main()\n"
+)
+BIG_EVENTS = 215_000  # ~128 MB of bench/generate.py text
+TABLE = ["table", "--json", "--cols", "step,loss,kl,reward_mean,entropy,grad_norm"]
+
+
+def peak_mb(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", MAXRSS, *args], capture_output=True, text=True, timeout=300, env=dict(os.environ)
+    )
+    return int(proc.stderr.rsplit("maxrss_kb=", 1)[1]) / 1024, proc
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("bounds")
+    small = generate.write(d / "small.jsonl", 10_000)  # past the first eval (step 500)
+    big = generate.write(d / "big.jsonl", BIG_EVENTS)
+    packed = d / "big.jsonl.gz"
+    with open(big, "rb") as src, gzip.open(packed, "wb", compresslevel=1) as dst:
+        while block := src.read(1 << 22):
+            dst.write(block)
+    return {"small": small, "big": big, "gz": packed}
+
+
+class TestBoundedMemory:
+    @pytest.mark.timeout(600)
+    @pytest.mark.parametrize("kind", ["big", "gz"])
+    @pytest.mark.parametrize("command", [TABLE, ["trend", "accuracy", "--json"]], ids=lambda c: c[0])
+    def test_table_and_trend_grow_far_less_than_the_file(
+        self, runs: dict[str, Path], command: list[str], kind: str
+    ) -> None:
+        """A 128 MB run (plain or gzip) peaks less than a quarter of its size above a tiny run (was 1.5x)."""
+        base, proc = peak_mb(*command, str(runs["small"]))
+        assert 0 == proc.returncode, proc.stderr
+        big, proc = peak_mb(*command, str(runs[kind]))
+        assert 0 == proc.returncode, proc.stderr
+        size_mb = runs["big"].stat().st_size / (1 << 20)
+        assert big - base < size_mb / 4, f"{command[0]} {kind}: peak {big:.0f} MB, {big - base:.0f} MB above tiny"
+        if command[0] == "table":  # the answer is every step, as a plain line loop finds it
+            steps = [e["step"] for e in map(orjson.loads, runs["big"].read_bytes().splitlines())
+                     if e["event"] == "step_metrics"]  # fmt: skip
+            assert steps == [r["step"] for r in json.loads(proc.stdout)]
+
+    def test_the_index_holds_no_text(self, runs: dict[str, Path]) -> None:
+        """What load() keeps of a selected line is five numbers, whatever its length."""
+        loaded = load([str(runs["small"])], ["step_metrics"])
+        store = loaded.stores[0]
+        assert len(store) == loaded.count(["step_metrics"]) > 0
+        assert {"offs", "lens", "ns", "codes"} <= set(vars(store))
+        assert all(isinstance(v, (str, int, type(None))) or hasattr(v, "typecode") for k, v in vars(store).items()
+                   if k not in ("spool",))  # fmt: skip
+
+
+def torn_middle(src: Path, dst: Path) -> tuple[int, list[dict[str, Any]]]:
+    """``src`` with its 20th step_metrics line cut in half; (that line's number, the intact step_metrics)."""
+    lines = src.read_bytes().splitlines()
+    idx = [i for i, b in enumerate(lines) if b'"step_metrics"' in b][19]
+    kept = [orjson.loads(b) for i, b in enumerate(lines) if i != idx and b'"step_metrics"' in b]
+    lines[idx] = lines[idx][: len(lines[idx]) // 2]
+    dst.write_bytes(b"\n".join(lines) + b"\n")
+    return idx + 1, kept
+
+
+class TestTornSelectedLine:
+    @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+    def test_reported_before_the_output_and_the_typed_path_kept(
+        self, runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
+    ) -> None:
+        """A torn step_metrics line in the middle: one load-time warning naming its line, the other rows typed."""
+        path = tmp_path / "events.jsonl"
+        n, kept = torn_middle(runs["small"], path)
+        if packed:
+            path.write_bytes(gzip.compress(path.read_bytes()))
+
+        def forbidden(*_: Any, **__: Any) -> Any:
+            raise AssertionError("the forgiving path was taken")
+
+        monkeypatch.setattr(_loaded, "frame_from_records", forbidden)
+        result = CliRunner().invoke(app, [*TABLE, str(path)])
+        assert 0 == result.exit_code, result.stderr
+        assert [e["step"] for e in kept] == [r["step"] for r in json.loads(result.stdout)]
+        assert result.stderr.startswith(f"warning: 1 damaged line(s) skipped: events.jsonl:{n} (not valid JSON")
+        assert 1 == len(result.stderr.splitlines())
+        assert 1 == CliRunner().invoke(app, [*TABLE, "--strict", str(path)]).exit_code
+
+
+class TestLongLogLines:
+    @pytest.mark.timeout(300)
+    def test_summary_of_a_gz_of_long_log_lines(self, tmp_path: Path) -> None:
+        """Issue 9 item 6: summary of a gzip made of 256 kB log lines counts their levels without keeping them."""
+
+        def write(path: Path, n: int) -> None:
+            with gzip.open(path, "wb", compresslevel=1) as f:
+                ev = {"v": 1, "ts": 1.0, "event": "run_start", "run": "logs", "rank": 0, "seq": 0}
+                f.write(orjson.dumps(ev) + b"\n")
+                for i in range(1, n + 1):
+                    ev = {"v": 1, "ts": 1.0 + i, "event": "log", "run": "logs", "rank": 0, "seq": i,
+                          "level": "warning" if i % 2 else "info", "msg": "y" * (256 << 10)}  # fmt: skip
+                    f.write(orjson.dumps(ev) + b"\n")
+
+        small, big = tmp_path / "small.jsonl.gz", tmp_path / "big.jsonl.gz"
+        write(small, 2)
+        write(big, 512)  # 128 MB decompressed
+        base, proc = peak_mb("summary", str(small))
+        assert 0 == proc.returncode, proc.stderr
+        peak, proc = peak_mb("summary", "--json", str(big))
+        assert 0 == proc.returncode, proc.stderr
+        assert peak - base < 32, f"summary: peak {peak:.0f} MB, {peak - base:.0f} MB above the tiny file"
+        warnings = json.loads(proc.stdout)["runs"][0]["warnings"]
+        assert any(w.startswith("log: 256 warning(s)") for w in warnings), warnings
