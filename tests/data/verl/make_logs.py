@@ -27,7 +27,7 @@ RAY = "\x1b[2m\x1b[36m(TaskRunner pid=48213)\x1b[0m "  # Style.DIM + Fore.CYAN +
 
 
 # verl/utils/logger/aggregate_logger.py (LocalLogger.log prints this, flush=True)
-def concat_dict_to_str(dict: dict, step):  # noqa: A002 - verl's own signature
+def concat_dict_to_str(dict: dict, step):  # verl's own signature
     output = [f"step:{step}"]
     for k, v in dict.items():
         if isinstance(v, numbers.Number):
@@ -36,7 +36,7 @@ def concat_dict_to_str(dict: dict, step):  # noqa: A002 - verl's own signature
     return output_str
 
 
-def printed(fn, *args) -> str:  # noqa: ANN001 - what fn(*args) prints on stdout
+def printed(fn, *args) -> str:  # what fn(*args) prints on stdout
     buf = io.StringIO()
     with redirect_stdout(buf):
         fn(*args)
