@@ -71,7 +71,7 @@ class TestSummaryWriterRun:
         assert "histograms series not imported" in result.stderr and "images series not imported" in result.stderr
         assert "hparams series" not in result.stderr
         assert "add_scalars" in result.stderr  # the renaming is said
-        for args in (["validate"], ["summary"], ["table"], ["trend", "accuracy"], ["trend", "val.loss"]):
+        for args in (["validate"], ["summary"], ["table"], ["trend", "accuracy"], ["trend", "eval.loss"]):
             r = cli(*args, "run")
             assert 0 == r.exit_code, f"{args}: {r.output}"
 
