@@ -167,3 +167,14 @@ class TestVerlPrints:
             (e["step"], e["metrics"]["gsm8k/acc/mean@1"]) for e in by_type(events, "eval_summary")
         ]
         assert "completed" == events[-1]["status"]
+
+    def test_torn_last_line_of_a_log_being_written_is_skipped_with_a_note(self, tmp_path: Path) -> None:
+        """A log still being written can end mid-number ('0.12' of '0.1234'): that line is not imported as data."""
+        src = tmp_path / "ppo.log"
+        src.write_text("step:1 - a:0.5 - b:0.1234\nstep:2 - a:0.25 - b:0.12", encoding="utf-8")
+        result = cli("import", str(src), "--out", "run")
+        assert 0 == result.exit_code, result.output
+        assert "line 2 has no end (still being written?): not imported" in result.stderr
+        events = read_events(Path("run/events.jsonl"))
+        assert [(1, {"a": 0.5, "b": 0.1234})] == [(e["step"], e["metrics"]) for e in by_type(events, "step_metrics")]
+        assert "interrupted" == events[-1]["status"]
