@@ -76,6 +76,11 @@ def import_verl(src: Path, w: RunWriter) -> None:
     except OSError as exc:
         raise DataError(f"{src}: cannot read ({exc.strerror})") from None
     numbered = _source_lines(text)
+    if text and not text.endswith(("\n", "\r")) and numbered:  # a log being written ends mid-line (mid-number)
+        torn = numbered[-1][0]
+        if any(n == torn and (_STEP.search(ln) or "validation metrics:" in ln) for n, ln in numbered):
+            w.note(f"line {torn} has no end (still being written?): not imported")
+        numbered = [(n, ln) for n, ln in numbered if n != torn]
     lines = [ln for _, ln in numbered]
     ts = src.stat().st_mtime  # console lines carry no time: every event gets the file's time
     w.emit("run_start", ts, "", config={"imported_from": str(src)}, tags=["imported", "verl"])
