@@ -8,7 +8,8 @@
     accelerator.end_training()
 
 Keys with a ``val``/``valid``/``eval``/``test`` prefix (``_`` or ``/``) become ``eval_summary``, the rest
-``step_metrics``. Importing this module imports accelerate.
+``step_metrics``. A ``log()`` without ``step`` is the step after the last one logged (1, 2, ... as wandb
+counts its calls), not step 0 for every call. Importing this module imports accelerate.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class EventlogTracker(GeneralTracker):  # type: ignore[misc]
         self.settings = settings
         self.run: eventlog.Run | None = None
         self._owns = False
+        self._next_step = 1  # a log() without step: after the last step logged
 
     @property
     def tracker(self) -> eventlog.Run | None:
@@ -73,7 +75,8 @@ class EventlogTracker(GeneralTracker):  # type: ignore[misc]
     def log(self, values: Mapping[str, Any], step: int | None = None, **kwargs: Any) -> None:
         self._start()
         train, evals, other = split_metrics(values)
-        at = int(step) if step is not None else 0
+        at = int(step) if step is not None else self._next_step
+        self._next_step = max(self._next_step, at + 1)
         if train:
             eventlog.emit("step_metrics", step=at, metrics=train)
         for split, metrics in evals.items():
@@ -84,6 +87,7 @@ class EventlogTracker(GeneralTracker):  # type: ignore[misc]
                 level="info",
                 msg="non-numeric values",
                 logger="accelerate",
+                step=at,
                 **{k: str(v) for k, v in other.items()},
             )
 

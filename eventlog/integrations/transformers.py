@@ -87,7 +87,11 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         self._close_step()
         if self._training is None:
             return
-        epoch = round(state.epoch, 4) if state.epoch is not None else None
+        epoch = None  # HF's state.epoch is progress (0.125 = an eighth of the first epoch): show the epoch trained
+        if isinstance(state.epoch, (int, float)):
+            epoch = math.floor(round(state.epoch, 6)) + 1
+            if self._total_epochs is not None:
+                epoch = min(epoch, self._total_epochs)
         self._step = self._training.step_phase(state.global_step + 1, epoch=epoch).__enter__()
 
     @guarded

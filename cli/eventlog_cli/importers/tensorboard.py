@@ -2,7 +2,14 @@
 
 Read with the tensorboard package's own loader (``EventFileLoader``, which also migrates old
 ``simple_value`` scalars), never by parsing protobuf by hand. Histograms, images and other
-plugins' data are counted and named on stderr, not imported.
+plugins' data are counted and named on stderr, not imported; hyperparameters (the hparams plugin)
+go into ``run_start.config["hparams"]``.
+
+A run's directory may hold the subdirectories torch's ``SummaryWriter`` makes beside its own
+file: ``add_scalars("loss", {"train": ..., "val": ...})`` writes tag ``loss`` into ``loss_train/``
+and ``loss_val/`` (imported as ``train/loss`` and ``val/loss``, so a ``val`` series is an
+evaluation), ``add_hparams`` a ``<timestamp>/`` directory with the hyperparameters and their
+metrics. Any other layout with event files in several directories is several runs: refused.
 """
 
 from __future__ import annotations
@@ -45,24 +52,18 @@ def import_tensorboard(src: Path, w: RunWriter) -> None:
     files = event_files(src)
     if not files:
         raise DataError(f"{src}: no TensorBoard event files (events.out.tfevents.*) here")
-    dirs = sorted({p.parent for p in files})
-    if len(dirs) > 1:
-        shown = ", ".join(str(d) for d in dirs[:4])
-        raise DataError(
-            f"{src}: event files in {len(dirs)} directories ({shown}); import each directory as its own run"
-        )
-    scalars, texts, skipped = _read(files)
+    groups = _layout(src, files)
+    scalars, texts, skipped, hparams = _read(src, groups)
     if not scalars and not texts:
         raise DataError(f"{src}: no scalar or text summaries in these event files")
     times = [t for by_tag in scalars.values() for t, _ in by_tag.values()] + [t for t, *_ in texts]
     t0, t1 = min(times), max(times)
-    w.emit(
-        "run_start",
-        t0,
-        "",
-        config={"imported_from": str(src), "files": [p.name for p in files]},
-        tags=["imported", "tensorboard"],
-    )
+    config: dict[str, Any] = {"imported_from": str(src), "files": [str(p.relative_to(src)) for p in files]}
+    if src.is_file():
+        config["files"] = [src.name]
+    if hparams:
+        config["hparams"] = hparams
+    w.emit("run_start", t0, "", config=config, tags=["imported", "tensorboard"])
     merged: list[tuple[float, str, int, str, Any]] = [(t, "text", step, tag, value) for t, step, tag, value in texts]
     for step, by_tag in scalars.items():
         merged.append((max(t for t, _ in by_tag.values()), "scalars", step, "", by_tag))
@@ -74,7 +75,9 @@ def import_tensorboard(src: Path, w: RunWriter) -> None:
             _scalars(w, t, where, step, value)
     for plugin, tags in sorted(skipped.items()):
         shown = ", ".join(sorted(tags)[:5]) + (" ..." if len(tags) > 5 else "")
-        if plugin == "overwritten":
+        if plugin == "add_scalars":
+            w.note(f"add_scalars directories imported as KEY/TAG: {shown}")
+        elif plugin == "overwritten":
             w.note(
                 f"{len(tags)} scalar(s) written twice for one tag and step with different values; "
                 f"the later kept: {shown}"
@@ -84,25 +87,52 @@ def import_tensorboard(src: Path, w: RunWriter) -> None:
     w.emit("run_end", t1, "", status="completed", duration=round(t1 - t0, 6), events_dropped=0)
 
 
+def _layout(src: Path, files: list[Path]) -> list[tuple[list[Path], str | None]]:
+    """The run's files by directory: (files, None) for the root, (files, dirname) for SummaryWriter's children."""
+    dirs = sorted({p.parent for p in files})
+    if len(dirs) == 1:
+        return [(files, None)]
+    children = [d for d in dirs if d != src]
+    if src not in dirs or any(d.parent != src for d in children):
+        shown = ", ".join(str(d) for d in dirs[:4])
+        raise DataError(
+            f"{src}: event files in {len(dirs)} directories ({shown}); import each directory as its own run"
+        )
+    return [([p for p in files if p.parent == d], None if d == src else d.name) for d in dirs]
+
+
 def _read(
-    files: list[Path],
-) -> tuple[dict[int, dict[str, tuple[float, float]]], list[tuple[float, int, str, str]], dict[str, set[str]]]:
+    src: Path, groups: list[tuple[list[Path], str | None]]
+) -> tuple[
+    dict[int, dict[str, tuple[float, float]]],
+    list[tuple[float, int, str, str]],
+    dict[str, set[str]],
+    dict[str, Any],
+]:
     loader_cls, tensor_util = _load()
     scalars: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
     texts: list[tuple[float, int, str, str]] = []
     skipped: dict[str, set[str]] = defaultdict(set)
+    hparams: dict[str, Any] = {}
     plugin_of: dict[str, str] = {}
-    for path in files:
-        try:
-            events = list(loader_cls(str(path)).Load())
-        except Exception as exc:  # a damaged record: the loader's own error, named with the file
-            raise DataError(f"{path}: cannot read TensorBoard events ({type(exc).__name__}: {exc})") from None
+    for files, child in groups:
+        events = []
+        for path in files:
+            try:
+                events += list(loader_cls(str(path)).Load())
+            except Exception as exc:  # a damaged record: the loader's own error, named with the file
+                raise DataError(f"{path}: cannot read TensorBoard events ({type(exc).__name__}: {exc})") from None
+        rename = _child_tags(src, child, events, skipped) if child is not None else {}
         for ev in events:
             if not ev.HasField("summary"):
                 continue
             for value in ev.summary.value:
                 plugin = value.metadata.plugin_data.plugin_name if value.HasField("metadata") else ""
                 plugin = plugin_of.setdefault(value.tag, plugin) or plugin
+                tag = rename.get(value.tag, value.tag)
+                if plugin == "hparams":
+                    hparams.update(_hparams(value.metadata.plugin_data.content))
+                    continue
                 if value.HasField("simple_value"):
                     plugin, x = "scalars", float(value.simple_value)
                 elif value.HasField("tensor") and plugin in ("scalars", "text"):
@@ -112,23 +142,58 @@ def _read(
                         text = "\n".join(
                             i.decode("utf-8", "replace") if isinstance(i, bytes) else str(i) for i in items
                         )
-                        texts.append((ev.wall_time, int(ev.step), value.tag, text))
+                        texts.append((ev.wall_time, int(ev.step), tag, text))
                         continue
                     if arr.size != 1:
-                        skipped["non-scalar tensor"].add(value.tag)
+                        skipped["non-scalar tensor"].add(tag)
                         continue
                     x = float(arr.reshape(-1)[0])
                 else:
-                    skipped[plugin or "untyped"].add(value.tag)
+                    skipped[plugin or "untyped"].add(tag)
                     continue
                 by_tag = scalars[int(ev.step)]
-                if value.tag in by_tag:  # the same tag and step written twice (a resumed run): the later write wins
-                    if by_tag[value.tag][1] != x:
-                        skipped["overwritten"].add(f"{value.tag}@{ev.step}")
-                    if by_tag[value.tag][0] > ev.wall_time:
+                if tag in by_tag:  # the same tag and step written twice (a resumed run): the later write wins
+                    if by_tag[tag][1] != x:
+                        skipped["overwritten"].add(f"{tag}@{ev.step}")
+                    if by_tag[tag][0] > ev.wall_time:
                         continue
-                by_tag[value.tag] = (ev.wall_time, x)
-    return dict(scalars), texts, dict(skipped)
+                by_tag[tag] = (ev.wall_time, x)
+    return dict(scalars), texts, dict(skipped), hparams
+
+
+def _child_tags(src: Path, child: str, events: list[Any], skipped: dict[str, set[str]]) -> dict[str, str]:
+    """How a child directory's tags are named in the run; a directory SummaryWriter did not make is refused."""
+    tags = {
+        v.tag: v.metadata.plugin_data.plugin_name for ev in events if ev.HasField("summary") for v in ev.summary.value
+    }
+    if "hparams" in tags.values():  # add_hparams: the hyperparameters and their metrics, tags as written
+        return {}
+    rename: dict[str, str] = {}
+    for tag in tags:
+        stem = tag.replace("/", "_") + "_"  # torch: fw_logdir + "/" + main_tag.replace("/", "_") + "_" + key
+        if not child.startswith(stem) or len(child) == len(stem):
+            msg = f"{src}: event files in {src / child} too, not written by add_scalars or add_hparams; "
+            raise DataError(msg + "import each directory as its own run")
+        rename[tag] = f"{child[len(stem) :]}/{tag}"
+        skipped["add_scalars"].add(f"{child}/ → {rename[tag]}")
+    return rename
+
+
+def _hparams(content: bytes) -> dict[str, Any]:
+    """The hyperparameters of an hparams plugin summary (session_start_info), as numbers, strings or booleans."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    try:
+        data = plugin_data_pb2.HParamsPluginData.FromString(content)
+    except Exception:  # not decodable: nothing to keep
+        return {}
+    if data.WhichOneof("data") != "session_start_info":
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in data.session_start_info.hparams.items():
+        kind = value.WhichOneof("kind")
+        out[name] = getattr(value, kind) if kind in ("number_value", "string_value", "bool_value") else None
+    return out
 
 
 def _scalars(w: RunWriter, t: float, where: str, step: int, by_tag: dict[str, tuple[float, float]]) -> None:

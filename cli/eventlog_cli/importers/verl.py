@@ -1,11 +1,16 @@
 """verl console logs (SFT and PPO/GRPO trainers) → step_metrics / eval_summary.
 
 Reads ``step:N - key:value - ...`` lines wherever they start (after a Ray prefix such as
-``(TaskRunner pid=123)`` or glued after a tqdm bar), values as verl prints them (``0.5``,
-``nan``, ``np.float64(0.5)``). ``val/``, ``val-core/`` and ``val-aux/`` keys are evaluations
-(an ``eval_summary`` per prefix at that step), ``timing_s/`` keys the step's timing, the rest
-metrics. ``Initial validation metrics: {...}`` and ``Final validation metrics: {...}`` (also as
-pprint wraps them over several lines) become evaluations at step 0 and at the last step.
+``(TaskRunner pid=123)``, coloured or not, or glued after a tqdm bar), values as verl prints them
+(``0.5``, ``nan``, ``np.float64(0.5)``). A Ray prefix in the middle of a line starts a new line
+(the driver wrote a progress bar onto the metrics line). ``val/``, ``val-core/`` and ``val-aux/``
+keys are evaluations (an ``eval_summary`` per prefix at that step), ``timing_s/`` keys the step's
+timing, the rest metrics. ``Initial validation metrics: {...}`` and ``Final validation metrics:
+{...}`` (also as pprint wraps them over several lines) are evaluations too, but verl also logs the
+same dict as a step line (the initial one at the step it resumed from, the final one at the last
+step): such a print is then not counted twice. Alone (no console logger), the initial one is at
+step 0 and the final one at the last step seen. ``Final validation metrics: None`` (no validation
+at the last step) still marks the run completed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ _WRAPPED = re.compile(
     r"\b(?:np|numpy|torch)\.\w+\(\s*([^()]*?)\s*(?:,\s*dtype=[\w.]+)?\)|\btensor\(\s*([^()]*?)\s*(?:,[^()]*)?\)"
 )
 _VALS = re.compile(r"(Initial|Final) validation metrics: (\{.*\})", re.S)
+_VALS_NONE = re.compile(r"\bFinal validation metrics: None['\"]?\s*$")  # print() or pprint() of it
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # Ray colours its prefixes, also into a file
+_RAY_INSIDE = re.compile(r"\((?:[A-Za-z_][\w.]* )?pid=\d+(?:, ip=[\d.]+)?\)")
+_REPEATED = re.compile(r"\s*\[repeated \d+x across cluster\]\s*$")
 _EVAL_PREFIXES = ("val-core/", "val-aux/", "val/")
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "+inf": math.inf}
 
@@ -66,26 +75,44 @@ def import_verl(src: Path, w: RunWriter) -> None:
         text = src.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise DataError(f"{src}: cannot read ({exc.strerror})") from None
-    lines = [_RAY.sub("", ln) for ln in re.split(r"\r\n|\r|\n", text)]
+    numbered = _source_lines(text)
+    if text and not text.endswith(("\n", "\r")) and numbered:  # a log being written ends mid-line (mid-number)
+        torn = numbered[-1][0]
+        if any(n == torn and (_STEP.search(ln) or "validation metrics:" in ln) for n, ln in numbered):
+            w.note(f"line {torn} has no end (still being written?): not imported")
+        numbered = [(n, ln) for n, ln in numbered if n != torn]
+    lines = [ln for _, ln in numbered]
     ts = src.stat().st_mtime  # console lines carry no time: every event gets the file's time
     w.emit("run_start", ts, "", config={"imported_from": str(src)}, tags=["imported", "verl"])
     last_step = 0
+    last_pairs: dict[str, Any] = {}  # every key:value printed at last_step (a step may take several lines)
     final_seen = False
     i = 0
     while i < len(lines):
-        line, where = lines[i], f"line {i + 1}"
+        line, where = lines[i], f"line {numbered[i][0]}"
         if "validation metrics:" in line:
+            if _VALS_NONE.search(line):
+                final_seen = True
+                i += 1
+                continue
             block, used = _metrics_block(lines, i)
             if block is not None:
                 kind, metrics = block
                 final_seen |= kind == "Final"
-                _evals(w, ts, where, 0 if kind == "Initial" else last_step, metrics, f"{kind.lower()} validation")
+                if kind == "Initial":
+                    if not _logged_as_step(metrics, _next_step_pairs(lines, i + used)):
+                        _evals(w, ts, where, 0, metrics, "initial validation")
+                elif not _logged_as_step(metrics, last_pairs):
+                    _evals(w, ts, where, last_step, metrics, "final validation")
                 i += used
                 continue
         m = _STEP.search(line)
         if m:
-            last_step = max(last_step, int(m.group(1)))
-            _step_line(w, ts, where, int(m.group(1)), line[m.end() :])
+            step = int(m.group(1))
+            if step != last_step:
+                last_pairs = {}
+            last_step = max(last_step, step)
+            last_pairs.update(_step_line(w, ts, where, step, line[m.end() :]))
         i += 1
     if not w.counts.get("step_metrics") and not w.counts.get("eval_summary"):
         raise DataError(f"{src}: no 'step:N - key:value' lines and no validation metrics; is this a verl console log?")
@@ -94,7 +121,42 @@ def import_verl(src: Path, w: RunWriter) -> None:
     w.emit("run_end", ts, "", status="completed" if final_seen else "interrupted", events_dropped=0)
 
 
-def _step_line(w: RunWriter, ts: float, where: str, step: int, rest: str) -> None:
+def _source_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) with colours, Ray prefixes and Ray's '[repeated Nx across cluster]' removed."""
+    out: list[tuple[int, str]] = []
+    for n, raw in enumerate(re.split(r"\r\n|\r|\n", text), 1):
+        raw = _ANSI.sub("", raw)
+        cuts = [m.start() for m in _RAY_INSIDE.finditer(raw) if m.start() > 0]
+        for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True):
+            out.append((n, _REPEATED.sub("", _RAY.sub("", raw[a:b]))))
+    return out
+
+
+def _next_step_pairs(lines: list[str], j: int) -> dict[str, Any]:
+    """The key:value pairs of the first step line from ``j`` on (verl logs the initial validation there)."""
+    for line in lines[j:]:
+        m = _STEP.search(line)
+        if m:
+            return _pairs(line[m.end() :])[0]
+    return {}
+
+
+def _logged_as_step(metrics: dict[str, Any], pairs: dict[str, Any]) -> bool:
+    """Whether a printed validation dict is also a step line's key:value pairs (same keys, same values)."""
+    if not metrics:
+        return False
+    for k, v in metrics.items():
+        n = v if isinstance(v, (int, float)) and not isinstance(v, bool) else parse_value(str(v))
+        if k not in pairs or n is None or not _same(n, pairs[k]):
+            return False
+    return True
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def _pairs(rest: str) -> tuple[dict[str, Any], dict[str, str]]:
     pairs: dict[str, Any] = {}
     odd: dict[str, str] = {}
     for part in rest.split(" - "):
@@ -110,6 +172,11 @@ def _step_line(w: RunWriter, ts: float, where: str, step: int, rest: str) -> Non
             odd[key] = raw
         else:
             pairs[key] = value
+    return pairs, odd
+
+
+def _step_line(w: RunWriter, ts: float, where: str, step: int, rest: str) -> dict[str, Any]:
+    pairs, odd = _pairs(rest)
     metrics = {k: v for k, v in pairs.items() if not k.startswith(_EVAL_PREFIXES) and not k.startswith("timing_s/")}
     timing = {k[len("timing_s/") :]: v for k, v in pairs.items() if k.startswith("timing_s/")}
     fields: dict[str, Any] = {"step": step, "metrics": metrics}
@@ -120,6 +187,7 @@ def _step_line(w: RunWriter, ts: float, where: str, step: int, rest: str) -> Non
     _evals(w, ts, where, step, {k: v for k, v in pairs.items() if k.startswith(_EVAL_PREFIXES)}, None)
     if odd:
         w.emit("log", ts, where, level="warning", msg="values that are not numbers", logger="verl", step=step, **odd)
+    return pairs
 
 
 def _evals(w: RunWriter, ts: float, where: str, step: int, values: dict[str, Any], label: str | None) -> None:
