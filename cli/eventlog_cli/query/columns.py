@@ -4,7 +4,9 @@
 ``metrics.NAME`` (a metric, even one named like a field: ``metrics.step``), ``timing.NAME``,
 a step_metrics field or envelope key (``step``, ``epoch``, ``rank``...), ``all`` (step and
 every metric) or a glob over metric names (``rewards/*``). An unknown key is an error with the
-closest match; a key given twice is shown once.
+closest match; a key given twice is shown once. The row keys are always kept, whatever the
+selection: ``step`` leads unless named (:func:`with_row_keys`); ``table`` adds run and rank
+when there are several.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
 from eventlog_cli.query.names import unknown_name
 
-__all__ = ["FIELDS", "ROLES", "column_for", "default_keys", "metric_column", "select_columns"]
+__all__ = ["FIELDS", "ROLES", "column_for", "default_keys", "metric_column", "select_columns", "with_row_keys"]
 
 _STEP_TYPE = get_type("step_metrics")
 FIELDS: tuple[str, ...] = tuple(
@@ -124,4 +126,11 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
             out.append(key)
         else:
             raise unknown_name("column", key, [*known, *timing_keys, *FIELDS])
-    return list(dict.fromkeys(out))
+    return with_row_keys(out)
+
+
+def with_row_keys(keys: Sequence[str]) -> list[str]:
+    """``keys`` once each, with ``step`` first unless they name it (then where they name it): a row is
+    always identified by its step, whatever columns were chosen (``--cols 'rewards/*'``)."""
+    out = list(dict.fromkeys(keys))
+    return out if "step" in out else ["step", *out]
