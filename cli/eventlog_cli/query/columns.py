@@ -11,6 +11,7 @@ when there are several.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Sequence
 
@@ -20,7 +21,7 @@ from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
 from eventlog_cli.query.names import unknown_name
 
-__all__ = ["FIELDS", "ROLES", "column_for", "default_keys", "metric_column", "select_columns", "with_row_keys"]
+__all__ = ["FIELDS", "MISSING", "ROLES", "column_for", "default_keys", "metric_column", "select_columns", "with_row_keys"]
 
 _STEP_TYPE = get_type("step_metrics")
 FIELDS: tuple[str, ...] = tuple(
@@ -74,9 +75,16 @@ shown, under a short header (the least important roles, last, are left out when 
 _DECLARED = {c.key: c for role in ROLES for c in role}
 
 
+MISSING = "-"
+"""What the CLI's step tables (``table``, ``watch``) show for a step without the value; a NaN shows ``nan``."""
+
+
 def column_for(key: str) -> Column:
-    """The declared column of ``key`` (eventlog's, or a TRL/HF/verl name of :data:`ROLES`), else a generic one."""
-    return _DECLARED[key] if key in _DECLARED else _declared_for(key)
+    """The declared column of ``key`` (eventlog's, or a TRL/HF/verl name of :data:`ROLES`), else a generic one.
+
+    Its missing cells show :data:`MISSING` (the console's own table keeps seed 003's ``nan``).
+    """
+    return dataclasses.replace(_DECLARED[key] if key in _DECLARED else _declared_for(key), missing=MISSING)
 
 
 def metric_column(name: str) -> str:
