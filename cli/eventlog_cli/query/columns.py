@@ -21,7 +21,16 @@ from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
 from eventlog_cli.query.names import unknown_name
 
-__all__ = ["FIELDS", "MISSING", "ROLES", "column_for", "default_keys", "metric_column", "select_columns", "with_row_keys"]
+__all__ = [
+    "FIELDS",
+    "MISSING",
+    "ROLES",
+    "column_for",
+    "default_keys",
+    "metric_column",
+    "select_columns",
+    "with_row_keys",
+]
 
 _STEP_TYPE = get_type("step_metrics")
 FIELDS: tuple[str, ...] = tuple(
