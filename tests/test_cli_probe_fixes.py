@@ -170,3 +170,9 @@ class TestConsoleBool:
     def test_other_values_are_still_refused(self, given: dict[str, Any], env: dict[str, str]) -> None:
         with pytest.raises(ConfigError, match="expected one of banner, compact, off"):
             load_config(given, env=env)
+
+
+def test_one_run_below_is_named_as_the_path_to_pass() -> None:
+    probe_run("up/x/y/r")
+    line = cli("table", "up").stderr
+    assert line.endswith("the run directory is below it: up/x/y/r; pass it instead\n"), line
