@@ -11,6 +11,13 @@ The fast acceptors return the stored value, or ``SLOW`` when they are not
 sure; the caller then runs ``check``, which also writes the error message. They
 use C-level helpers (``set.issuperset(map(type, ...))``, ``sum``, ``dict``) so
 a typical ``step_metrics`` costs well under a microsecond.
+
+The lean acceptors (``Kind.lean``, emit()'s hot path) go further: they return
+the caller's own object, uncopied, and leave to orjson what it refuses by
+itself (a map key that is not an exact ``str``, a lone surrogate). They are
+exact only together with an orjson encode of the result at once: emit()
+encodes on the caller's thread (the bytes are the snapshot) and, when orjson
+refuses, runs the full check on the whole payload (``_schema.encode``).
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ class Kind:
         words: what a value should be, for messages (``"an integer"``).
         reader: the dtype a reader decodes it as (``"int"``, ``"float_map"``...).
         accept: the fast acceptor, or None (always ``check``).
+        lean: the lean acceptor (see the module doc), or None (``accept``).
     """
 
     name: str
@@ -72,6 +80,7 @@ class Kind:
     words: str
     reader: str
     accept: Acceptor | None = None
+    lean: Acceptor | None = None
 
 
 # --- fast acceptors ------------------------------------------------------------------
@@ -114,6 +123,36 @@ def _accept_strings(v: Any) -> Any:
     if type(v) is list and _STR.issuperset(map(type, v)) and "".join(v).isascii():
         return list(v)
     return SLOW
+
+
+# --- lean acceptors (see the module doc: exact only with orjson on the result) ---------------
+
+_NUMS = frozenset({float, int})
+
+
+def _lean_string(v: Any) -> Any:
+    return v if type(v) is str else SLOW  # orjson refuses a lone surrogate: the full check names it
+
+
+def _lean_numbers(v: Any) -> Any:
+    """Exact float and int values only (bool, None, numpy, a subclass: the full check); the keys are orjson's."""
+    if type(v) is dict:
+        types = {*map(type, v.values())}
+        if types <= _NUMS:
+            s = sum(v.values())
+            if s - s == 0.0 and (int not in types or (_INT_MIN <= min(v.values()) and max(v.values()) <= _INT_MAX)):
+                return v  # no NaN or inf: an overflow to inf only sends us to the full check
+    return SLOW
+
+
+def _lean_ints(v: Any) -> Any:
+    if type(v) is list and _INT.issuperset(map(type, v)) and (not v or (_INT_MIN <= min(v) and max(v) <= _INT_MAX)):
+        return v
+    return SLOW
+
+
+def _lean_strings(v: Any) -> Any:
+    return v if type(v) is list and _STR.issuperset(map(type, v)) else SLOW
 
 
 def enum_acceptor(enum: tuple[str, ...]) -> Acceptor:
@@ -257,6 +296,7 @@ _ALL = (
         "a string",
         "str",
         _accept_string,
+        _lean_string,
     ),
     Kind(
         "bool",
@@ -286,6 +326,7 @@ _ALL = (
         "an object of numbers",
         "float_map",
         _accept_numbers,
+        _lean_numbers,
     ),
     Kind(
         "ints",
@@ -296,6 +337,7 @@ _ALL = (
         "a list of integers",
         "int_list",
         _accept_ints,
+        _lean_ints,
     ),
     Kind(
         "strings",
@@ -306,6 +348,7 @@ _ALL = (
         "a list of strings",
         "str_list",
         _accept_strings,
+        _lean_strings,
     ),
     Kind(
         "number_list",

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from orjson import dumps as _dumps
+
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
 from eventlog._kinds import KINDS, SLOW, CoercibleError
@@ -28,6 +30,7 @@ __all__ = [
     "Refused",
     "all_types",
     "check",
+    "encode",
     "get_type",
     "json_schema",
     "register_event",
@@ -75,7 +78,13 @@ Problem = Callable[[str, str], None]
 
 
 def check(
-    name: str, payload: dict[str, Any], strict: bool, warn: Problem, out: dict[str, Any] | None = None
+    name: str,
+    payload: dict[str, Any],
+    strict: bool,
+    warn: Problem,
+    out: dict[str, Any] | None = None,
+    *,
+    lean: bool = False,
 ) -> dict[str, Any]:
     """Validate and normalise one payload into ``out`` (a new dict by default); return it.
 
@@ -84,6 +93,9 @@ def check(
     is called and the event is kept as close to the caller's intent as
     possible. A value that cannot be stored at all raises in strict mode and
     is replaced by its ``repr`` otherwise.
+
+    ``lean``: use the lean acceptors (``_kinds``), which keep the caller's
+    objects and leave some refusals to orjson; only :func:`encode` uses them.
     """
     try:
         et = _TYPES.get(name)
@@ -109,7 +121,7 @@ def check(
         missing = sorted(et.required - payload.keys())[0]
         msg = f"event {name!r}: required field {missing!r} is missing"
         _problem(msg, strict, warn, f"{name}:missing:{missing}")
-    fast = et.fast
+    fast = et.lean if lean else et.fast
     for k, v in payload.items():
         accept = fast.get(k)
         if accept is not None:
@@ -119,6 +131,44 @@ def check(
                 continue
         _check_field(et, name, k, v, strict, warn, out)
     return out
+
+
+def encode(
+    name: str, payload: dict[str, Any], strict: bool, warn: Problem, ev: dict[str, Any]
+) -> tuple[dict[str, Any], bytes | TypeError | ValueError]:
+    """emit()'s check and encode: the event dict and its JSON line (or why orjson refused it).
+
+    ``ev`` holds the envelope. The lean checks fill it and orjson encodes it at
+    once, while the caller's objects are hot; the bytes are the snapshot, so
+    nothing is copied. When orjson refuses (a key that is not a str, a lone
+    surrogate...) or the lean pass meets any problem, the full check runs on
+    the whole payload into a fresh dict, so the messages, warnings and their
+    order are the full check's, and that is encoded; an error of that second
+    encode comes back for the writer to count and report.
+
+    Raises:
+        ValidationError: strict mode, as :func:`check`.
+        Refused: lenient mode, the event cannot be recorded (already warned).
+    """
+    try:
+        check(name, payload, strict, _unsure, ev, lean=True)
+        return ev, _dumps(ev)
+    except (_Unsure, TypeError, ValueError):  # every EventlogError is a ValueError; orjson's error a TypeError
+        pass
+    full = {k: ev[k] for k in ENVELOPE}
+    check(name, payload, strict, warn, full)
+    try:
+        return full, _dumps(full)
+    except (TypeError, ValueError) as exc:  # a lone surrogate in a map key: dropped and counted, as before
+        return full, exc
+
+
+class _Unsure(Exception):  # noqa: N818 - not an error: the lean pass leaves a problem to the full check
+    pass
+
+
+def _unsure(key: str, message: str) -> None:
+    raise _Unsure
 
 
 def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: Problem, out: dict[str, Any]) -> None:
