@@ -54,6 +54,7 @@ class EventType:
     required: frozenset[str] = field(init=False, repr=False, compare=False)
     fast: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
     lean: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
+    maps: frozenset[str] = field(init=False, repr=False, compare=False)  # the number maps (lean: a bool scan)
 
     def __post_init__(self) -> None:
         for kind in (*(f.kind for f in self.fields), self.extra):
@@ -66,6 +67,7 @@ class EventType:
         object.__setattr__(self, "fast", {k: v for k, v in fast.items() if v is not None})
         lean = {f.name: KINDS[f.kind].lean for f in self.fields if f.enum is None}  # emit(): see _kinds
         object.__setattr__(self, "lean", {**self.fast, **{k: v for k, v in lean.items() if v is not None}})
+        object.__setattr__(self, "maps", frozenset(f.name for f in self.fields if f.kind == "numbers"))
 
 
 def _f(

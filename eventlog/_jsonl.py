@@ -74,18 +74,21 @@ class JsonlSink:
         seq = self._seq + skipped
         self._seq = seq + len(batch)
         self._check_still_there()
-        parts: list[bytes] = []
-        size = 0
-        for line in batch:
-            line = line.replace(_MARK, b'"seq":%d' % seq, 1)
-            seq += 1
-            parts.append(line)
-            size += len(line) + 1
-            if size >= _CHUNK:
+        mark, stamp = _MARK, b'"seq":%d'.__mod__
+        lines = [line.replace(mark, stamp(n), 1) for line, n in zip(batch, range(seq, self._seq))]
+        if sum(map(len, lines)) + len(lines) <= _CHUNK:
+            self._write_lines(lines)
+        else:
+            parts: list[bytes] = []
+            size = 0
+            for line in lines:
+                parts.append(line)
+                size += len(line) + 1
+                if size >= _CHUNK:
+                    self._write_lines(parts)
+                    parts, size = [], 0
+            if parts:
                 self._write_lines(parts)
-                parts, size = [], 0
-        if parts:
-            self._write_lines(parts)
         if self._fsync == "batch":
             self._try_fsync()
 

@@ -14,16 +14,20 @@ a typical ``step_metrics`` costs well under a microsecond.
 
 The lean acceptors (``Kind.lean``, emit()'s hot path) go further: they return
 the caller's own object, uncopied, and leave to orjson what it refuses by
-itself (a map key that is not an exact ``str``, a lone surrogate). They are
-exact only together with an orjson encode of the result at once: emit()
-encodes on the caller's thread (the bytes are the snapshot) and, when orjson
-refuses, runs the full check on the whole payload (``_schema.encode``).
+itself. A map of numbers is accepted when ``sum()`` of its values is finite:
+no NaN, inf, None, str or container. They are exact only together with the
+lean encode of ``_schema.encode``, right away on the caller's thread (the
+bytes are the snapshot): orjson with strict options refuses a key that is not
+an exact ``str``, a lone surrogate, an int beyond 2**53, a subclass, numpy or
+torch values; a bool in a map (``sum`` takes it, the full check stores 0/1) is
+found in the bytes. Whatever is refused takes the full check on the whole payload.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any, Literal
 
 from eventlog._constants import NONFINITE, decode_nonfinite, is_number
@@ -127,21 +131,18 @@ def _accept_strings(v: Any) -> Any:
 
 # --- lean acceptors (see the module doc: exact only with orjson on the result) ---------------
 
-_NUMS = frozenset({float, int})
-
-
 def _lean_string(v: Any) -> Any:
     return v if type(v) is str else SLOW  # orjson refuses a lone surrogate: the full check names it
 
 
 def _lean_numbers(v: Any) -> Any:
-    """Exact float and int values only (bool, None, numpy, a subclass: the full check); the keys are orjson's."""
+    """Values that add up to a finite number; the lean encode refuses the rest (see the module doc)."""
     if type(v) is dict:
-        types = {*map(type, v.values())}
-        if types <= _NUMS:
-            s = sum(v.values())
-            if s - s == 0.0 and (int not in types or (_INT_MIN <= min(v.values()) and max(v.values()) <= _INT_MAX)):
-                return v  # no NaN or inf: an overflow to inf only sends us to the full check
+        try:
+            if isfinite(sum(v.values())):  # no NaN or inf (an overflow to inf only sends us to the full check)
+                return v
+        except Exception:  # None, str, a container, an int beyond a float; anything odd
+            pass
     return SLOW
 
 
