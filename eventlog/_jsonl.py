@@ -75,7 +75,7 @@ class JsonlSink:
         self._seq = seq + len(batch)
         self._check_still_there()
         mark, stamp = _MARK, b'"seq":%d'.__mod__
-        lines = [line.replace(mark, stamp(n), 1) for line, n in zip(batch, range(seq, self._seq))]
+        lines = [line.replace(mark, stamp(n), 1) for line, n in zip(batch, range(seq, self._seq), strict=True)]
         if sum(map(len, lines)) + len(lines) <= _CHUNK:
             self._write_lines(lines)
         else:
