@@ -131,6 +131,7 @@ def _accept_strings(v: Any) -> Any:
 
 # --- lean acceptors (see the module doc: exact only with orjson on the result) ---------------
 
+
 def _lean_string(v: Any) -> Any:
     return v if type(v) is str else SLOW  # orjson refuses a lone surrogate: the full check names it
 

@@ -43,8 +43,8 @@ from eventlog._trouble import Reporter
 
 __all__ = ["Pump"]
 
-_BATCH = 128  # items per drain round (see _drain); bench/emit.py: 73k -> 107k events/s end to end
-_WAKE_AT = 256  # queued items that wake the thread early: small batches are encoded while still in cache
+_BATCH = 128  # items per drain round (see _drain): one os.write each
+_WAKE_AT = 256  # queued items that wake the thread early: the queue stays short, so the backlog at a kill does
 _STOP = object()
 _LOST = object()  # count_drop()'s place in the queue
 
@@ -220,8 +220,7 @@ class Pump:
         """Deliver everything queued, in rounds of at most ``_BATCH`` items.
 
         Each round takes a snapshot of the queue's length: a caller appending
-        meanwhile cannot grow a round, so its items are encoded while they are
-        still in the CPU cache.
+        meanwhile cannot grow a round.
         """
         q = self._q
         stop = False
