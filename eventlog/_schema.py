@@ -9,6 +9,7 @@ into JSON Schema documents (``make schemas`` writes them to ``schemas/``).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -183,14 +184,15 @@ def encode(
         return full, exc
 
 
+_BOOL_VALUE = re.compile(rb":(?:true|false)[,}]").search  # one pass for both (two bytes.find cost twice)
 _LEAN = OPT_STRICT_INTEGER | OPT_PASSTHROUGH_SUBCLASS | OPT_PASSTHROUGH_DATACLASS | OPT_PASSTHROUGH_DATETIME
 
 
 def _lean_dumps(ev: dict[str, Any], et: EventType | None) -> bytes:
     """orjson on lean-accepted values: what it refuses (see ``_kinds``) raises, and so does a bool in a map."""
-    line = _dumps(ev, option=_LEAN)  # (``find``, not ``in``: bytes ``in`` first tries the needle as an int)
-    if et is not None and not et.maps.isdisjoint(ev) and (line.find(b":true") >= 0 or line.find(b":false") >= 0):
-        raise _Unsure  # a bool in a map (``sum`` took it; the full check stores 0/1), or a key like "a:true"
+    line = _dumps(ev, option=_LEAN)
+    if et is not None and not et.maps.isdisjoint(ev) and _BOOL_VALUE(line) is not None:
+        raise _Unsure  # a bool in a map (``sum`` took it; the full check stores 0/1), or a key like "a:true,"
     return line
 
 
