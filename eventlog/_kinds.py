@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from math import isfinite
+from math import fsum, isfinite
 from typing import Any, Literal
 
 from eventlog._constants import NONFINITE, decode_nonfinite, is_number
@@ -140,7 +140,9 @@ def _lean_numbers(v: Any) -> Any:
     """Values that add up to a finite number; the lean encode refuses the rest (see the module doc)."""
     if type(v) is dict:
         try:
-            if isfinite(sum(v.values())):  # no NaN or inf (an overflow to inf only sends us to the full check)
+            # fsum: each value through float(), so numpy scalars never do their own arithmetic (an overflow
+            # warning on the user's stderr); an overflow raises, NaN or inf is not finite: the full check then
+            if isfinite(fsum(v.values())):
                 return v
         except Exception:  # None, str, a container, an int beyond a float; anything odd
             pass

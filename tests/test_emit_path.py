@@ -131,6 +131,21 @@ class TestLeanIsExact:
         _same_both_ways("step_metrics", {"step": 3, "metrics": metrics})
         _same_both_ways("eval_summary", {"step": 3, "metrics": metrics, "split": "val"})
 
+    def test_numpy_values_that_overflow_when_added_warn_nothing(self, tmp_path: Path) -> None:
+        """The lean check adds the values up: numpy scalars must not do that in numpy (a RuntimeWarning on stderr)."""
+        code = (
+            "import warnings, numpy as np, eventlog\n"
+            "warnings.simplefilter('always')\n"
+            f"eventlog.init({str(tmp_path)!r}, run='x', console='off')\n"
+            "big = {'a': np.float32(3e38), 'b': np.float32(3e38), 'c': np.float64(1e308), 'd': np.float64(1e308)}\n"
+            "eventlog.emit('step_metrics', step=1, metrics=big)\n"
+            "eventlog.finish()\n"
+        )
+        r = run_python(code)
+        assert r.returncode == 0 and "Warning" not in r.stderr, r.stderr
+        (ev,) = [e for e in read_events(tmp_path / "events.jsonl") if e["event"] == "step_metrics"]
+        assert ev["metrics"]["c"] == 1e308
+
 
 class TestSnapshot:
     def test_the_line_is_the_snapshot_of_the_callers_map(self, tmp_path: Path) -> None:
