@@ -17,6 +17,7 @@ no line is stranded. Lines keep their emit order.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import threading
@@ -101,7 +102,7 @@ class Console:
             finally:
                 lock.release()
         else:
-            pending.append(dict(ev))  # a copy: the writer thread stamps the original
+            pending.append(copy.deepcopy(ev))  # a copy: emit() keeps the caller's own maps and lists
         while pending and lock.acquire(blocking=False):  # queued while the lock was held
             try:
                 while pending:

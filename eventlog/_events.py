@@ -53,6 +53,8 @@ class EventType:
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     required: frozenset[str] = field(init=False, repr=False, compare=False)
     fast: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
+    lean: dict[str, Callable[[Any], Any]] = field(init=False, repr=False, compare=False)
+    maps: frozenset[str] = field(init=False, repr=False, compare=False)  # the number maps (lean: a bool scan)
 
     def __post_init__(self) -> None:
         for kind in (*(f.kind for f in self.fields), self.extra):
@@ -63,6 +65,9 @@ class EventType:
         object.__setattr__(self, "required", frozenset(f.name for f in self.fields if f.required))
         fast = {f.name: enum_acceptor(f.enum) if f.enum is not None else KINDS[f.kind].accept for f in self.fields}
         object.__setattr__(self, "fast", {k: v for k, v in fast.items() if v is not None})
+        lean = {f.name: KINDS[f.kind].lean for f in self.fields if f.enum is None}  # emit(): see _kinds
+        object.__setattr__(self, "lean", {**self.fast, **{k: v for k, v in lean.items() if v is not None}})
+        object.__setattr__(self, "maps", frozenset(f.name for f in self.fields if f.kind == "numbers"))
 
 
 def _f(

@@ -1,9 +1,13 @@
-"""The JSONL file sink: stamp ``seq``, encode with orjson, append whole lines, never raise.
+"""The JSONL file sink: stamp ``seq`` into encoded lines, append them whole, never raise.
 
-It runs on the pump's thread. Each chunk of whole lines is written with a
-single ``os.write`` on an ``O_APPEND`` file descriptor, looping on short
-writes; after a failed write the next one starts on a fresh line, so lines
-never fuse.
+It runs on the pump's thread. The caller encoded each event already (see
+:func:`encode_line`), with the placeholder ``"seq":-1``; the sink numbers the
+lines in the order they were queued, so ``seq`` is gap-free and increasing in
+file order whatever threads or signal handlers emitted them (a gap is left
+only for events dropped before it, which are counted). Each chunk of whole
+lines is written with a single ``os.write`` on an ``O_APPEND`` file
+descriptor, looping on short writes; after a failed write the next one starts
+on a fresh line, so lines never fuse.
 
 The descriptor is closed only when the sink is garbage (or abandoned in a
 forked child): a thread that emits while the run finishes, or a writer thread
@@ -24,11 +28,23 @@ import orjson
 
 from eventlog._trouble import Reporter
 
-__all__ = ["FSYNC_POLICIES", "FsyncPolicy", "JsonlSink"]
+__all__ = ["FSYNC_POLICIES", "SEQ_PLACEHOLDER", "FsyncPolicy", "JsonlSink", "encode_line"]
 
 FSYNC_POLICIES = ("never", "batch", "close")
 FsyncPolicy = Literal["never", "batch", "close"]
 _CHUNK = 1 << 20  # bytes of whole lines per os.write
+SEQ_PLACEHOLDER = -1  # the seq an event is encoded with; the sink writes the real one in its place
+_MARK = b'"seq":-1'  # the first one in a line is the envelope's: inside a JSON string every '"' is escaped
+
+
+def encode_line(ev: dict[str, Any]) -> bytes:
+    """``ev`` (envelope first, ``seq`` set to the placeholder) as the line the sink numbers.
+
+    Raises:
+        TypeError: orjson refuses a value (``orjson.JSONEncodeError``).
+    """
+    ev["seq"] = SEQ_PLACEHOLDER
+    return orjson.dumps(ev)
 
 
 class JsonlSink:
@@ -53,32 +69,26 @@ class JsonlSink:
         self.dropped = 0  # events lost here: encoding or I/O errors
         self.written = 0
 
-    def write(self, batch: list[dict[str, Any]], skipped: int) -> None:
-        """Stamp, encode and append one round of events; ``skipped`` were dropped before it (a seq gap)."""
-        self._seq += skipped
+    def write(self, batch: list[bytes], skipped: int) -> None:
+        """Number and append one round of encoded lines; ``skipped`` were dropped before it (a seq gap)."""
+        seq = self._seq + skipped
+        self._seq = seq + len(batch)
         self._check_still_there()
-        dumps = orjson.dumps
-        parts: list[bytes] = []
-        size = 0
-        for ev in batch:
-            ev["seq"] = self._seq
-            self._seq += 1
-            ts = ev.get("ts")
-            if type(ts) is float:
-                ev["ts"] = round(ts * 1e6) / 1e6  # microseconds, off the caller's thread (round(x, 6) is 10x slower)
-            try:
-                line = dumps(ev)
-            except (TypeError, ValueError) as exc:  # emit() normalises; this is a last line of defence
-                self.dropped += 1
-                self._report("encode", f"an event could not be encoded ({exc}); dropped")
-                continue
-            parts.append(line)
-            size += len(line) + 1
-            if size >= _CHUNK:
+        mark, stamp = _MARK, b'"seq":%d'.__mod__
+        lines = [line.replace(mark, stamp(n), 1) for line, n in zip(batch, range(seq, self._seq), strict=True)]
+        if sum(map(len, lines)) + len(lines) <= _CHUNK:
+            self._write_lines(lines)
+        else:
+            parts: list[bytes] = []
+            size = 0
+            for line in lines:
+                parts.append(line)
+                size += len(line) + 1
+                if size >= _CHUNK:
+                    self._write_lines(parts)
+                    parts, size = [], 0
+            if parts:
                 self._write_lines(parts)
-                parts, size = [], 0
-        if parts:
-            self._write_lines(parts)
         if self._fsync == "batch":
             self._try_fsync()
 

@@ -4,7 +4,8 @@ The caller's thread only appends an item to a deque (and, past a high-water
 mark, wakes the thread). The daemon thread wakes every ``interval`` seconds
 (or earlier when the queue fills), drains everything queued in rounds, and
 hands each round to ``deliver(batch, skipped)``: ``skipped`` is how many items
-were dropped at :meth:`Pump.put` since the last round, so a sink can leave a
+were dropped at :meth:`Pump.put` since the last round (or counted lost at
+their place in the queue by :meth:`Pump.count_drop`), so a sink can leave a
 visible gap. The pump never looks inside an item.
 
 Only the pump thread drains the queue while it lives, so no item is ever held
@@ -42,9 +43,10 @@ from eventlog._trouble import Reporter
 
 __all__ = ["Pump"]
 
-_BATCH = 128  # items per drain round (see _drain); bench/emit.py: 73k -> 107k events/s end to end
-_WAKE_AT = 256  # queued items that wake the thread early: small batches are encoded while still in cache
+_BATCH = 128  # items per drain round (see _drain): one os.write each
+_WAKE_AT = 256  # queued items that wake the thread early: the queue stays short, so the backlog at a kill does
 _STOP = object()
+_LOST = object()  # count_drop()'s place in the queue
 
 Deliver = Callable[[list[Any], int], None]
 
@@ -97,6 +99,8 @@ class Pump:
         self._close_fds.atexit = False  # at exit a daemon writer may still be mid-write
         self._put_drops: deque[int] = deque()  # one entry per item dropped at put()
         self._put_drops_seen = 0
+        self._lost: deque[int] = deque()  # one entry per count_drop()
+        self._lost_pending = 0  # lost items met in the queue, not yet handed to deliver as skipped
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         start_masked(self.thread)  # a signal sent to the process never lands on this thread
 
@@ -104,8 +108,8 @@ class Pump:
 
     @property
     def dropped(self) -> int:
-        """Items dropped at put() so far (full queue with block=False, or put after close)."""
-        return len(self._put_drops)
+        """Items dropped at put() so far (full queue with block=False, or put after close), or counted lost."""
+        return len(self._put_drops) + len(self._lost)
 
     def put(self, item: Any) -> None:
         """Queue one item; from here on only the pump thread touches it."""
@@ -116,6 +120,13 @@ class Pump:
                 return
         q.append(item)
         if self._final:  # the thread is gone: nobody else will deliver it
+            self._drain_here()
+
+    def count_drop(self) -> None:
+        """Count an item the caller lost before it could be put; ``deliver`` sees the gap at its place."""
+        self._lost.append(1)
+        self._q.append(_LOST)  # outside the bound: one per lost item, which is rare (an encoding error)
+        if self._final:
             self._drain_here()
 
     def _wake(self) -> None:
@@ -209,8 +220,7 @@ class Pump:
         """Deliver everything queued, in rounds of at most ``_BATCH`` items.
 
         Each round takes a snapshot of the queue's length: a caller appending
-        meanwhile cannot grow a round, so its items are encoded while they are
-        still in the CPU cache.
+        meanwhile cannot grow a round.
         """
         q = self._q
         stop = False
@@ -221,16 +231,25 @@ class Pump:
                 item = q.popleft()
                 if item is _STOP:
                     stop = True
+                elif item is _LOST:  # the gap goes exactly here
+                    if batch:
+                        self._deliver_round(batch)
+                        batch = []
+                    self._lost_pending += 1
                 elif type(item) is _Token:
                     tokens.append(item)
                 else:
                     batch.append(item)
             if batch:
-                total = len(self._put_drops)
-                skipped, self._put_drops_seen = total - self._put_drops_seen, total
-                self._deliver(batch, skipped)
+                self._deliver_round(batch)
             self._done.update(tokens)
         return stop
+
+    def _deliver_round(self, batch: list[Any]) -> None:
+        total = len(self._put_drops)
+        skipped, self._put_drops_seen = total - self._put_drops_seen + self._lost_pending, total
+        self._lost_pending = 0
+        self._deliver(batch, skipped)
 
 
 def _close_fds(*fds: int) -> None:

@@ -9,9 +9,18 @@ into JSON Schema documents (``make schemas`` writes them to ``schemas/``).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from orjson import (
+    OPT_PASSTHROUGH_DATACLASS,
+    OPT_PASSTHROUGH_DATETIME,
+    OPT_PASSTHROUGH_SUBCLASS,
+    OPT_STRICT_INTEGER,
+)
+from orjson import dumps as _dumps
 
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
@@ -28,6 +37,7 @@ __all__ = [
     "Refused",
     "all_types",
     "check",
+    "encode",
     "get_type",
     "json_schema",
     "register_event",
@@ -75,7 +85,13 @@ Problem = Callable[[str, str], None]
 
 
 def check(
-    name: str, payload: dict[str, Any], strict: bool, warn: Problem, out: dict[str, Any] | None = None
+    name: str,
+    payload: dict[str, Any],
+    strict: bool,
+    warn: Problem,
+    out: dict[str, Any] | None = None,
+    *,
+    lean: bool = False,
 ) -> dict[str, Any]:
     """Validate and normalise one payload into ``out`` (a new dict by default); return it.
 
@@ -84,6 +100,9 @@ def check(
     is called and the event is kept as close to the caller's intent as
     possible. A value that cannot be stored at all raises in strict mode and
     is replaced by its ``repr`` otherwise.
+
+    ``lean``: use the lean acceptors (``_kinds``), which keep the caller's
+    objects and leave some refusals to orjson; only :func:`encode` uses them.
     """
     try:
         et = _TYPES.get(name)
@@ -109,7 +128,7 @@ def check(
         missing = sorted(et.required - payload.keys())[0]
         msg = f"event {name!r}: required field {missing!r} is missing"
         _problem(msg, strict, warn, f"{name}:missing:{missing}")
-    fast = et.fast
+    fast = et.lean if lean else et.fast
     for k, v in payload.items():
         accept = fast.get(k)
         if accept is not None:
@@ -119,6 +138,70 @@ def check(
                 continue
         _check_field(et, name, k, v, strict, warn, out)
     return out
+
+
+def encode(
+    name: str, payload: dict[str, Any], strict: bool, warn: Problem, ev: dict[str, Any]
+) -> tuple[dict[str, Any], bytes | TypeError | ValueError]:
+    """emit()'s check and encode: the event dict and its JSON line (or why orjson refused it).
+
+    ``ev`` holds the envelope. The lean checks fill it and orjson encodes it at
+    once, while the caller's objects are hot; the bytes are the snapshot, so
+    nothing is copied. When orjson refuses (a key that is not a str, a lone
+    surrogate...) or the lean pass meets any problem, the full check runs on
+    the whole payload into a fresh dict, so the messages, warnings and their
+    order are the full check's, and that is encoded; an error of that second
+    encode comes back for the writer to count and report.
+
+    Raises:
+        ValidationError: strict mode, as :func:`check`.
+        Refused: lenient mode, the event cannot be recorded (already warned).
+    """
+    et = _TYPES.get(name) if type(name) is str else None
+    if et is not None and et.required <= payload.keys():  # the hot path: declared fields, each lean-accepted
+        lean = et.lean
+        try:
+            for k, v in payload.items():
+                v = lean[k](v)
+                if v is SLOW:
+                    break
+                ev[k] = v
+            else:
+                return ev, _lean_dumps(ev, et)
+        except (KeyError, TypeError, _Unsure):  # a field with no lean acceptor (an extra, unknown, reserved); orjson
+            pass
+        ev = {k: ev[k] for k in ENVELOPE}
+    try:
+        check(name, payload, strict, _unsure, ev, lean=True)
+        return ev, _lean_dumps(ev, et)
+    except (_Unsure, TypeError, ValueError):  # every EventlogError is a ValueError; orjson's error a TypeError
+        pass
+    full = {k: ev[k] for k in ENVELOPE}
+    check(name, payload, strict, warn, full)
+    try:
+        return full, _dumps(full)
+    except (TypeError, ValueError) as exc:  # a lone surrogate in a map key: dropped and counted, as before
+        return full, exc
+
+
+_BOOL_VALUE = re.compile(rb":(?:true|false)[,}]").search  # one pass for both (two bytes.find cost twice)
+_LEAN = OPT_STRICT_INTEGER | OPT_PASSTHROUGH_SUBCLASS | OPT_PASSTHROUGH_DATACLASS | OPT_PASSTHROUGH_DATETIME
+
+
+def _lean_dumps(ev: dict[str, Any], et: EventType | None) -> bytes:
+    """orjson on lean-accepted values: what it refuses (see ``_kinds``) raises, and so does a bool in a map."""
+    line = _dumps(ev, option=_LEAN)
+    if et is not None and not et.maps.isdisjoint(ev) and _BOOL_VALUE(line) is not None:
+        raise _Unsure  # a bool in a map (``sum`` took it; the full check stores 0/1), or a key like "a:true,"
+    return line
+
+
+class _Unsure(Exception):  # noqa: N818 - not an error: the lean pass leaves a problem to the full check
+    pass
+
+
+def _unsure(key: str, message: str) -> None:
+    raise _Unsure
 
 
 def _check_field(et: EventType, name: str, k: str, v: Any, strict: bool, warn: Problem, out: dict[str, Any]) -> None:

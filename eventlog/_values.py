@@ -101,7 +101,7 @@ def to_number(v: Any, where: str) -> int | float | str:
         raise EncodeError(msg)
     if t is bool:
         return int(v)
-    if isinstance(v, (int, float)) and not isinstance(v, enum.Enum):
+    if isinstance(v, (int, float)):  # a subclass, an IntEnum: its number (the lean path stores the same)
         return to_number(float(v) if isinstance(v, float) else int(v), where)
     u = _unwrap_scalar(v)
     if u is not v and isinstance(u, (int, float)):

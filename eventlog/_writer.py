@@ -1,20 +1,22 @@
 """The background writer: a :class:`~eventlog._pump.Pump` feeding a :class:`~eventlog._jsonl.JsonlSink`.
 
-The pump knows nothing of events; the sink knows nothing of threads. The
-writer joins them and adds up what was lost on either side
+The caller encodes (``emit()`` through ``_schema.encode``, or :meth:`Writer.put`)
+and queues bytes; the ``eventlog-writer`` thread only numbers, joins and
+writes them. The pump knows nothing of events; the sink knows nothing of
+threads. The writer joins them and adds up what was lost on either side
 (:attr:`Writer.dropped`), which ``finish()`` reads after a flush and puts in
 ``run_end`` before anyone sees that event.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from eventlog._jsonl import FSYNC_POLICIES, FsyncPolicy, JsonlSink
+from eventlog._jsonl import FSYNC_POLICIES, SEQ_PLACEHOLDER, FsyncPolicy, JsonlSink, encode_line
 from eventlog._pump import Pump
 from eventlog._trouble import Reporter
 
-__all__ = ["FSYNC_POLICIES", "FULL_POLICIES", "Writer"]
+__all__ = ["FSYNC_POLICIES", "FULL_POLICIES", "SEQ_PLACEHOLDER", "Writer"]
 
 FULL_POLICIES = ("block", "drop")
 FullPolicy = Literal["block", "drop"]
@@ -42,13 +44,27 @@ class Writer:
         on_full: FullPolicy = "block",
         seq_start: int = 0,
     ) -> None:
-        report = Reporter()
+        self._report = report = Reporter()
         self.path = path
         self.sink = JsonlSink(path, fsync=fsync, seq_start=seq_start, report=report)
         self.pump = Pump(
             self.sink.write, interval=flush_interval, queue_size=queue_size, block=on_full == "block", report=report
         )
-        self.put = self.pump.put  # the hot path: no extra call layer
+        self.put_line = self.pump.put  # the hot path (a line from encode_line's placeholder): no extra call layer
+
+    def put(self, ev: dict[str, Any]) -> None:
+        """Encode ``ev`` (envelope first) and queue it; an event orjson refuses is counted and reported."""
+        try:
+            line = encode_line(ev)
+        except (TypeError, ValueError) as exc:
+            self.refused(exc)
+            return
+        self.pump.put(line)
+
+    def refused(self, exc: Exception) -> None:
+        """An event that could not be encoded: dropped, counted (a seq gap), reported once."""
+        self.pump.count_drop()
+        self._report("encode", f"an event could not be encoded ({exc}); dropped")
 
     @property
     def dropped(self) -> int:

@@ -138,3 +138,21 @@ class TestLongLogLines:
         assert peak - base < 32, f"summary: peak {peak:.0f} MB, {peak - base:.0f} MB above the tiny file"
         warnings = json.loads(proc.stdout)["runs"][0]["warnings"]
         assert any(w.startswith("log: 256 warning(s)") for w in warnings), warnings
+
+    def test_summary_counts_folded_log_lines_exactly(self, tmp_path: Path) -> None:
+        """Log lines are folded (first and last of each file/run/rank/level kept, the rest counted): exact counts."""
+        levels = ["info"] * 100 + ["warning"] * 7 + ["error"] * 3 + ["critical"] * 2
+        for rank, name in ((0, "events.jsonl"), (1, "events.rank1.jsonl")):
+            lines = [{"v": 1, "ts": 1.0, "event": "run_start", "run": "f", "rank": rank, "seq": 0}]
+            for i, level in enumerate(levels[rank:] * 2, 1):  # rank 1 has one info line fewer
+                lines.append({"v": 1, "ts": 2.0 + i, "event": "log", "run": "f", "rank": rank, "seq": i,
+                              "level": level, "msg": f"m{i}"})  # fmt: skip
+            (tmp_path / name).write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in lines))
+        result = CliRunner().invoke(app, ["summary", "--json", str(tmp_path)])
+        assert 0 == result.exit_code, result.output
+        warnings = json.loads(result.stdout)["runs"][0]["warnings"]
+        assert "log: 14 warning(s), 10 error(s) (eventlog grep to see them)" in warnings, warnings  # rank 0's
+        records = load([str(tmp_path)], ["log"]).records(["log"], only={"log": ("level",)}, fold=True)
+        assert sum(r.event["_count"] for r in records) == len(levels) * 2 + (len(levels) - 1) * 2
+        assert len(records) == 2 * 2 * 4  # first and last per rank and level
+        assert max(r.event["ts"] for r in records) == 2.0 + len(levels) * 2  # the last time survives

@@ -39,7 +39,10 @@ def run_warnings(
     bad = [r for r in rows if r.status != "ok"]
     for r in bad[:10]:
         out.append(f"phase {r.name}{f' (step {r.step})' if r.step is not None else ''} {r.status}")
-    levels = Counter(e.get("level") for e in events if e.get("event") == "log")
+    levels: Counter[Any] = Counter()
+    for e in events:
+        if e.get("event") == "log":
+            levels[e.get("level")] += e.get("_count", 1)  # a folded record stands for _count lines
     if levels.get("warning") or levels.get("error") or levels.get("critical"):
         out.append(
             f"log: {levels.get('warning', 0)} warning(s), "

@@ -37,7 +37,7 @@ def summarize(
     Raises:
         DataError: there are no events at all, none of ``rank``, or no eval of ``split``.
     """
-    records = loaded.records(LIGHT, only={"log": ("level", "signal")})  # a log line's message is never needed here
+    records = loaded.records(LIGHT, only={"log": ("level", "signal")}, fold=True)  # log lines: counted, never kept
     steps, evals = loaded.frame("step_metrics"), loaded.frame("eval_summary")
     ids = RunIds.of(loaded.files, records, steps, evals)
     steps, evals = ids.relabel(steps), ids.relabel(only_split(evals, split))

@@ -101,16 +101,24 @@ class Loaded:
         return out
 
     def records(
-        self, types: Iterable[str] | None = None, only: Mapping[str, Sequence[str]] | None = None
+        self,
+        types: Iterable[str] | None = None,
+        only: Mapping[str, Sequence[str]] | None = None,
+        fold: bool = False,
     ) -> list[Record]:
         """Decoded events in run order (ts, then rank, then seq), each with its file and line.
 
         ``only``: for these types keep just the envelope and the named fields (the rest of
         the line is skipped, never built: a long ``log`` message costs nothing).
+        ``fold``: events of an ``only`` type that agree on file, run, rank and those fields are
+        kept as two records, the first and the last, and ``event["_count"]`` says how many
+        lines each stands for (they add up): memory stays bounded by the distinct values, not
+        the number of lines, while the first and last times survive.
         """
         wanted = None if types is None else set(types)
         light = {t: _light_decoder(fs) for t, fs in (only or {}).items()}
-        out: list[Record] = []
+        out: list[Record | None] = []
+        groups: dict[tuple[Any, ...], list[int]] = {}  # key -> [index of first, index of last (-1: none)]
         loads = orjson.loads
         for f, rows in self._rows(types):
             store = self.stores[f]
@@ -129,10 +137,49 @@ class Loaded:
                     continue
                 if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
                     continue
-                out.append(Record(f, n + 1, ev))
+                rec = Record(f, n + 1, ev)
+                if fold and dec is not None and self._fold(out, groups, rec, only or {}):
+                    continue
+                out.append(rec)
+        kept = [r for r in out if r is not None]
         if len(self.files) > 1:
-            out.sort(key=Record.order)
-        return out
+            kept.sort(key=Record.order)
+        return kept
+
+    @staticmethod
+    def _fold(
+        out: list[Record | None],
+        groups: dict[tuple[Any, ...], list[int]],
+        rec: Record,
+        only: Mapping[str, Sequence[str]],
+    ) -> bool:
+        """Fold ``rec`` into its group's first/last pair (see :meth:`records`); False: keep it as it is."""
+        ev = rec.event
+        try:
+            key = (rec.file, ev.get("event"), ev.get("run"), ev.get("rank"), *(ev.get(k) for k in only[ev["event"]]))
+            hash(key)
+        except (KeyError, TypeError):  # an unhashable value: not folded
+            return False
+        g = groups.get(key)
+        if g is None:
+            ev["_count"] = 1
+            groups[key] = [len(out), -1]
+            return False
+        if g[1] < 0:
+            ev["_count"] = 1
+            g[1] = len(out)
+            out.append(rec)
+            return True
+        last = out[g[1]]
+        assert last is not None
+        first = out[g[0]]
+        assert first is not None
+        first.event["_count"] += 1  # the previous last joins the first's count
+        out[g[1]] = None
+        ev["_count"] = 1
+        g[1] = len(out)
+        out.append(rec)
+        return True
 
     def keys(self, event: str, field: str = "metrics") -> list[str]:
         """The keys of the object ``field`` across all events of one type, in first-seen order."""
