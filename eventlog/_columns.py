@@ -26,9 +26,12 @@ class Column:
             (N significant digits), ``pct`` (0.5 → 50.0%), ``s`` (seconds as
             42s / 3.1m), ``frac`` (``n/d``: the value an ``(n, d)`` pair, or
             ``n`` with the ``denom`` key), or any Python format spec
-            (``+.2f``, ``.1e``, ``>5d``). None, NaN and an absent key show ``nan``.
+            (``+.2f``, ``.1e``, ``>5d``). NaN shows ``nan``.
         description: the legend text.
         denom: for ``frac``, the key of the denominator.
+        missing: what a cell without a value (None, an absent key) shows: ``nan`` on the
+            console, as seed 003's table does; the CLI's tables show ``-``, so a missing
+            value never reads as a NaN the run logged.
     """
 
     key: str
@@ -37,11 +40,14 @@ class Column:
     fmt: str = "g4"
     description: str = ""
     denom: str | None = None
+    missing: str = "nan"
 
     def format(self, row: Mapping[str, Any]) -> str:
         """The cell text for one step_metrics event (or flattened row)."""
         v = lookup(row, self.key)
-        if self.fmt == "frac":
+        if v is None:
+            text = self.missing
+        elif self.fmt == "frac":
             d = lookup(row, self.denom) if self.denom else lookup(row, self.key + PAIR_DENOM)
             if isinstance(v, (list, tuple)) and len(v) == 2:
                 v, d = v
@@ -63,10 +69,12 @@ class Column:
         get = _getter(self.key)
         plain = _plain_for(self.fmt)
         width = self.width
+        missing = self.missing
         if self.fmt != "frac":
 
             def cell(row: Mapping[str, Any]) -> str:
-                text = plain(get(row))
+                v = get(row)
+                text = missing if v is None else plain(v)
                 return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
 
             return cell
@@ -75,11 +83,14 @@ class Column:
 
         def frac(row: Mapping[str, Any]) -> str:
             v, d = get(row), get_d(row)
-            if isinstance(v, (list, tuple)) and len(v) == 2:
-                v, d = v
-            text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
-            if len(text) > width:  # as format(): the value alone beats a clipped pair
-                text = whole(v)
+            if v is None:
+                text = missing
+            else:
+                if isinstance(v, (list, tuple)) and len(v) == 2:
+                    v, d = v
+                text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
+                if len(text) > width:  # as format(): the value alone beats a clipped pair
+                    text = whole(v)
             return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
 
         return frac

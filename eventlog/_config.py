@@ -131,6 +131,14 @@ def _signals(v: Any, where: str) -> str:
     return _choice(_SIGNALS)(v, where)
 
 
+def _console(v: Any, where: str) -> str:
+    """``banner``, ``compact`` or ``off``; a yes/no (``console=False``) is ``off``, or the default style, ``banner``."""
+    s = str(v).strip().lower()
+    if isinstance(v, bool) or s in ("1", "true", "yes", "on", "0", "false", "no"):
+        return "banner" if _bool(v, where) else "off"  # True: the default style (Config.console)
+    return _choice(_CONSOLE)(v, where)
+
+
 def _str(v: Any, where: str) -> str:
     if isinstance(v, (str, os.PathLike)) and str(v).strip():
         if "\x00" in str(v):  # no file name or environment variable can hold it
@@ -175,7 +183,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "dir": _str,
     "run": _str,
     "rank": _int_nonneg,
-    "console": _choice(_CONSOLE),
+    "console": _console,
     "verbosity": _choice(_VERBOSITY),
     "flush_interval": _float_pos,
     "fsync": _choice(_FSYNC),

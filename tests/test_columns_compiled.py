@@ -74,11 +74,12 @@ class TestCompiledIsFormat:
             for key in ("loss", "timing.gen", "step"):
                 for width in (1, 4, 9):
                     denom = "total_steps" if key == "step" and width == 9 else None
-                    col = Column(key, width, key, fmt, denom=denom)
-                    for v in VALUES:
-                        for row in _rows(key, v):
-                            _same(col, row)
-                            n += 1
+                    for missing in ("nan", "-", "missing!"):  # the CLI's tables show "-" for no value
+                        col = Column(key, width, key, fmt, denom=denom, missing=missing)
+                        for v in VALUES:
+                            for row in _rows(key, v):
+                                _same(col, row)
+                                n += 1
         assert n > 10_000
 
     def test_declared_columns(self) -> None:

@@ -56,7 +56,9 @@ class TestNotMeasured:
         assert {"accuracy": None} == _events(run_dir, "eval_summary")[0]["metrics"]
 
     def test_cli_reads_null_metric_as_empty_and_validate_passes(self, run_dir: Path) -> None:
-        """validate accepts null metrics; the table shows both as nan (seed 003's word), with no warning."""
+        """validate accepts null metrics; the table shows '-' for null (not measured) and nan for NaN, no warning.
+
+        (The console's own table keeps seed 003's ``nan`` for both.)"""
         eventlog.emit("step_metrics", step=1, metrics={"a": None, "b": float("nan")})
         eventlog.emit("step_metrics", step=2, metrics={"a": 0.5, "b": 1.0})
         eventlog.finish()
@@ -64,7 +66,7 @@ class TestNotMeasured:
         out = cli("table", "--cols", "step,a,b", str(run_dir))
         assert 0 == out.exit_code
         rows = [ln.split() for ln in out.stdout.splitlines()[1:]]
-        assert [["1", "nan", "nan"], ["2", "0.5", "1"]] == rows
+        assert [["1", "-", "nan"], ["2", "0.5", "1"]] == rows
         assert "not numbers" not in out.stderr
         for cmd in ("summary", "replay"):
             assert 0 == cli(cmd, str(run_dir)).exit_code

@@ -114,8 +114,9 @@ class TestPPOUnderRay:
         assert [(0, 0.2109375), (2, 0.34375), (4, 0.4453125), (6, 0.51953125)] == [
             (r["step"], r["value"]) for r in points["rows"]
         ]  # each evaluation once: the initial print and the step:0 line are one
-        ev = json.loads(cli("eval", "--json", "run").stdout)
-        assert 6 == ev["step"]
+        evals = json.loads(cli("eval", "--json", "run").stdout)  # verl's val-aux and val-core: both splits shown
+        assert [(6, "val-aux"), (6, "val-core")] == [(e["step"], e["split"]) for e in evals]
+        assert 0.51953125 == evals[1]["openai/gsm8k/acc/mean@1"]
 
 
 class TestSFTUnderTorchrun:

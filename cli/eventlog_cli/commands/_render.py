@@ -14,7 +14,8 @@ The shape family (the same for every command):
   ``problems`` (beside ``lines``, ``ok``), ``summary`` → ``runs``, each run's ``metrics``
   (the CSV adds a ``run`` column; one run or several, the same ``{"runs": [...]}``), ``eval`` → the flat
   object of ``eval_logs/eval_step_XXXX.json`` (``step``, each metric, ``split``, ``total``,
-  ``duration`` at the top level; the CSV has it as ``metric``/``value`` rows).
+  ``duration`` at the top level; the CSV has it as ``metric``/``value`` rows), or, when several
+  splits were evaluated at the step, the list of their flat objects (the CSV adds a ``split`` column).
 * NaN and ±Inf are written as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as in the event files.
 * Without either flag: ``Result.view`` if the command has its own look, else a plain
   table of the rows.

@@ -78,7 +78,7 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list
     for k in keys:
         col = column_for(k)
         if col.key != k:  # metrics.step is the metric named "step", not the envelope's step
-            col = Column(k, 8, k[8:], "g4", k)
+            col = Column(k, 8, k[8:], "g4", k, missing=col.missing)
         if k in heads:
             col = dataclasses.replace(col, header=heads[k])
             wide = dataclasses.replace(col, width=40).compile()

@@ -1,4 +1,8 @@
-"""``eventlog eval``: every statistic of one eval; ``--json`` is the flat object of eval_step_XXXX.json."""
+"""``eventlog eval``: every statistic of one eval step; ``--json`` is the flat object of eval_step_XXXX.json.
+
+Several splits evaluated at the step are each shown, never one for all: ``--json`` is then
+the list of their flat objects, ``--csv`` has a ``split`` column.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
-from eventlog_cli.query.metrics import eval_at, only_split
+from eventlog_cli.query.metrics import evals_at, only_split, split_label
 from eventlog_cli.query.runs import latest_per_step, only_rank
 
 
@@ -29,24 +33,34 @@ def eval_cmd(
 ) -> None:
     """All statistics of one eval; --json prints the flat object the run saved as eval_logs/eval_step_XXXX.json.
 
-    With evals of several splits at one step, the last one logged is shown (its split in the title); ``--split``.
+    Evals of several splits at the step are each shown (``accuracy [val]``, ``accuracy [test]``;
+    ``--json``: a list of their flat objects; ``--csv``: a ``split`` column); ``--split`` picks one.
     """
     fmt = output_format(json_output, csv_output)
     frame = only_split(only_rank(read(paths, ["eval_summary"], strict=strict).frame("eval_summary"), rank), split)
-    data = eval_at(latest_per_step(frame), step)
+    evals = evals_at(latest_per_step(frame), step)
+    several = len(evals) > 1
+    rows = [({"split": e.get("split")} if several else {}) | r for e in evals for r in _rows(e)]
+    columns = ["split", "metric", "value"] if several else ["metric", "value"]
+    data = [flat_eval(e) for e in evals] if several else flat_eval(evals[0])
+    render(Result(rows, columns, data=data, view=lambda: _view(evals)), fmt)
+
+
+def _rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One eval's statistics as metric/value rows: each metric, then total and duration."""
     rows = [{"metric": k, "value": v} for k, v in data["metrics"].items()]
-    rows += [{"metric": k, "value": data[k]} for k in ("total", "duration") if k in data]
-    render(Result(rows, ["metric", "value"], data=flat_eval(data), view=lambda: _view(data)), fmt)
+    return rows + [{"metric": k, "value": data[k]} for k in ("total", "duration") if k in data]
 
 
-def _view(data: dict[str, Any]) -> None:
-    title = f"eval at step {data['step']}" + (f" [{sanitize(data['split'])}]" if data.get("split") else "")
+def _view(evals: list[dict[str, Any]]) -> None:
+    one = evals[0] if len(evals) == 1 else {}  # several splits: each row names its split
+    title = f"eval at step {evals[0]['step']}" + (f" [{sanitize(one['split'])}]" if one.get("split") else "")
     t = new_table("metric", "value", title=title, right=("value",))
-    for k, v in data["metrics"].items():
-        t.add_row(text(k), text(fmt_num(v)))
-    for k in ("total", "duration"):
-        if k in data:
-            t.add_row(text(k), text(fmt_duration(data[k]) if k == "duration" else fmt_num(data[k])))
+    for e in evals:
+        for r in _rows(e):
+            k, v = r["metric"], r["value"]
+            name = split_label(k, e.get("split")) if len(evals) > 1 else k
+            t.add_row(text(name), text(fmt_duration(v) if k == "duration" else fmt_num(v)))
     console().print(t)
 
 

@@ -19,7 +19,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.columns import FIELDS, default_keys, select_columns
+from eventlog_cli.query.columns import FIELDS, default_keys, select_columns, with_row_keys
 from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def table(
     if cols:
         keys = select_columns(cols, metrics, loaded.keys("step_metrics", "timing"))
     else:
-        keys = list(dict.fromkeys(project_columns() or default_keys(metrics, console().width)))
+        keys = with_row_keys(project_columns() or default_keys(metrics, console().width))
     metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.") and k not in FIELDS]
     timing_keys = [k[7:] for k in keys if k.startswith("timing.")]
     frame = loaded.frame("step_metrics", metrics=metric_keys, timing=timing_keys)

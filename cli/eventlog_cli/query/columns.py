@@ -4,11 +4,14 @@
 ``metrics.NAME`` (a metric, even one named like a field: ``metrics.step``), ``timing.NAME``,
 a step_metrics field or envelope key (``step``, ``epoch``, ``rank``...), ``all`` (step and
 every metric) or a glob over metric names (``rewards/*``). An unknown key is an error with the
-closest match; a key given twice is shown once.
+closest match; a key given twice is shown once. The row keys are always kept, whatever the
+selection: ``step`` leads unless named (:func:`with_row_keys`); ``table`` adds run and rank
+when there are several.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Sequence
 
@@ -18,7 +21,16 @@ from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
 from eventlog_cli.query.names import unknown_name
 
-__all__ = ["FIELDS", "ROLES", "column_for", "default_keys", "metric_column", "select_columns"]
+__all__ = [
+    "FIELDS",
+    "MISSING",
+    "ROLES",
+    "column_for",
+    "default_keys",
+    "metric_column",
+    "select_columns",
+    "with_row_keys",
+]
 
 _STEP_TYPE = get_type("step_metrics")
 FIELDS: tuple[str, ...] = tuple(
@@ -72,9 +84,16 @@ shown, under a short header (the least important roles, last, are left out when 
 _DECLARED = {c.key: c for role in ROLES for c in role}
 
 
+MISSING = "-"
+"""What the CLI's step tables (``table``, ``watch``) show for a step without the value; a NaN shows ``nan``."""
+
+
 def column_for(key: str) -> Column:
-    """The declared column of ``key`` (eventlog's, or a TRL/HF/verl name of :data:`ROLES`), else a generic one."""
-    return _DECLARED[key] if key in _DECLARED else _declared_for(key)
+    """The declared column of ``key`` (eventlog's, or a TRL/HF/verl name of :data:`ROLES`), else a generic one.
+
+    Its missing cells show :data:`MISSING` (the console's own table keeps seed 003's ``nan``).
+    """
+    return dataclasses.replace(_DECLARED[key] if key in _DECLARED else _declared_for(key), missing=MISSING)
 
 
 def metric_column(name: str) -> str:
@@ -124,4 +143,11 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
             out.append(key)
         else:
             raise unknown_name("column", key, [*known, *timing_keys, *FIELDS])
-    return list(dict.fromkeys(out))
+    return with_row_keys(out)
+
+
+def with_row_keys(keys: Sequence[str]) -> list[str]:
+    """``keys`` once each, with ``step`` first unless they name it (then where they name it): a row is
+    always identified by its step, whatever columns were chosen (``--cols 'rewards/*'``)."""
+    out = list(dict.fromkeys(keys))
+    return out if "step" in out else ["step", *out]

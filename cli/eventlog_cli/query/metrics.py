@@ -1,4 +1,4 @@
-"""Metrics: find one by name, its trend across steps, one eval, non-finite values, step ranges."""
+"""Metrics: find one by name, its trend across steps, the evals of one step, non-finite values, step ranges."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ else:
 
 __all__ = [
     "direction",
-    "eval_at",
+    "evals_at",
     "in_steps",
     "metric_key",
     "nonfinite_metrics",
@@ -190,8 +190,11 @@ def trend(frame: pl.DataFrame, name: str, high: bool | None = None) -> list[dict
     return rows
 
 
-def eval_at(frame: pl.DataFrame, step: int | None) -> dict[str, Any]:
-    """The eval_summary payload at ``step`` (default: the last one).
+def evals_at(frame: pl.DataFrame, step: int | None) -> list[dict[str, Any]]:
+    """The eval_summary payloads at ``step`` (default: the step of the last eval): one per split.
+
+    Every split evaluated at that step (``val`` and ``test``, HF's ``g0`` and ``g1``) is one
+    payload, in the order first logged; a split logged twice at the step gives its later one.
 
     Raises:
         DataError: no evals, or none at ``step``.
@@ -204,13 +207,18 @@ def eval_at(frame: pl.DataFrame, step: int | None) -> dict[str, Any]:
         if frame.height == 0:
             msg = f"no eval at step {step}; evals exist at step(s) {', '.join(map(str, steps)) or 'none'}"
             raise DataError(msg)
-    row = frame.row(-1, named=True)
-    out: dict[str, Any] = {"step": row["step"]}
-    for k in ("split", "total", "duration"):
-        if row.get(k) is not None:
-            out[k] = row[k]
-    out["metrics"] = {c[8:]: row[c] for c in frame.columns if c.startswith("metrics.") and row[c] is not None}
-    return out
+    else:  # the step of the last eval logged (evals without a step only when none has one)
+        stepped = frame["step"].drop_nulls()
+        frame = frame.filter(pl.col("step") == stepped[-1] if stepped.len() else pl.col("step").is_null())
+    by_split: dict[Any, dict[str, Any]] = {}
+    for row in frame.iter_rows(named=True):
+        out: dict[str, Any] = {"step": row["step"]}
+        for k in ("split", "total", "duration"):
+            if row.get(k) is not None:
+                out[k] = row[k]
+        out["metrics"] = {c[8:]: row[c] for c in frame.columns if c.startswith("metrics.") and row[c] is not None}
+        by_split[row.get("split")] = out  # a split's place stays where it was first logged
+    return list(by_split.values())
 
 
 def nonfinite_metrics(frame: pl.DataFrame) -> list[tuple[str, list[int]]]:

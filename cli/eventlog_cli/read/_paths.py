@@ -1,5 +1,8 @@
 """Which files to read: files, run directories, globs, ``-`` for stdin, or the newest run; how to read each.
 
+A directory holding no event file itself, only run directories (``runs/``), is an error that
+names a few of them and the glob that passes them all (``runs/*``).
+
 Entries of a run directory that cannot be read as a file (a FIFO, a directory, a dangling
 symlink or a symlink loop named ``*.jsonl``) are skipped with a note on stderr, never
 opened: opening a FIFO would wait for a writer forever. Every path shown on stderr goes
@@ -83,8 +86,54 @@ def _run_files(d: Path, quiet_if_empty: bool = False) -> list[str]:
         raise DataError(f"{sanitize(d)}: cannot list ({exc.strerror or exc})") from None
     found = [x for x in entries if x.name.endswith(_SUFFIXES) and _readable(x)]
     if not found and not quiet_if_empty:
-        raise DataError(f"{sanitize(d)}: no *.jsonl files in this directory; pass a run directory or a .jsonl file")
+        raise DataError(f"{sanitize(d)}: no *.jsonl files in this directory; {_hint(d)}")
     return [str(x) for x in found]
+
+
+_HINT_DEPTH = 3  # levels below a directory searched for run directories
+_HINT_LOOKS = 2000  # directories listed at most (a home directory passed by mistake stays quick)
+_HINT_SHOWN = 3
+
+
+def _hint(d: Path) -> str:
+    """How to read ``d``'s runs: the run directories below it (a few named) and the glob that passes them."""
+    runs, more = _runs_below(d)
+    if not runs:
+        return "pass a run directory or a .jsonl file"
+    depth = len(runs[0].relative_to(d).parts)
+    shown = ", ".join(sanitize(r) for r in runs[:_HINT_SHOWN])
+    rest = len(runs) - _HINT_SHOWN
+    shown += f" and {rest}{'+' if more else ''} more" if rest > 0 else (" and more" if more else "")
+    if len(runs) == 1 and not more:
+        return f"the run directory is below it: {shown}; pass it instead"
+    return f"the run directories are below it: {shown}; pass them instead, e.g. {sanitize(d.joinpath(*['*'] * depth))}"
+
+
+def _runs_below(d: Path) -> tuple[list[Path], bool]:
+    """The run directories (holding a ``*.jsonl`` file) at the first level below ``d`` that has any,
+    searched breadth first; whether the search stopped before listing every directory."""
+    level, looked = [d], 0
+    for _ in range(_HINT_DEPTH):
+        runs: list[Path] = []
+        below: list[Path] = []
+        for parent in level:
+            try:
+                subs = sorted(x for x in parent.iterdir() if x.is_dir())
+            except OSError:
+                continue
+            for sub in subs:
+                if looked >= _HINT_LOOKS:
+                    return runs, True
+                looked += 1
+                try:
+                    has_events = any(x.name.endswith(_SUFFIXES) for x in sub.iterdir())
+                except OSError:
+                    continue
+                (runs if has_events else below).append(sub)
+        if runs:
+            return runs, False
+        level = below
+    return [], False
 
 
 def _readable(path: Path) -> bool:
