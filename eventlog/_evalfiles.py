@@ -8,8 +8,12 @@ then every metric at the top level, then ``split``, ``total`` and
 
 The events file stays the record: these files are a view of it, written by
 the run on rank 0 (setting ``eval_files``, default on). A later eval at the
-same step replaces the file, as in the seed. A failure to write is reported
-once on stderr and never stops training.
+same step replaces the file, as in the seed. The first split the run saves
+(and an eval without a split) keeps the seed's name; another split evaluated
+at the same steps (HF's named eval datasets, verl's val-aux) gets its own file,
+``eval_step_XXXX.<split>.json``, which the seed's ``eval_step_*.json`` glob
+still finds, rather than replacing the first split's file. A failure to write
+is reported once on stderr and never stops training.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ def flat_eval(ev: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def eval_file_name(step: Any) -> str:
-    """``eval_step_0010.json``."""
-    return f"eval_step_{int(step):04d}.json"
+def eval_file_name(step: Any, split: str | None = None) -> str:
+    """``eval_step_0010.json``, or ``eval_step_0010.test.json`` for another split than the run's first."""
+    if split is None:
+        return f"eval_step_{int(step):04d}.json"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in split)[:64] or "_"
+    return f"eval_step_{int(step):04d}.{safe}.json"
 
 
 class EvalFiles:
@@ -48,14 +55,23 @@ class EvalFiles:
 
     def __init__(self, run_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(run_dir) / EVAL_DIR
-        self._saved: dict[Any, str] = {}  # step -> path written (the console may render on another thread)
+        self._saved: dict[Any, str] = {}  # (step, split) -> path written (the console may render on another thread)
+        self._first: list[Any] = []  # the first split saved (None: an eval without one)
         self._report = Reporter()
+
+    def _name(self, ev: dict[str, Any]) -> str:
+        split = ev.get("split")
+        if not self._first:
+            self._first.append(split)
+        own = split is not None and split != self._first[0] and isinstance(split, str)
+        return eval_file_name(ev.get("step"), split if own else None)
 
     def save(self, ev: dict[str, Any]) -> str | None:
         """Write the event's flat object; the path written, or None (reported once on stderr)."""
-        self._saved.pop(ev.get("step"), None)
+        key = (ev.get("step"), ev.get("split"))
+        self._saved.pop(key, None)
         try:
-            path = self.dir / eval_file_name(ev.get("step"))
+            path = self.dir / self._name(ev)
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(orjson.dumps(flat_eval(ev), option=orjson.OPT_INDENT_2) + b"\n")
@@ -68,12 +84,12 @@ class EvalFiles:
                 "further eval-file errors are not printed.",
             )
             return None
-        self._saved[ev.get("step")] = str(path)
+        self._saved[key] = str(path)
         return str(path)
 
     def saved(self, ev: dict[str, Any]) -> str | None:
-        """The path :meth:`save` wrote for this event's step, if it did."""
-        return self._saved.get(ev.get("step"))
+        """The path :meth:`save` wrote for this event's step and split, if it did."""
+        return self._saved.get((ev.get("step"), ev.get("split")))
 
 
 def saved_beside(events_file: str | os.PathLike[str]) -> Callable[[dict[str, Any]], str | None]:
@@ -87,6 +103,11 @@ def saved_beside(events_file: str | os.PathLike[str]) -> Callable[[dict[str, Any
     def saved(ev: dict[str, Any]) -> str | None:
         if ev.get("rank", 0) != 0 or not isinstance(ev.get("step"), int):
             return None
+        split = ev.get("split")
+        if isinstance(split, str):  # another split than the run's first has its own file
+            own = base / eval_file_name(ev["step"], split)
+            if own.is_file():
+                return str(own)
         path = base / eval_file_name(ev["step"])
         return str(path) if path.is_file() else None
 

@@ -13,7 +13,7 @@ import eventlog
 from eventlog import Column, ConfigError, Renderer
 from eventlog._columns import StepTable
 from eventlog._config import load_config
-from eventlog._evalfiles import flat_eval
+from eventlog._evalfiles import flat_eval, saved_beside
 from eventlog._looks import LOOKS, WORDS
 from eventlog.testing import read_events
 
@@ -134,6 +134,34 @@ class TestEvalFiles:
         """console='off' still writes the files (the console is only one reader of them)."""
         _run_with({"console": "off"}, lambda: eventlog.emit("eval_summary", step=4, metrics={"accuracy": 1.0}))
         assert {"step": 4, "accuracy": 1.0} == json.loads(Path("run/eval_logs/eval_step_0004.json").read_text())
+
+    def test_two_splits_at_a_step_keep_both_files(self) -> None:
+        """A second split evaluated at the same step (HF's named eval sets) gets its own file, not the first's."""
+
+        def body() -> None:
+            for step in (2, 4):
+                eventlog.emit("eval_summary", step=step, split="g0", metrics={"accuracy": 0.25 * step / 2})
+                eventlog.emit("eval_summary", step=step, split="g1", metrics={"accuracy": 0.5, "f1": 0.1 * step})
+
+        lines = _run_with({}, body)
+        logs = Path("run/eval_logs")
+        assert [
+            "eval_step_0002.g1.json",
+            "eval_step_0002.json",
+            "eval_step_0004.g1.json",
+            "eval_step_0004.json",
+        ] == sorted(p.name for p in logs.glob("eval_step_*.json"))
+        assert {"step": 4, "accuracy": 0.5, "split": "g0"} == json.loads((logs / "eval_step_0004.json").read_text())
+        assert 0.4 == json.loads((logs / "eval_step_0004.g1.json").read_text())["f1"]
+        saved = [ln.split("saved to: ", 1)[1] for ln in lines if "Eval stats saved to" in ln]
+        assert [
+            "run/eval_logs/eval_step_0002.json",
+            "run/eval_logs/eval_step_0002.g1.json",
+            "run/eval_logs/eval_step_0004.json",
+            "run/eval_logs/eval_step_0004.g1.json",
+        ] == saved
+        replayed = [saved_beside("run/events.jsonl")(e) for e in read_events(Path("run/events.jsonl"))]
+        assert saved == [p for p in replayed if p is not None]
 
     def test_other_ranks_write_none(self) -> None:
         """Rank 1 shares the run directory: only rank 0 writes eval files."""
