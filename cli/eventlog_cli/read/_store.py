@@ -22,6 +22,7 @@ from typing import IO
 __all__ = ["WINDOW", "FileLines", "count_newlines"]
 
 WINDOW = 16 << 20  # bytes mapped at a time
+_SPOOL_WINDOW = 4 << 20  # the spool's lines are read once, in order: a smaller window, a lower peak
 _PIECE = 16 << 20  # bytes copied at a time to count newlines (mmap has no count() before 3.13)
 
 
@@ -80,6 +81,7 @@ class FileLines:
             fd = os.open(self.path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
+            window = WINDOW if self.spool is None else _SPOOL_WINDOW
             mm: mmap.mmap | None = None
             base = hi = 0
             offs, lens = self.offs, self.lens
@@ -91,7 +93,7 @@ class FileLines:
                     if mm is not None:
                         mm.close()
                     base = a - a % mmap.ALLOCATIONGRANULARITY
-                    hi = min(size, max(base + WINDOW, b))
+                    hi = min(size, max(base + window, b))
                     if hi <= base or b > size:  # the file shrank since the scan
                         return
                     mm = mmap.mmap(fd, hi - base, flags=flags, prot=mmap.PROT_READ, offset=base)
