@@ -265,3 +265,19 @@ class TestNanMarks:
         xs = [m["x0"] for m in _nan_marks([s])]
         assert _MAX_MARKS == len(xs)
         assert (0, 995) == (xs[0], xs[-1])
+
+
+class TestSamplesFromOtherWriters:
+    def test_samples_written_with_json_dumps_spacing_are_shown(self, tmp_path: Path) -> None:
+        """Samples of a run written with json.dumps (spacing, ensure_ascii escapes) are in the report, wrong first."""
+        eventlog.init("w", run="rün", console="off")
+        eventlog.emit("sample", step=1, output="right answer", correct=True, reward=1.0)
+        eventlog.emit("sample", step=2, output="wrong answer", correct=False, reward=0.0)
+        eventlog.emit("step_metrics", step=2, metrics={"loss": 0.5})
+        eventlog.finish()
+        path = Path("w/events.jsonl")
+        lines = [json.dumps(json.loads(ln)) for ln in path.read_text(encoding="utf-8").splitlines()]
+        assert '"run": "r\\u00fcn"' in lines[0]  # the other writer's spelling
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert 0 == cli("report", "w", "--out", "r.html").exit_code
+        assert ["wrong answer", "right answer"] == parse(Path("r.html")).outputs

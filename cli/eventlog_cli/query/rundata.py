@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -355,11 +356,14 @@ def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[
     lines = run.loaded.lines.filter(pl.col("event") == "sample")
     if lines.height == 0:
         return []
-    mark = orjson.dumps(run.run).decode()
-    lines = lines.filter(pl.col("line").str.contains(f'"run":{mark}', literal=True))
+    # Pre-filters that may only keep too much (each line is checked after decoding): any writer's
+    # spacing around ':', and a line with an escape may spell the run name otherwise (json.dumps' \u00fc).
+    line = pl.col("line")
+    mark = re.escape(orjson.dumps(run.run).decode())
+    lines = lines.filter(line.str.contains(rf'"run"\s*:\s*{mark}') | line.str.contains("\\", literal=True))
     if run.files:  # this run's directory only (a glob can hold two runs of one name)
         lines = lines.filter(pl.col("file").is_in(sorted(run.files)))
-    wrong_mask = pl.col("line").str.contains('"correct":false', literal=True)
+    wrong_mask = line.str.contains(r'"correct"\s*:\s*false')
     wrong = lines.filter(wrong_mask).tail(limit)
     rest = lines.filter(~wrong_mask).tail(max(0, limit - wrong.height))
     out = []
