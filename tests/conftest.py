@@ -203,6 +203,15 @@ def _validation(tick: Any, name: str, step: int, acc: float) -> None:
     tick(0.5)
 
 
+def cli(*args: str) -> Any:
+    """``eventlog ARGS`` in this process (typer's runner; exceptions propagate)."""
+    from typer.testing import CliRunner
+
+    from eventlog_cli._app import app
+
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
 def run_python(code: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Any:
     """Run ``code`` in a fresh interpreter (for exits, signals, forks)."""
     import subprocess

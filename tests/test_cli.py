@@ -6,20 +6,15 @@ import gzip
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, FakeClock, build_fixture_run
+from conftest import ROOT, FakeClock, build_fixture_run, cli
 from eventlog_cli._app import app
 
 COMMANDS = [c.name for c in app.registered_commands]
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

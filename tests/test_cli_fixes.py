@@ -7,16 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import FakeClock, build_fixture_run
-from eventlog_cli._app import app
+from conftest import FakeClock, build_fixture_run, cli
 
 PRIVATE = {"_line": "mine", "_file": "theirs", "_note": 7}
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def append(run: str, *events: dict[str, Any]) -> None:

@@ -7,25 +7,18 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import ROOT, FakeClock, build_fixture_run
+from conftest import ROOT, FakeClock, build_fixture_run, cli
 from eventlog import Field
 from eventlog._schema import all_types, get_type
-from eventlog_cli._app import app
 from eventlog_cli.commands import demo as demo_cmd
 from eventlog_cli.commands._exit import exit_code
 from eventlog_cli.errors import DataError, NoMatchError, UsageError
 from eventlog_cli.read import READERS, load, reader_of
 
 CLI = ROOT / "cli" / "eventlog_cli"
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

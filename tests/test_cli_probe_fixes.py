@@ -11,16 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import eventlog
+from conftest import cli
 from eventlog import ConfigError
 from eventlog._config import load_config
-from eventlog_cli._app import app
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def probe_run(where: str = "r", run: str = "r") -> str:

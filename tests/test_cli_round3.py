@@ -17,21 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli_runs import write
 from typer.testing import CliRunner
 
+from conftest import cli
 from eventlog_cli._app import app
 
 ROOT = Path(__file__).parent.parent
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
-
-
-def write(path: Path, events: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.writelines(json.dumps(e, separators=(",", ":"), ensure_ascii=False) + "\n" for e in events)
 
 
 def run(

@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from eventlog_cli._app import app
+from conftest import cli
 from eventlog_cli.commands._steptable import MAX_HEADER, headers
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def write(path: Path, events: list[dict[str, Any]]) -> None:

@@ -8,14 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from conftest import FakeClock, build_fixture_run
-from eventlog_cli._app import app
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+from conftest import FakeClock, build_fixture_run, cli
 
 
 def append_config_update(run_dir: Path, config: dict[str, Any]) -> None:

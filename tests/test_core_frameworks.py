@@ -6,15 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import eventlog
-from conftest import read_events
-from eventlog_cli._app import app
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+from conftest import cli, read_events
 
 
 @pytest.fixture

@@ -8,15 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import read_events
-from eventlog_cli._app import app
+from conftest import cli, read_events
 from eventlog_cli.importers.verl import parse_value
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def by_type(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

@@ -7,16 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import read_events
-from eventlog_cli._app import app
+from conftest import cli, read_events
 
 T0 = 1_700_000_000
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def by_type(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

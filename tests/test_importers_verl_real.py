@@ -10,17 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import read_events
-from eventlog_cli._app import app
+from conftest import cli, read_events
 
 DATA = Path(__file__).parent / "data" / "verl"
 EVAL_PREFIXES = ("val-core/", "val-aux/", "val/")
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def make_logs() -> Any:

@@ -11,14 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import eventlog
-from eventlog_cli._app import app
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+from conftest import cli
 
 
 def _write(path: Path, *events: dict[str, Any], tail: str = "", envelope_first: bool = False) -> None:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import FakeClock, build_fixture_run
-from eventlog_cli._app import app
+from conftest import FakeClock, build_fixture_run, cli
 from eventlog_cli.commands.plot import split_args
 
 pytest.importorskip("matplotlib")
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

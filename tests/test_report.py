@@ -11,20 +11,14 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 import eventlog
-from conftest import FakeClock, build_fixture_run
-from eventlog_cli._app import app
+from conftest import FakeClock, build_fixture_run, cli
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.query.rundata import MISSING, TYPES, config_diff, flatten
 from eventlog_cli.query.series import downsample, ema, group_by_prefix
 
 NASTY = '</script><script>alert(1)</script> </textarea><b>bold</b> &amp; &lt;x&gt; <a href="javascript:alert(2)">j</a>'
-
-
-def cli(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 class _Page(HTMLParser):
