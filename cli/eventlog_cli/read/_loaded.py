@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -141,7 +141,7 @@ class Loaded:
                 if fold and dec is not None and self._fold(out, groups, rec, only or {}):
                     continue
                 out.append(rec)
-        kept = [r for r in out if r is not None]
+        kept = [r for r in out if r is not None] if groups else cast("list[Record]", out)  # None: folded away
         if len(self.files) > 1:
             kept.sort(key=Record.order)
         return kept
