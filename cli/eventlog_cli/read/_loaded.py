@@ -12,9 +12,10 @@ from eventlog._schema import get_type
 from eventlog_cli.read._decode import Decoder, keys_decoder
 from eventlog_cli.read._frames import ENVELOPE_DTYPES, frame_from_records, is_free, map_fields
 from eventlog_cli.read._record import Record
-from eventlog_cli.read._scan import MAPS, Skipped, empty, loads_lenient, scan, short
+from eventlog_cli.read._scan import MAPS, Skipped, empty, scan
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
+from eventlog_cli.read._why import loads_lenient, short
 
 if TYPE_CHECKING:
     import msgspec

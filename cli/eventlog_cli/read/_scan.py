@@ -27,7 +27,6 @@ killed), anything else is damage.
 from __future__ import annotations
 
 import functools
-import json
 import mmap
 import os
 import re
@@ -44,6 +43,7 @@ from eventlog_cli.read._paths import chunks, resolve_paths
 from eventlog_cli.read._record import Skipped
 from eventlog_cli.read._seqs import PREFIX, SeqRuns
 from eventlog_cli.read._store import WINDOW, FileLines
+from eventlog_cli.read._why import loads_lenient, torn_tail, torn_text, why
 
 if TYPE_CHECKING:
     import msgspec
@@ -52,9 +52,10 @@ else:
     from eventlog_cli._lazy import msgspec
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["PREFIX", "Scanned", "Skipped", "empty", "loads_lenient", "scan"]
+__all__ = ["PREFIX", "Scanned", "Skipped", "empty", "scan"]
 
 _BOM = b"\xef\xbb\xbf"
+_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # a window is read whole: map its pages at once
 _MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per type
 _PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
 
@@ -155,6 +156,42 @@ class _Scan:
             else:
                 self.pending.append((store, store.path, off, bad))
 
+    def keep_spans(self, store: FileLines, buf: Any, base: int, spans: list[tuple[int, int]]) -> None:
+        """``keep`` for the lines ``buf[s:e]`` of a mapped window at ``base``: the same checks, one call a window.
+
+        The common line (ASCII, a JSON object of a wanted type whose map keys are the last
+        line's of its type) costs one decode and a few comparisons; anything else goes
+        through :meth:`keep`, which sets it aside or records its new keys.
+        """
+        dec = _head().decode
+        wanted, last, codes, keep, add = self.wanted_set, self._last, self.codes, self.keep, store.add
+        for s, e in spans:
+            text = buf[s:e]
+            if text[-1:] == b"\r":
+                text = text[:-1]
+            off = base + s
+            if off == 0 or not text or not text.isascii():
+                keep(store, off, text, -1)
+                continue
+            try:
+                head = dec(text)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                keep(store, off, text, -1)
+                continue
+            event, m, t = head.event, head.metrics, head.timing
+            if type(event) is not str:
+                keep(store, off, text, -1)
+                continue
+            if wanted is not None and event not in wanted:
+                continue
+            if (type(m) is dict and m and m.keys() != last.get((event, "metrics"))) or (
+                type(t) is dict and t and t.keys() != last.get((event, "timing"))
+            ):
+                keep(store, off, text, -1)  # new keys: recorded there
+                continue
+            code = codes.get(event)
+            add(off, len(text), -1, self.code(event) if code is None else code)
+
     def number_pending(self) -> None:
         """Line numbers for the lines set aside in a plain file (one count of its newlines)."""
         for store in dict.fromkeys(p[0] for p in self.pending):
@@ -215,7 +252,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
         fd = f.fileno()
         size = os.fstat(fd).st_size
         stop = size
-        torn = _torn_tail(f, size)
+        torn = torn_tail(f, size)
         if torn is not None:
             stop = torn[0]
             n = store.count_lines([stop])[0]
@@ -223,8 +260,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
         first = 0  # line number of the window's first line (every-line way only)
         for mm, start, end, base in _windows(fd, stop):
             if _by_find(state, seq):
-                for s, e in _find_lines(state, mm, start, end):
-                    state.keep(store, base + s, _no_cr(mm[s:e]), -1)
+                state.keep_spans(store, mm, base, _find_lines(state, mm, start, end))
                 continue
             data = mm[start:end]
             df = every_line(data, idx, state, path, first, seq)
@@ -242,7 +278,7 @@ def _windows(fd: int, stop: int) -> Iterator[tuple[mmap.mmap, int, int, int]]:
         span = WINDOW
         while True:
             hi = min(stop, base + span)
-            mm = mmap.mmap(fd, hi - base, prot=mmap.PROT_READ, offset=base)
+            mm = mmap.mmap(fd, hi - base, flags=_FLAGS, prot=mmap.PROT_READ, offset=base)
             end = hi - base
             if hi < stop:
                 k = mm.rfind(b"\n", pos - base, end)
@@ -303,7 +339,7 @@ def _scan_stream(
     for chunk in parts:
         data = chunk
         if not data.endswith(b"\n"):  # only the last chunk can end without a newline
-            torn = _torn_text(data)
+            torn = torn_text(data)
             if torn is not None:
                 cut = data.rfind(b"\n") + 1
                 state.skipped.append(Skipped(path, first + data.count(b"\n", 0, cut) + 1, why(torn, True), True))
@@ -319,72 +355,3 @@ def _scan_stream(
             for n, off, line in df.select("n", "off", "line").iter_rows():
                 state.keep(store, -1 if first or off else 0, line.encode(), n)
         first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-
-
-def _torn_tail(f: Any, size: int) -> tuple[int, str] | None:
-    """(offset, text) of an incomplete last line of a plain file, or None when it ends cleanly."""
-    if size == 0:
-        return None
-    f.seek(size - 1)
-    if f.read(1) == b"\n":
-        return None
-    pos, tail = size, b""
-    while pos > 0 and b"\n" not in tail:  # back to the last newline, a MB at a time
-        step = min(pos, 1 << 20)
-        pos -= step
-        f.seek(pos)
-        tail = f.read(step) + tail
-    k = tail.rfind(b"\n")
-    text = _torn_text(tail)
-    if text is None:
-        return None
-    return pos + k + 1, text
-
-
-def _torn_text(data: bytes) -> str | None:
-    """The text of the last line of ``data`` (which does not end with a newline) if it is not valid JSON."""
-    tail = data.rsplit(b"\n", 1)[-1]
-    try:
-        orjson.loads(tail.strip().lstrip(b"\xef\xbb\xbf") or b"{}")
-        return None
-    except orjson.JSONDecodeError:
-        return tail.decode("utf-8", "replace")
-
-
-_NON_STANDARD = ("NaN", "Infinity")
-
-
-def loads_lenient(text: str | bytes) -> Any:
-    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN or Infinity; else None.
-
-    ``json.dumps`` writes a float NaN or ±inf as the bare tokens ``NaN``, ``Infinity`` and
-    ``-Infinity`` (not JSON, but what any Python writer without eventlog produces): the
-    value is kept as that float rather than the whole line lost.
-    """
-    probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    if not any(t in probe for t in _NON_STANDARD):
-        return None
-    try:
-        return json.loads(probe)
-    except ValueError:
-        return None
-
-
-def short(exc: Exception) -> str:
-    """The first words of a JSON decoding error."""
-    return str(exc).split(":")[0][:60]
-
-
-def why(text: str, torn: bool) -> str:
-    """Why a line without a readable event type was skipped."""
-    if torn:
-        return "the last line is incomplete (the run is still writing, or was killed)"
-    if "\x00" in text:
-        return "NUL bytes"
-    try:
-        v = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return f"not valid JSON ({short(exc)})"
-    if not isinstance(v, dict):
-        return f"a JSON {'array' if isinstance(v, list) else 'scalar'}, not an object"
-    return 'no "event" field'

@@ -1,0 +1,79 @@
+"""Why a line cannot be used: torn tails, damaged lines, and json.dumps' bare NaN read leniently."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+__all__ = ["loads_lenient", "short", "torn_tail", "torn_text", "why"]
+
+
+def torn_tail(f: Any, size: int) -> tuple[int, str] | None:
+    """(offset, text) of an incomplete last line of a plain file, or None when it ends cleanly."""
+    if size == 0:
+        return None
+    f.seek(size - 1)
+    if f.read(1) == b"\n":
+        return None
+    pos, tail = size, b""
+    while pos > 0 and b"\n" not in tail:  # back to the last newline, a MB at a time
+        step = min(pos, 1 << 20)
+        pos -= step
+        f.seek(pos)
+        tail = f.read(step) + tail
+    k = tail.rfind(b"\n")
+    text = torn_text(tail)
+    if text is None:
+        return None
+    return pos + k + 1, text
+
+
+def torn_text(data: bytes) -> str | None:
+    """The text of the last line of ``data`` (which does not end with a newline) if it is not valid JSON."""
+    tail = data.rsplit(b"\n", 1)[-1]
+    try:
+        orjson.loads(tail.strip().lstrip(b"\xef\xbb\xbf") or b"{}")
+        return None
+    except orjson.JSONDecodeError:
+        return tail.decode("utf-8", "replace")
+
+
+_NON_STANDARD = ("NaN", "Infinity")
+
+
+def loads_lenient(text: str | bytes) -> Any:
+    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN or Infinity; else None.
+
+    ``json.dumps`` writes a float NaN or ±inf as the bare tokens ``NaN``, ``Infinity`` and
+    ``-Infinity`` (not JSON, but what any Python writer without eventlog produces): the
+    value is kept as that float rather than the whole line lost.
+    """
+    probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if not any(t in probe for t in _NON_STANDARD):
+        return None
+    try:
+        return json.loads(probe)
+    except ValueError:
+        return None
+
+
+def short(exc: Exception) -> str:
+    """The first words of a JSON decoding error."""
+    return str(exc).split(":")[0][:60]
+
+
+def why(text: str, torn: bool) -> str:
+    """Why a line without a readable event type was skipped."""
+    if torn:
+        return "the last line is incomplete (the run is still writing, or was killed)"
+    if "\x00" in text:
+        return "NUL bytes"
+    try:
+        v = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return f"not valid JSON ({short(exc)})"
+    if not isinstance(v, dict):
+        return f"a JSON {'array' if isinstance(v, list) else 'scalar'}, not an object"
+    return 'no "event" field'
