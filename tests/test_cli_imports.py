@@ -1,4 +1,4 @@
-"""The CLI's import weight: help and light paths start without polars or rich (issue 12).
+"""The CLI's import weight: help and light paths start without polars, rich or pydantic (issue 12).
 
 Structural, not timed: each check runs the CLI in a fresh interpreter and looks at ``sys.modules``.
 """
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HEAVY = ("polars", "rich", "pandas", "numpy", "pyarrow")
+
+HEAVY = ("polars", "rich", "pandas", "numpy", "pyarrow", "pydantic")
 
 RUN = f"""
 import sys
@@ -57,6 +59,18 @@ class TestHelpIsLight:
             [sys.executable, "-c", code + "; print(a, 'polars' in sys.modules)"], capture_output=True, text=True
         )
         assert proc.stdout.split() == ["False", "True"]
+
+
+class TestLightCommands:
+    def test_phases_of_a_small_run_imports_neither_polars_nor_pydantic(self, tmp_path: Path) -> None:
+        """typer 0.29 builds a pydantic TypeAdapter per parameter (~90 ms a command): typer stays below it."""
+        code = "import eventlog, sys; eventlog.init(sys.argv[1], run='r', console=False)\n"
+        code += "with eventlog.phase('training_step', step=1): eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
+        code += "eventlog.finish()"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
+        out, heavy = _run("phases", str(tmp_path))
+        assert "training_step" in out
+        assert "polars" not in heavy and "pydantic" not in heavy
 
 
 class TestMissingExtra:
