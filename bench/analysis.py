@@ -1,7 +1,7 @@
 """Analysis-side benchmark: two questions about a synthetic run, answered by every contender.
 
 * trend: eval accuracy by step (``eventlog trend accuracy --json``);
-* table: six step metrics for every step (``eventlog table --cols ... --json``).
+* table: six step metrics for every step (``eventlog table --cols ... --json``, and the default text).
 
 Each contender runs as a whole process (interpreter start and imports
 included), timed with ``/usr/bin/time`` for wall time, CPU time and peak RSS;
@@ -106,9 +106,14 @@ def commands(path: str, out: str, q: str) -> dict[str, list[str] | None]:
     metrics = ",".join(METRICS)
     ev_args = ["trend", "accuracy", "--json"] if q == "trend" else ["table", "--cols", "step," + metrics, "--json"]
     floor = "zcat" if path.endswith(".gz") else "cat"
+    text = {}  # the default text table too (issue 12's target covers both); wide enough for one block
+    if q == "table":
+        text_args = " ".join(ev_args[:-1])
+        text["eventlog (text)"] = ["sh", "-c", f"COLUMNS=200 '{EVENTLOG}' {text_args} '{path}' > '{out}'"]
     return {
         "cat (I/O floor)": ["sh", "-c", f"{floor} '{path}' > /dev/null"],
         "eventlog": ["sh", "-c", f"'{EVENTLOG}' {' '.join(ev_args)} '{path}' > '{out}'"],
+        **text,
         "python loop + orjson": [py, "-c", PY_LOOP, path, out, q, metrics],
         "jq": ["sh", "-c", f"jq -c '{_jq(q)}' '{path}' > '{out}'"] if shutil.which("jq") else None,
         "polars read_ndjson": [py, "-c", PY_POLARS, path, out, q, metrics],
@@ -141,6 +146,9 @@ def _norm(v: Any) -> Any:
 def parse_answer(name: str, out: Path, q: str) -> list[list[Any]]:
     """Every contender's answer as rows of [step, values...]."""
     text = out.read_text()
+    if name == "eventlog (text)":  # cells are rounded for reading: the steps are compared, in order
+        steps = [line.split()[0] for line in text.splitlines()[1:] if line.strip()]
+        return [[int(s), *["text"] * len(METRICS)] for s in steps]
     if name == "jq":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     data = json.loads(text)
@@ -227,6 +235,8 @@ def _summarise(row: dict[str, Any], runs: list[tuple[float, float, float, str]],
         row["error"] = errors[0]
     elif row["contender"] != "cat (I/O floor)":
         got = [[_norm(x) for x in r] for r in parse_answer(row["contender"], out, q)]
+        if row["contender"] == "eventlog (text)":
+            ref = [[r[0], *["text"] * (len(r) - 1)] for r in ref]
         row["correct"] = got == ref
         if not row["correct"]:
             row["why"] = _difference(ref, got)
