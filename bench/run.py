@@ -20,11 +20,13 @@ PROFILES = {
     "quick": {
         "emit": ["--n", "20000", "--paced", "500", "--repeats", "1", "--loop-steps", "300"],
         "analysis": ["--sizes", "100000", "--repeats", "1"],
+        "startup": ["--repeats", "3"],
     },
     "full": {
         "emit": ["--n", "200000", "--paced", "2000", "--repeats", "3", "--loop-steps", "2000"],
         # the 10M-event run (6 GB) and a gzip copy of each run: issue 12's bounded-memory targets
         "analysis": ["--sizes", "100000", "1000000", "10000000", "--gz", "--repeats", "3"],
+        "startup": ["--repeats", "7"],
     },
 }
 
@@ -265,6 +267,25 @@ def _analysis_targets(part: list[dict[str, Any]], size_mb: float, rows: list[dic
     return out
 
 
+def startup_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Whole-process time of each command on a small run (bench/startup.py); issue 12 wants under 150 ms."""
+    out = [
+        "## Start-up",
+        "",
+        f"Each command as a fresh process on a small run ({rows[0]['lines']} lines) written by the library; "
+        "median (range) over rounds, after two unrecorded calls. The two reference rows are the interpreter "
+        "alone and the import of polars, which every command that builds frames pays.",
+        "",
+        "| command | median ms | range ms | under 150 ms (issue 12) |",
+        "|---|---:|---:|---|",
+    ]
+    for r in rows:
+        ws = r["walls_ms"]
+        met = "" if r["command"].endswith("(reference)") else _mark(r["median_ms"] <= 150)
+        out.append(f"| `{r['command']}` | {r['median_ms']:.0f} | {min(ws):.0f}–{max(ws):.0f} | {met} |")
+    return out
+
+
 def sigkill_section(rows: list[dict[str, Any]]) -> list[str]:
     """What a kill -9 after 1.5 s of emitting cost (bench/sigkill.py)."""
     out = [
@@ -300,12 +321,14 @@ def main() -> None:
         ]
     an_cmd = [py, str(ROOT / "bench" / "analysis.py"), *sizes, "--json", str(OUT / "analysis.json")]
     kill_cmd = [py, str(ROOT / "bench" / "sigkill.py"), "--json", str(OUT / "sigkill.json")]
-    for cmd in (emit_cmd, an_cmd, kill_cmd):
+    start_cmd = [py, str(ROOT / "bench" / "startup.py"), *prof["startup"], "--json", str(OUT / "startup.json")]
+    for cmd in (emit_cmd, an_cmd, start_cmd, kill_cmd):
         print("$", " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     emit = json.loads((OUT / "emit.json").read_text())
     analysis = json.loads((OUT / "analysis.json").read_text())
     kills = json.loads((OUT / "sigkill.json").read_text())
+    startup = json.loads((OUT / "startup.json").read_text())
     text = "\n".join(
         [
             "# Benchmark results",
@@ -321,12 +344,14 @@ def main() -> None:
             "Commands: "
             + "; ".join(
                 f"`{' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}`"
-                for cmd in (emit_cmd, an_cmd, kill_cmd)
+                for cmd in (emit_cmd, an_cmd, start_cmd, kill_cmd)
             ),
             "",
             *emit_section(emit),
             "",
             *analysis_section(analysis),
+            "",
+            *startup_section(startup),
             "",
             *sigkill_section(kills),
             "",

@@ -1,0 +1,96 @@
+"""Start-up benchmark: how long ``eventlog`` takes on a small run, whole process (issue 12: under 150 ms).
+
+A small run is written once with the library (40 steps, their phases, 4 evals: 134 lines),
+then each command runs as a fresh process, ``--repeats`` times in rotated rounds; the median
+wall time is reported next to two reference rows: ``python -c pass`` (the interpreter alone)
+and ``python -c "import polars"`` (what a command that builds frames pays before any work).
+
+    python bench/startup.py --repeats 7 --json bench/out/startup.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EVENTLOG = str(Path(sys.executable).parent / "eventlog")
+COMMANDS = [
+    ["--help"],
+    ["phases"],
+    ["samples"],
+    ["groups"],
+    ["grep", "warn"],
+    ["replay"],
+    ["table"],
+    ["trend", "accuracy"],
+    ["eval"],
+    ["summary"],
+    ["validate"],
+]
+
+WRITE = """
+import sys, eventlog
+eventlog.init(sys.argv[1], run="small", console=False, config={"lr": 1e-6})
+for step in range(1, 41):
+    with eventlog.phase("training_step", step=step):
+        eventlog.emit("step_metrics", step=step, metrics={"loss": 1 / step, "kl": 0.01 * step, "reward": step / 40})
+    if step % 10 == 0:
+        with eventlog.phase("validation", step=step):
+            eventlog.emit("eval_summary", step=step, split="val", metrics={"accuracy": step / 50})
+eventlog.finish()
+"""
+
+
+def small_run(where: Path) -> Path:
+    """A run of 40 steps and 4 evals written by the library (134 lines)."""
+    subprocess.run([sys.executable, "-c", WRITE, str(where)], check=True)
+    return where
+
+
+def timed(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", type=Path)
+    ns = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = small_run(Path(tmp) / "small")
+        lines = (run / "events.jsonl").read_bytes().count(b"\n")
+        cmds = {
+            "python -c pass (reference)": [sys.executable, "-c", "pass"],
+            "python -c 'import polars' (reference)": [sys.executable, "-c", "import polars"],
+        }
+        for args in COMMANDS:
+            tail = [] if args == ["--help"] else [str(run)]
+            cmds["eventlog " + " ".join(args)] = [EVENTLOG, *args, *tail]
+        names = list(cmds)
+        walls: dict[str, list[float]] = {n: [] for n in names}
+        for _ in range(2):  # bytecode written, files cached: what a user's second call sees
+            for n in names:
+                timed(cmds[n])
+        for r in range(ns.repeats):
+            for n in names[r % len(names) :] + names[: r % len(names)]:
+                walls[n].append(timed(cmds[n]))
+    rows = [
+        {"command": n, "lines": lines, "median_ms": statistics.median(w) * 1e3, "walls_ms": [x * 1e3 for x in w]}
+        for n, w in walls.items()
+    ]
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    if ns.json:
+        ns.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
