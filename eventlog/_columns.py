@@ -95,8 +95,38 @@ class Column:
 
         return frac
 
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """This column's value in each row, as :meth:`format` looks it up (None when absent)."""
+        get = _getter(self.key)
+        return [get(r) for r in rows]
+
+    def cells(self, values: Sequence[Any]) -> list[str]:
+        """:meth:`compile`'s text for each of a column's values (looked up by the caller), a column at a time.
+
+        A column of plain numbers (ints, floats, None) is formatted by ``format`` in one pass;
+        anything else takes the compiled path per value: the text is the same either way
+        (tests/test_columns_compiled.py). Not for ``frac``, whose text needs the denominator.
+
+        Raises:
+            ValueError: a ``frac`` column (use :meth:`compile`).
+        """
+        if self.fmt == "frac":
+            raise ValueError("cells() cannot format a frac column; use compile()")
+        width, missing, fmt = self.width, self.missing, self.fmt
+        if fmt == "d" and _WHOLE.issuperset(map(type, values)):
+            texts = [missing if v is None else str(v) for v in values]
+        elif fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt) and _NUMBERS.issuperset(map(type, values)):
+            spec = f".{int(fmt[1:] or '4')}{fmt[0]}"  # NaN and ±inf come out as _plain spells them
+            texts = [missing if v is None else format(v, spec) for v in values]
+        else:
+            plain = _plain_for(fmt)
+            texts = [missing if v is None else plain(v) for v in values]
+        return [t.rjust(width) if len(t) <= width else t[: width - 1] + "…" for t in texts]
+
 
 _MISSING = object()
+_WHOLE = frozenset({int, type(None)})
+_NUMBERS = frozenset({int, float, type(None)})
 
 
 def _getter(key: str) -> Callable[[Mapping[str, Any]], Any]:

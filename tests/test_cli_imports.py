@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 HEAVY = ("polars", "rich", "pandas", "numpy", "pyarrow", "pydantic")
 
 RUN = f"""
@@ -65,7 +64,8 @@ class TestLightCommands:
     def test_phases_of_a_small_run_imports_neither_polars_nor_pydantic(self, tmp_path: Path) -> None:
         """typer 0.29 builds a pydantic TypeAdapter per parameter (~90 ms a command): typer stays below it."""
         code = "import eventlog, sys; eventlog.init(sys.argv[1], run='r', console=False)\n"
-        code += "with eventlog.phase('training_step', step=1): eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
+        code += "with eventlog.phase('training_step', step=1):\n"
+        code += "    eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
         code += "eventlog.finish()"
         subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
         out, heavy = _run("phases", str(tmp_path))

@@ -106,3 +106,36 @@ class TestCompiledIsFormat:
         row = {"step": 3, "total_steps": 8, "epoch": 1, "metrics": {"loss": math.pi, "kl": float("nan")}}
         assert table.row(row) == " ".join(c.format(row) for c in table.columns)
         assert "    3/8" in table.row(row)
+
+
+class TestCells:
+    """Column.cells(values): a column at a time, the compiled cell's text for each value."""
+
+    @given(
+        fmt=st.sampled_from([f for f in FORMATS if f != "frac"]),
+        width=st.integers(1, 14),
+        values=st.lists(
+            st.one_of(
+                st.sampled_from(VALUES),
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(-(2**70), 2**70),
+                st.none(),
+            ),
+            max_size=12,
+        ),
+    )
+    def test_same_text_as_the_compiled_cell(self, fmt: str, width: int, values: list[Any]) -> None:
+        col = Column("loss", width, "loss", fmt, missing="-")
+        cell = col.compile()
+        assert col.cells(values) == [cell({"loss": v}) for v in values]
+
+    def test_a_column_of_plain_numbers(self) -> None:
+        col = Column("loss", 8, "loss", "g4", missing="-")
+        values = [0.5, None, 3, float("nan"), float("-inf"), 1e-9, 123456789.0]
+        assert col.cells(values) == ["     0.5", "       -", "       3", "     nan", "    -inf", "   1e-09", "1.235e+…"]
+
+    def test_frac_is_refused(self) -> None:
+        import pytest
+
+        with pytest.raises(ValueError, match="frac"):
+            Column("epoch", 6, "epoch", "frac").cells([1])

@@ -22,6 +22,7 @@ from eventlog_cli.query.columns import FIELDS, column_for
 __all__ = ["MAX_HEADER", "headers", "step_columns", "step_lines"]
 
 MAX_HEADER = 24
+Values = Callable[[str], Sequence[Any]]  # a key's value in every row, in row order
 
 
 def _tails(key: str) -> list[str]:
@@ -70,8 +71,12 @@ def headers(keys: Sequence[str]) -> list[str]:
     return chosen
 
 
-def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[Column]:
-    """A :class:`Column` per key: declared ones as declared, others sized to header and values."""
+def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], values: Values | None = None) -> list[Column]:
+    """A :class:`Column` per key: declared ones as declared, others sized to header and values.
+
+    ``values``: a key's value in every row, when the caller has them as columns (faster than
+    looking each up in ``rows``; the same values).
+    """
     cols: list[Column] = []
     generic = [k for k in keys if column_for(k).key != k or column_for(k).description == k]
     heads = dict(zip(generic, headers(generic), strict=True))
@@ -81,8 +86,9 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list
             col = Column(k, 8, k[8:], "g4", k, missing=col.missing)
         if k in heads:
             col = dataclasses.replace(col, header=heads[k])
-            wide = dataclasses.replace(col, width=40).compile()
-            cells = [len(wide(r).strip()) for r in rows]
+            wide = dataclasses.replace(col, width=40)
+            texts = _texts(wide, rows, values)
+            cells = [len(t.strip()) for t in texts]
             col = dataclasses.replace(col, width=max(8, len(sanitize(heads[k])), min(16, max(cells, default=0))))
         cols.append(col)
     twice = {c.header for c in cols if [d.header for d in cols].count(c.header) > 1}
@@ -98,8 +104,12 @@ def step_lines(
     rows: Sequence[Mapping[str, Any]],
     width: int,
     marker: Callable[[Mapping[str, Any]], str | None] = lambda r: None,
+    values: Values | None = None,
 ) -> list[str]:
-    """The table as lines: ``lead`` columns (header, cell function) then ``columns``, in blocks."""
+    """The table as lines: ``lead`` columns (header, cell function) then ``columns``, in blocks.
+
+    ``values``: as for :func:`step_columns`.
+    """
     lead_w = [max(len(h), *(len(fn(r)) for r in rows)) if rows else len(h) for h, fn in lead]
     lead_width = sum(w + 1 for w in lead_w)
     step_i = next((i for i, c in enumerate(columns) if c.key == "step"), None)
@@ -115,17 +125,25 @@ def step_lines(
         blocks[-1].append(c)
         used += c.width + 1
     out: list[str] = []
+    leads = [[sanitize(fn(r)).ljust(w) for r in rows] for (_, fn), w in zip(lead, lead_w, strict=True)]
     for b, block in enumerate(blocks):
         cols = fixed + block
-        formats = [c.compile() for c in cols]  # per column once, not per cell
         if b:
             out.append("")
         lead_head = [sanitize(h).ljust(w) for (h, _), w in zip(lead, lead_w, strict=True)]
         out.append(" ".join([*lead_head, *(sanitize(c.header)[: c.width].rjust(c.width) for c in cols)]).rstrip())
-        for r in rows:
-            mark = marker(r)
+        texts = [_texts(c, rows, values) for c in cols]  # a column at a time, not a cell at a time
+        for i, cells in enumerate(zip(*leads, *texts, strict=True)):
+            mark = marker(rows[i])
             if mark:
                 out.append(mark)
-            cells = [sanitize(fn(r)).ljust(w) for (_, fn), w in zip(lead, lead_w, strict=True)] if lead else []
-            out.append(" ".join([*cells, *[f(r) for f in formats]]).rstrip())
+            out.append(" ".join(cells).rstrip())
     return out
+
+
+def _texts(col: Column, rows: Sequence[Mapping[str, Any]], values: Values | None) -> list[str]:
+    """The cells of one column (``frac`` needs each row's denominator: compiled, row by row)."""
+    if col.fmt == "frac":
+        cell = col.compile()
+        return [cell(r) for r in rows]
+    return col.cells(values(col.key) if values else col.values(rows))

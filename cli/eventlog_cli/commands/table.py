@@ -127,7 +127,12 @@ def _markdown(lead: Sequence[str], columns: Sequence[Column], rows: list[dict[st
 
 def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend: bool, marks: list[Resume]) -> None:
     rows = frame.to_dicts()
-    columns = step_columns(keys, rows)
+
+    def values(key: str) -> list[Any]:  # what Column.values(rows) finds, read from the frame's column
+        col = next((c for c in (key, f"metrics.{key}") if c in frame.columns), None)
+        return frame[col].to_list() if col is not None else [None] * frame.height
+
+    columns = step_columns(keys, rows, values)
     pending = list(marks)
 
     def marker(r: Mapping[str, Any]) -> str | None:
@@ -137,7 +142,7 @@ def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend:
                 return f"  ↻ resumed here ({Path(m.file).name}:{m.line}): later values of repeated steps shown"
         return None
 
-    lines = step_lines(_lead(lead), columns, rows, console().width, marker)
+    lines = step_lines(_lead(lead), columns, rows, console().width, marker, values)
     sys.stdout.write("\n".join(lines) + "\n")
     if legend:
         w = max(len(sanitize(c.header)) for c in columns)
