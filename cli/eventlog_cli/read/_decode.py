@@ -147,9 +147,13 @@ def _transpose(objs: Sequence[Any], attrs: list[str]) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in attrs]
 
 
+_FLOATS = frozenset({float, type(None)})  # type sets: one C-level pass over a column instead of a generator
+_INTS = frozenset({int, type(None)})
+
+
 def _whole(name: str, vals: list[Any]) -> pl.Series | None:
     """An Int64 column when every present value is a JSON integer (and one is present, and all fit), else None."""
-    if not any(v is not None for v in vals) or not all(v is None or type(v) is int for v in vals):
+    if not _INTS.issuperset(map(type, vals)) or vals.count(None) == len(vals):
         return None
     try:
         return pl.Series(name, vals, dtype=pl.Int64)
@@ -159,7 +163,7 @@ def _whole(name: str, vals: list[Any]) -> pl.Series | None:
 
 def _numbers(name: str, vals: list[Any]) -> tuple[pl.Series, list[int]]:
     """A column of numbers (Int64 when all are integers, else Float64) and the rows whose value is not a number."""
-    if all(v is None or type(v) is float for v in vals):
+    if _FLOATS.issuperset(map(type, vals)):
         return pl.Series(name, vals, dtype=pl.Float64), []
     if (ints := _whole(name, vals)) is not None:
         return ints, []
@@ -180,6 +184,8 @@ def _series(name: str, kind: str | None, vals: list[Any]) -> pl.Series:
     if kind in ("float", "Float64"):
         if kind == "float" and (ints := _whole(name, vals)) is not None:  # epoch, duration written as integers
             return ints
+        if _FLOATS.issuperset(map(type, vals)):
+            return pl.Series(name, vals, dtype=pl.Float64)
         return pl.Series(name, [None if (x := number(v)) is BAD else x for v in vals], dtype=pl.Float64)
     if kind == "float_list":
         out = [None if v is None else [None if (x := number(e)) is BAD else x for e in v] for v in vals]

@@ -233,7 +233,7 @@ class Loaded:
             store = self.stores[f]
             for i in range(0, len(rows), _SLICE):
                 part = rows[i : i + _SLICE]
-                texts = [t for _, t in store.texts(part)]
+                texts = [t for _, ts in store.chunks(part) for t in ts]
                 try:
                     objs = dec.decode(texts)
                     if strict and _foreign(texts, et):

@@ -72,6 +72,11 @@ class FileLines:
 
     def texts(self, rows: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         """(row, text) of each row, reading window by window (rows in file order)."""
+        for chunk, texts in self.chunks(rows):
+            yield from zip(chunk, texts, strict=True)
+
+    def chunks(self, rows: Sequence[int]) -> Iterator[tuple[Sequence[int], list[bytes]]]:
+        """The rows (in file order) in runs that lie in one mapped window, each with their texts."""
         if not rows:
             return
         if self.spool is not None:
@@ -82,24 +87,24 @@ class FileLines:
         try:
             size = os.fstat(fd).st_size
             window = WINDOW if self.spool is None else _SPOOL_WINDOW
-            mm: mmap.mmap | None = None
-            base = hi = 0
             offs, lens = self.offs, self.lens
             dense = len(rows) > 1000  # many lines a window: map its pages at once (a fault per line costs more)
             flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if dense else 0)
-            for r in rows:
-                a, b = offs[r], offs[r] + lens[r]
-                if mm is None or a < base or b > hi:
-                    if mm is not None:
-                        mm.close()
-                    base = a - a % mmap.ALLOCATIONGRANULARITY
-                    hi = min(size, max(base + window, b))
-                    if hi <= base or b > size:  # the file shrank since the scan
-                        return
-                    mm = mmap.mmap(fd, hi - base, flags=flags, prot=mmap.PROT_READ, offset=base)
-                yield r, mm[a - base : b - base]
-            if mm is not None:
-                mm.close()
+            i, n = 0, len(rows)
+            while i < n:
+                a = offs[rows[i]]
+                base = a - a % mmap.ALLOCATIONGRANULARITY
+                hi = min(size, max(base + window, a + lens[rows[i]]))
+                if hi <= base or a + lens[rows[i]] > size:  # the file shrank since the scan
+                    return
+                j = i
+                while j < n and offs[rows[j]] + lens[rows[j]] <= hi:  # the run of rows inside [base, hi)
+                    j += 1
+                chunk = rows[i:j]
+                with mmap.mmap(fd, hi - base, flags=flags, prot=mmap.PROT_READ, offset=base) as mm:
+                    texts = [mm[offs[r] - base : offs[r] - base + lens[r]] for r in chunk]
+                yield chunk, texts
+                i = j
         finally:
             os.close(fd)
 
