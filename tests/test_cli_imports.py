@@ -60,16 +60,29 @@ class TestHelpIsLight:
         assert proc.stdout.split() == ["False", "True"]
 
 
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small run written by the library: a phase, a step, a warning."""
+    where = tmp_path_factory.mktemp("small")
+    code = "import eventlog, sys; eventlog.init(sys.argv[1], run='r', console=False)\n"
+    code += "with eventlog.phase('training_step', step=1):\n"
+    code += "    eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
+    code += "eventlog.emit('log', level='warning', message='a warning')\n"
+    code += "eventlog.finish()"
+    subprocess.run([sys.executable, "-c", code, str(where)], check=True)
+    return where
+
+
 class TestLightCommands:
-    def test_phases_of_a_small_run_imports_neither_polars_nor_pydantic(self, tmp_path: Path) -> None:
+    """Commands on a small run that need no frames start without polars (and typer without pydantic)."""
+
+    @pytest.mark.parametrize(
+        ("args", "shows"), [(["phases"], "training_step"), (["replay"], "a warning"), (["grep", "warn"], "a warning")]
+    )
+    def test_imports_neither_polars_nor_pydantic(self, small: Path, args: list[str], shows: str) -> None:
         """typer 0.29 builds a pydantic TypeAdapter per parameter (~90 ms a command): typer stays below it."""
-        code = "import eventlog, sys; eventlog.init(sys.argv[1], run='r', console=False)\n"
-        code += "with eventlog.phase('training_step', step=1):\n"
-        code += "    eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
-        code += "eventlog.finish()"
-        subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
-        out, heavy = _run("phases", str(tmp_path))
-        assert "training_step" in out
+        out, heavy = _run(*args, str(small))
+        assert shows in out
         assert "polars" not in heavy and "pydantic" not in heavy
 
 

@@ -69,3 +69,27 @@ def test_find_and_every_line_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [line for line, _ in skipped] == [8, 9, 12, 13]  # bad UTF-8, torn, an array, no "event"
     assert keys[("step_metrics", "metrics")] == ["loss", "acc", "é", "kl"]
     assert keys[("step_metrics", "timing")] == ["gen", "train"]
+
+
+@pytest.mark.parametrize("clean", [False, True])
+@pytest.mark.parametrize(
+    ("types", "contains"),
+    [(None, None), (TYPES, None), (TYPES, '"acc"'), (["run_start", "step_metrics", "log", "a", "b"], None)],
+)
+def test_small_windows_read_in_python_as_polars_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean: bool, types: list[str] | None, contains: str | None
+) -> None:
+    """A small window is read line by line in Python (no polars import): the same lines, types and reports."""
+    from eventlog_cli.read import _lines as lines_module
+
+    lines = _lines()
+    if clean:  # no CR, valid UTF-8: polars' scan_lines path rather than its line-by-line fallback
+        lines = [x.removesuffix(b"\r") for x in lines if b"\xff" not in x]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(_scan, "_MAX_NEEDLES", 0)  # the every-line way
+    small = _summary(_scan.scan([str(path)], types, contains))
+    monkeypatch.setattr(lines_module, "SMALL", -1)
+    by_polars = _summary(_scan.scan([str(path)], types, contains))
+    assert small == by_polars
+    assert small[0]  # something was kept

@@ -4,11 +4,14 @@ Used when there are no types (every line is kept), many types, or every line's s
 up. A line is kept when it holds one of the quoted type names (``contains_any``), has no
 ``"event"`` key at all (damaged or foreign: kept so that it is reported), or holds a
 backslash and its envelope prefix does not plainly name another type. The scan then checks
-each kept line whole (``_scan._Scan.keep``).
+each kept line whole (``_scan._Scan.keep``). A small window without seqs is selected the
+same way line by line in Python (``_small``): a command on a small run imports no polars to
+scan it (tests/test_scan_paths.py holds the two ways to the same answer).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -21,10 +24,54 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["every_line"]
+__all__ = ["SMALL", "every_line"]
+
+_PREFIX = re.compile(PREFIX)  # what polars' str.contains(PREFIX) finds, for the small windows
 
 
-def every_line(data: bytes, idx: int, state: Any, path: str, first: int, seq: SeqRuns | None) -> pl.DataFrame:
+SMALL = 4 << 20  # bytes of a window read line by line in Python: below this, importing polars costs more
+
+
+def every_line(
+    data: bytes, idx: int, state: Any, path: str, first: int, seq: SeqRuns | None
+) -> list[tuple[int, int, bytes]]:
+    """Every line of a window that may be of the wanted types: (``n``, offset in the window, text)."""
+    if seq is None and len(data) <= SMALL:
+        return _small(data, state, path, first)
+    return [(n, off, line.encode()) for n, off, line in _frame(data, idx, state, path, first, seq).iter_rows()]
+
+
+def _small(data: bytes, state: Any, path: str, first: int) -> list[tuple[int, int, bytes]]:
+    """:func:`_frame`'s selection line by line in Python, for a small window (no polars to import)."""
+    quoted = [orjson.dumps(t) for t in state.wanted] if state.wanted is not None else None
+    contains = state.contains.encode() if state.contains is not None else None
+    out: list[tuple[int, int, bytes]] = []
+    pos = 0
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for i, line in enumerate(lines):
+        off, pos = pos, pos + len(line) + 1
+        line = line.removesuffix(b"\r")
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:  # as _python_lines: reported whatever its type, then left out
+                state.skipped.append(Skipped(path, first + i + 1, f"invalid UTF-8 at byte {exc.start}"))
+                continue
+        if not line:
+            continue
+        if quoted is not None:
+            escaped = b"\\" in line
+            typed = any(q in line for q in quoted) and (contains is None or contains in line or escaped)
+            foreign = b'"event"' not in line
+            if not (typed or foreign or (escaped and _PREFIX.match(line.decode("utf-8")) is None)):
+                continue
+        out.append((first + i, off, line))
+    return out
+
+
+def _frame(data: bytes, idx: int, state: Any, path: str, first: int, seq: SeqRuns | None) -> pl.DataFrame:
     """Every line of a window that may be of the wanted types (``n``, ``off`` in the window, ``line``)."""
     if b"\r" not in data:
         try:

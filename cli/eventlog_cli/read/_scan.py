@@ -263,9 +263,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
                 state.keep_spans(store, mm, base, _find_lines(state, mm, start, end))
                 continue
             data = mm[start:end]
-            df = every_line(data, idx, state, path, first, seq)
-            for n, off, line in df.select("n", "off", "line").iter_rows():
-                text = line.encode()
+            for n, off, text in every_line(data, idx, state, path, first, seq):
                 state.keep(store, base + start + off, text, n)
             first += data.count(b"\n")
 
@@ -351,7 +349,6 @@ def _scan_stream(
                 counted = s
                 state.keep(store, -1 if first or s else 0, _no_cr(data[s:e]), n)
         else:
-            df = every_line(data, idx, state, path, first, seq)
-            for n, off, line in df.select("n", "off", "line").iter_rows():
-                state.keep(store, -1 if first or off else 0, line.encode(), n)
+            for n, off, text in every_line(data, idx, state, path, first, seq):
+                state.keep(store, -1 if first or off else 0, text, n)
         first += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
