@@ -243,3 +243,37 @@ class TestMore:
         samples = cli("samples", "ddp")
         heads = [ln.removeprefix("── ").split(" · ")[0] for ln in samples.stdout.splitlines() if ln.startswith("──")]
         assert ["rank 0", "rank 1"] == heads
+
+
+class TestSlimRows:
+    """The text table reads most columns a column at a time and keeps only a few per row: the same text."""
+
+    @pytest.mark.parametrize(
+        "cols",
+        [None, "step,loss", "all", "step,epoch,total_steps,loss", "metrics.step,loss", "step_denom,step,loss"],
+    )
+    @pytest.mark.parametrize("paths", [["a", "b"], ["a"]])  # one run: no run column, the marker still finds it
+    def test_same_text_as_with_whole_rows(
+        self, monkeypatch: pytest.MonkeyPatch, cols: str | None, paths: list[str]
+    ) -> None:
+        from eventlog_cli.commands import table as table_module
+
+        odd = {"step": 7.0, "total_steps": 100, "step_denom": 9, "epoch_denom": 3}  # names the step/epoch cells read
+
+        def metrics(s: int) -> dict[str, Any]:
+            return {"loss": round(1 / s, 4), **odd}
+
+        events = run(steps=range(1, 6), metrics=metrics)
+        events += run(t0=2000.0, steps=range(4, 8), metrics=metrics)  # resumed: a marker line
+        for e in events:
+            if e["event"] == "step_metrics":
+                e["epoch"] = e["step"] / 4
+        write(Path("a/events.jsonl"), events)
+        write(Path("b/events.jsonl"), run("beta", t0=1000.5, metrics=metrics))
+        args = ["table", *(["--cols", cols] if cols else []), *paths]
+        slim = cli(*args)
+        monkeypatch.setattr(table_module, "_slim_rows", lambda frame, keys, lead: frame.to_dicts())
+        whole = cli(*args)
+        assert slim.exit_code == whole.exit_code == 0, slim.stderr
+        assert slim.stdout == whole.stdout
+        assert "resumed here" in slim.stdout
