@@ -67,7 +67,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code = "import eventlog, sys; eventlog.init(sys.argv[1], run='r', console=False)\n"
     code += "with eventlog.phase('training_step', step=1):\n"
     code += "    eventlog.emit('step_metrics', step=1, metrics={'loss': 1.0})\n"
-    code += "eventlog.emit('log', level='warning', message='a warning')\n"
+    code += "eventlog.emit('log', level='warning', msg='a warning')\n"
     code += "eventlog.finish()"
     subprocess.run([sys.executable, "-c", code, str(where)], check=True)
     return where
