@@ -28,6 +28,9 @@ _on_term: Callable[[int], bool] | None = None  # ends the run inside the handler
 _on_chain: Callable[[int], None] | None = None  # records the signal before it is handed on
 _previous: dict[int, Any] = {}  # the handler each signal had before ours: the one we hand it to
 _handling: set[int] = set()  # signals whose handler is running (on the main thread)
+_FORK_BLOCKED = frozenset({signal.SIGTERM, signal.SIGINT})  # blocked across a fork (see _before_fork)
+_fork_hooked = False  # the at-fork hooks of the signal handling are registered
+_fork_mask: set[int | signal.Signals] | None = None  # the forking thread's mask before _before_fork (forks are serial)
 
 
 def install_process_hooks(
@@ -140,24 +143,53 @@ def _ours() -> bool:
 
 
 def _start_watchdog() -> None:
-    global _watchdog
-    if _watchdog is None:
-        os.register_at_fork(after_in_child=_watchdog_after_fork)
-    elif _watchdog.active:
+    global _watchdog, _fork_hooked
+    if not _fork_hooked:
+        _fork_hooked = True
+        os.register_at_fork(before=_before_fork, after_in_parent=_unblock, after_in_child=_watchdog_after_fork)
+    if _watchdog is not None and _watchdog.active:
         return
     _watchdog = Watchdog(signal.SIGTERM, _ours)
+
+
+def _before_fork() -> None:
+    """Block SIGTERM and SIGINT in the forking thread until the child has a wakeup fd of its own.
+
+    Unblocked, a signal sent to a child that has just been forked (``Pool.terminate()``
+    on a busy machine reaches a worker that has not run yet) is written to the
+    parent's wakeup pipe, which the child still shares: the parent's watchdog
+    would take it for its own and re-send it to the parent. Or it lands before
+    CPython clears the child's pending signals and is lost: the child ignores it
+    forever. Blocked, it waits in the kernel and is delivered to the child once
+    :func:`_watchdog_after_fork` is done (to the parent once the fork returns).
+    """
+    global _fork_mask
+    with contextlib.suppress(ValueError, OSError):
+        _fork_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _FORK_BLOCKED)
+
+
+def _unblock() -> None:
+    """After a fork, in the parent and (last thing) in the child: the forking thread's mask as it was."""
+    global _fork_mask
+    mask, _fork_mask = _fork_mask, None
+    if mask is not None:
+        with contextlib.suppress(ValueError, OSError):
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _watchdog_after_fork() -> None:
     """In a forked child that keeps our handler: a watchdog of its own (the parent's pipe is not ours)."""
     global _watchdog
-    if _watchdog is None:
-        return
-    _watchdog.detach()
-    _watchdog = None
-    with contextlib.suppress(ValueError, OSError):
-        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
-            _watchdog = Watchdog(signal.SIGTERM, _ours)
+    try:
+        if _watchdog is None:
+            return
+        _watchdog.detach()
+        _watchdog = None
+        with contextlib.suppress(ValueError, OSError):
+            if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+                _watchdog = Watchdog(signal.SIGTERM, _ours)
+    finally:
+        _unblock()  # a signal that came meanwhile is delivered now, to the child's own handler and pipe
 
 
 def sigterm_waiting() -> None:

@@ -841,3 +841,45 @@ class TestPoolTerminate:
                 assert sorted((k, i) for k in range(6) for i in range(2000)) == sorted(child), (
                     f"script {n} trial {trial}"
                 )
+
+
+SIGNAL_AFTER_FORK = r"""
+import os, signal, sys, threading, time
+os.register_at_fork(after_in_child=lambda: time.sleep(0.3))  # a slow hook that runs before eventlog's
+import eventlog
+
+eventlog.init(sys.argv[1], run="fork", console="off")
+pid = 0
+
+def fork():
+    global pid
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(5)
+        os._exit(0)
+
+if sys.argv[2] == "thread":  # Pool's worker handler forks from its own thread
+    t = threading.Thread(target=fork)
+    t.start()
+    t.join()
+else:
+    fork()
+time.sleep(0.05)  # the child is still in its at-fork hooks
+os.kill(pid, signal.SIGTERM)
+_, status = os.waitpid(pid, 0)
+time.sleep(0.5)  # twice the watchdog's grace: a re-sent SIGTERM would have ended this process by now
+eventlog.finish()
+print("child", os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status))
+"""
+
+
+class TestSignalRightAfterFork:
+    @pytest.mark.parametrize("where", ["main", "thread"])
+    def test_sigterm_to_a_child_in_its_at_fork_hooks_ends_the_child_not_the_parent(
+        self, tmp_path: Path, where: str
+    ) -> None:
+        """The child shares the parent's signal wakeup pipe until its at-fork hook: the signal waits for that."""
+        proc = py(SIGNAL_AFTER_FORK, str(tmp_path), where)
+        assert (0, f"child {int(signal.SIGTERM)}") == (proc.returncode, proc.stdout.strip()), proc.stderr
+        (end,) = [e for e in read_events(tmp_path / "events.jsonl") if e["event"] == "run_end"]
+        assert "completed" == end["status"]
