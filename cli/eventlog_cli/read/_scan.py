@@ -30,7 +30,7 @@ import functools
 import mmap
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ import orjson
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read._lines import every_line
+from eventlog_cli.read._memmem import Find, side_by_side
 from eventlog_cli.read._paths import chunks, resolve_paths
 from eventlog_cli.read._record import Skipped
 from eventlog_cli.read._seqs import PREFIX, SeqRuns
@@ -57,6 +58,7 @@ __all__ = ["PREFIX", "Scanned", "Skipped", "empty", "scan"]
 _BOM = b"\xef\xbb\xbf"
 _FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # a window is read whole: map its pages at once
 _MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per type
+_THREADS_FROM = 1 << 20  # bytes of a window from which its searches run on threads of their own
 _PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
 
 
@@ -295,33 +297,45 @@ def _windows(fd: int, stop: int) -> Iterator[tuple[mmap.mmap, int, int, int]]:
 
 def _find_lines(state: _Scan, buf: Any, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of the lines in ``buf[start:end]`` that may be of the wanted types."""
-    assert state.wanted is not None
-    quoted = [orjson.dumps(t) for t in state.wanted]
+    wanted = state.wanted
+    assert wanted is not None
+    quoted = [orjson.dumps(t) for t in wanted]
     primary = [state.contains.encode()] if state.contains is not None else quoted
     require = quoted if state.contains is not None else None
     find, rfind = buf.find, buf.rfind
-    found: dict[int, int] = {}
 
     def line_at(j: int) -> tuple[int, int]:
         k = rfind(b"\n", start, j)
         e = find(b"\n", j, end)
         return (start if k < 0 else k + 1), (end if e < 0 else e)
 
-    for needle in primary:
-        i = start
-        while (j := find(needle, i, end)) >= 0:
+    def by(needle: bytes) -> Callable[[Find], dict[int, int]]:
+        def lines(search: Find) -> dict[int, int]:
+            found, i = {}, start
+            while (j := search(needle, i, end)) >= 0:
+                s, e = line_at(j)
+                if require is None or any(find(r, s, e) >= 0 for r in require) or find(b"\\", s, e) >= 0:
+                    found[s] = e
+                i = e + 1
+            return found
+
+        return lines
+
+    def escaped(search: Find) -> dict[int, int]:  # an escape may spell the type: kept unless plainly another type
+        found, i = {}, start
+        while (j := search(b"\\", i, end)) >= 0:
             s, e = line_at(j)
-            if require is None or any(find(r, s, e) >= 0 for r in require) or find(b"\\", s, e) >= 0:
+            m = _PLAIN_PREFIX.match(buf, s, e)
+            if m is None or m.group(1).decode("utf-8", "replace") in wanted:
                 found[s] = e
             i = e + 1
-    i = start
-    while (j := find(b"\\", i, end)) >= 0:  # an escape may spell the type: kept unless plainly another type
-        s, e = line_at(j)
-        if s not in found:
-            m = _PLAIN_PREFIX.match(buf, s, e)
-            if m is None or m.group(1).decode("utf-8", "replace") in state.wanted:
-                found[s] = e
-        i = e + 1
+        return found
+
+    found: dict[int, int] = {}
+    searches = [*map(by, primary), escaped]  # a pass over the window each: side by side on a large one
+    for part in side_by_side(buf, searches, threads=end - start >= _THREADS_FROM):
+        for s, e in part.items():
+            found.setdefault(s, e)
     return sorted(found.items())
 
 
