@@ -77,3 +77,40 @@ def test_a_failing_search_is_raised_and_the_others_stop() -> None:
 
     with pytest.raises(ValueError, match="boom"):
         side_by_side(data, [_count(b"a", data), fails])
+
+
+def _scan_file(tmp_path: Path) -> Path:
+    """2.4 MB of lines (one window, past the size from which the passes run on threads), some escaped."""
+    path = tmp_path / "events.jsonl"
+    lines = [b'{"v":1,"ts":1.0,"event":"run_start","run":"r","rank":0,"seq":0}']
+    for s in range(1, 12_000):
+        lines.append(b'{"v":1,"ts":1.0,"event":"step_metrics","run":"r","rank":0,"seq":%d,"metrics":{"m":%d}}' % (s, s))
+        if s % 7 == 0:
+            lines.append(b'{"v":1,"ts":1.0,"event":"log","run":"r","rank":0,"seq":%d,"msg":"a\\"b"}' % s)
+        if s % 1000 == 0:
+            lines.append(b'{"v":1,"ts":1.0,"event":"step_metrics","run":"r","rank":0,"seq":%d,"note":"\\u0041"}' % s)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_without_ctypes_the_scan_keeps_the_same_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python built without libffi has no ctypes: the scan falls back to find and keeps the same lines."""
+    from eventlog_cli.read import _scan
+
+    path = _scan_file(tmp_path)
+
+    def rows() -> list[tuple[int, int, str]]:
+        got = _scan.scan([str(path)], ["run_start", "step_metrics"])
+        (store,) = got.stores
+        return [(off, n, got.types[c]) for off, n, c in zip(store.offs, store.lens, store.codes, strict=True)]
+
+    with_memmem = rows()
+    monkeypatch.setitem(__import__("sys").modules, "ctypes", None)
+    _memmem._lib.cache_clear()
+    try:
+        assert _memmem._lib() is None
+        assert with_memmem == rows()
+    finally:
+        monkeypatch.undo()
+        _memmem._lib.cache_clear()
+    assert 12_000 + 11 == len(with_memmem)  # run_start, 11,999 step_metrics, 11 escaped ones (1,714 logs left out)

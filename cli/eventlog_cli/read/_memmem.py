@@ -13,11 +13,10 @@ when the search releases the GIL (each needle is a pass over the whole window).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = ["finder", "side_by_side"]
 
@@ -25,38 +24,48 @@ Find = Callable[[bytes, int, int], int]
 T = TypeVar("T")
 
 
-class _Buffer(ctypes.Structure):  # Py_buffer, as PyObject_GetBuffer fills it (stable since Python 3.3)
-    _fields_ = [
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.c_void_p),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.c_void_p),
-        ("strides", ctypes.c_void_p),
-        ("suboffsets", ctypes.c_void_p),
-        ("internal", ctypes.c_void_p),
-    ]
+class _Lib(NamedTuple):
+    memmem: Any  # void *memmem(const void *, size_t, const void *, size_t), GIL released
+    get: Any  # PyObject_GetBuffer
+    release: Any  # PyBuffer_Release
+    buffer: Any  # the Py_buffer structure
+    byref: Any
 
 
 @functools.cache
-def _lib() -> tuple[Any, Any, Any] | None:
-    """(memmem, PyObject_GetBuffer, PyBuffer_Release), or None where the C library has no memmem."""
+def _lib() -> _Lib | None:
+    """The C functions, or None where there is no ctypes (a Python built without libffi) or no memmem."""
     try:
+        import ctypes
+
         memmem = ctypes.CDLL(None).memmem  # a CDLL call releases the GIL
-    except (OSError, AttributeError, TypeError):
+
+        class Buffer(ctypes.Structure):  # Py_buffer, as PyObject_GetBuffer fills it (stable since Python 3.3)
+            _fields_ = [
+                ("buf", ctypes.c_void_p),
+                ("obj", ctypes.c_void_p),
+                ("len", ctypes.c_ssize_t),
+                ("itemsize", ctypes.c_ssize_t),
+                ("readonly", ctypes.c_int),
+                ("ndim", ctypes.c_int),
+                ("format", ctypes.c_char_p),
+                ("shape", ctypes.c_void_p),
+                ("strides", ctypes.c_void_p),
+                ("suboffsets", ctypes.c_void_p),
+                ("internal", ctypes.c_void_p),
+            ]
+
+        memmem.restype = ctypes.c_void_p
+        memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        get = ctypes.pythonapi.PyObject_GetBuffer
+        get.argtypes = [ctypes.py_object, ctypes.POINTER(Buffer), ctypes.c_int]
+        get.restype = ctypes.c_int
+        release = ctypes.pythonapi.PyBuffer_Release
+        release.argtypes = [ctypes.POINTER(Buffer)]
+        release.restype = None
+    except (ImportError, OSError, AttributeError, TypeError):
         return None
-    memmem.restype = ctypes.c_void_p
-    memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-    get = ctypes.pythonapi.PyObject_GetBuffer
-    get.argtypes = [ctypes.py_object, ctypes.POINTER(_Buffer), ctypes.c_int]
-    get.restype = ctypes.c_int
-    release = ctypes.pythonapi.PyBuffer_Release
-    release.argtypes = [ctypes.POINTER(_Buffer)]
-    release.restype = None
-    return memmem, get, release
+    return _Lib(memmem, get, release, Buffer, ctypes.byref)
 
 
 @contextlib.contextmanager
@@ -64,17 +73,20 @@ def finder(buf: Any) -> Iterator[tuple[Find, bool]]:
     """(``find(needle, start, end)`` on ``buf`` (an mmap or bytes), as ``buf.find`` answers it; whether it
     releases the GIL)."""
     lib = _lib()
-    view = _Buffer()
+    if lib is None:
+        yield buf.find, False
+        return
+    view = lib.buffer()
     try:
-        exported = lib is not None and lib[1](buf, ctypes.byref(view), 0) == 0
+        exported = lib.get(buf, lib.byref(view), 0) == 0
     except (BufferError, TypeError, ValueError):
         exported = False
     if not exported or not view.buf:
         if exported:
-            lib[2](ctypes.byref(view))  # type: ignore[index]
+            lib.release(lib.byref(view))
         yield buf.find, False
         return
-    memmem, size, base = lib[0], view.len, view.buf  # type: ignore[index]
+    memmem, size, base = lib.memmem, view.len, view.buf
 
     def find(needle: bytes, start: int, end: int) -> int:
         start, end = max(start + size, 0) if start < 0 else start, _end(end, size)
@@ -88,7 +100,7 @@ def finder(buf: Any) -> Iterator[tuple[Find, bool]]:
     try:
         yield find, True
     finally:
-        lib[2](ctypes.byref(view))  # type: ignore[index]
+        lib.release(lib.byref(view))
 
 
 def _end(end: int, size: int) -> int:
