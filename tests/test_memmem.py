@@ -8,6 +8,7 @@ against the searches run one after the other, and with a failing search.
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_without_memmem_finder_is_find(monkeypatch: pytest.MonkeyPatch) -> None:
         assert 3 == find(b"abc", 1, 6)
 
 
-def _count(needle: bytes, data: bytes) -> object:
+def _count(needle: bytes, data: bytes) -> Callable[[Find], list[int]]:
     def search(find: Find) -> list[int]:
         hits, i = [], 0
         while (j := find(needle, i, len(data))) >= 0:

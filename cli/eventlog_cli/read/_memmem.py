@@ -148,7 +148,6 @@ def side_by_side(buf: Any, searches: list[Callable[[Find], T]], threads: bool = 
         try:
             run(0)
         finally:
-            stop = stop or bool(errors)
             for t in others:
                 while t.is_alive():  # the mapping must outlive every search of it, even on Ctrl-C
                     try:
