@@ -38,6 +38,7 @@ import orjson
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
+from eventlog_cli.read._decode import known_keys
 from eventlog_cli.read._lines import every_line
 from eventlog_cli.read._memmem import Find, side_by_side
 from eventlog_cli.read._paths import chunks, resolve_paths
@@ -60,6 +61,7 @@ _FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # a window is read 
 _MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per type
 _THREADS_FROM = 1 << 20  # bytes of a window from which its searches run on threads of their own
 _PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
+_REBUILDS = 32  # a type whose keys changed more often than this is read the general way
 
 
 MAPS = ("metrics", "timing")  # the maps whose keys the scan collects (other names: ``Loaded.keys`` reads them)
@@ -67,7 +69,7 @@ MAPS = ("metrics", "timing")  # the maps whose keys the scan collects (other nam
 
 @functools.cache
 def _head() -> Any:
-    """The decoder of what the scan reads of a line: its type and the keys of its maps (values skipped over)."""
+    """The decoder of what the scan reads of a line: its type and its maps (whatever they hold)."""
     fields = [("event", Any, None), *((name, Any, None) for name in MAPS)]
     return msgspec.json.Decoder(msgspec.defstruct("Head", fields))
 
@@ -102,6 +104,8 @@ class _Scan:
         self.pending: list[tuple[FileLines, str, int, str]] = []  # lines set aside before their number is known
         self.keys: dict[tuple[str, str], dict[str, None]] = {}
         self._last: dict[tuple[str, str], Any] = {}
+        self._changes: dict[str, int] = {}  # type → how often its maps' keys grew
+        self._known: dict[str, tuple[int, Any]] = {}  # type → (its changes then, its ``_known`` decoder)
 
     def code(self, event: str) -> int:
         c = self.codes.get(event)
@@ -138,9 +142,25 @@ class _Scan:
                 key = (event, name)
                 ks = m.keys()
                 if ks != self._last.get(key):
-                    self.keys.setdefault(key, {}).update(dict.fromkeys(str(k) for k in m))
+                    seen = self.keys.setdefault(key, {})
+                    had = len(seen)
+                    seen.update(dict.fromkeys(str(k) for k in m))
+                    if len(seen) != had:
+                        self._changes[event] = self._changes.get(event, 0) + 1
                     self._last[key] = ks
         return event, None
+
+    def known(self, event: str) -> tuple[str, int, Any] | None:
+        """(type, code, ``_decode.known_keys`` decoder) of the lines of ``event`` that bring no new key."""
+        changes = self._changes.get(event, 0)
+        got = self._known.get(event)
+        if got is None or got[0] != changes:
+            ok = changes <= _REBUILDS  # keys that keep changing: a decoder per line would cost more than it saves
+            got = self._known[event] = (
+                changes,
+                known_keys([(n, list(self.keys.get((event, n), ()))) for n in MAPS]) if ok else None,
+            )
+        return None if got[1] is None else (event, self.code(event), got[1])
 
     def keep(self, store: FileLines, off: int, text: bytes, n: int) -> None:
         """Check one selected line and index it (or set it aside); ``n`` is -1 when not counted."""
@@ -161,12 +181,15 @@ class _Scan:
     def keep_spans(self, store: FileLines, buf: Any, base: int, spans: list[tuple[int, int]]) -> None:
         """``keep`` for the lines ``buf[s:e]`` of a mapped window at ``base``: the same checks, one call a window.
 
-        The common line (ASCII, a JSON object of a wanted type whose map keys are the last
-        line's of its type) costs one decode and a few comparisons; anything else goes
-        through :meth:`keep`, which sets it aside or records its new keys.
+        The common line (ASCII, a JSON object of the type of the line before, its map keys all
+        seen before) costs one decode that builds none of its maps; the next most common (a
+        JSON object of a wanted type whose map keys are the last line's of its type) one
+        decode and a few comparisons; anything else goes through :meth:`keep`, which sets it
+        aside or records its new keys.
         """
         dec = _head().decode
         wanted, last, codes, keep, add = self.wanted_set, self._last, self.codes, self.keep, store.add
+        known = None  # (type, code, decoder): the line before's type, with the keys known of it
         for s, e in spans:
             text = buf[s:e]
             if text[-1:] == b"\r":
@@ -175,6 +198,13 @@ class _Scan:
             if off == 0 or not text or not text.isascii():
                 keep(store, off, text, -1)
                 continue
+            if known is not None:
+                try:
+                    if known[2](text).event == known[0]:
+                        add(off, len(text), -1, known[1])
+                        continue
+                except (msgspec.ValidationError, msgspec.DecodeError):  # a new key, another type, odd: below
+                    pass
             try:
                 head = dec(text)
             except (msgspec.ValidationError, msgspec.DecodeError):
@@ -190,9 +220,10 @@ class _Scan:
                 type(t) is dict and t and t.keys() != last.get((event, "timing"))
             ):
                 keep(store, off, text, -1)  # new keys: recorded there
-                continue
-            code = codes.get(event)
-            add(off, len(text), -1, self.code(event) if code is None else code)
+            else:
+                code = codes.get(event)
+                add(off, len(text), -1, self.code(event) if code is None else code)
+            known = self.known(event)
 
     def number_pending(self) -> None:
         """Line numbers for the lines set aside in a plain file (one count of its newlines)."""
