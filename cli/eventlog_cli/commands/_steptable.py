@@ -103,12 +103,12 @@ def step_lines(
     columns: Sequence[Column],
     rows: Sequence[Mapping[str, Any]],
     width: int,
-    marker: Callable[[Mapping[str, Any]], str | None] = lambda r: None,
+    marker: Callable[[Mapping[str, Any]], str | None] | None = None,
     values: Values | None = None,
 ) -> list[str]:
     """The table as lines: ``lead`` columns (header, cell function) then ``columns``, in blocks.
 
-    ``values``: as for :func:`step_columns`.
+    ``values``: as for :func:`step_columns`. ``marker``: a line to put before a row, or None.
     """
     lead_w = [max(len(h), *(len(fn(r)) for r in rows)) if rows else len(h) for h, fn in lead]
     lead_width = sum(w + 1 for w in lead_w)
@@ -133,11 +133,15 @@ def step_lines(
         lead_head = [sanitize(h).ljust(w) for (h, _), w in zip(lead, lead_w, strict=True)]
         out.append(" ".join([*lead_head, *(sanitize(c.header)[: c.width].rjust(c.width) for c in cols)]).rstrip())
         texts = [_texts(c, rows, values) for c in cols]  # a column at a time, not a cell at a time
-        for i, cells in enumerate(zip(*leads, *texts, strict=True)):
-            mark = marker(rows[i])
+        lines = (" ".join(cells).rstrip() for cells in zip(*leads, *texts, strict=True))
+        if marker is None:
+            out.extend(lines)
+            continue
+        for r, line in zip(rows, lines, strict=True):
+            mark = marker(r)
             if mark:
                 out.append(mark)
-            out.append(" ".join(cells).rstrip())
+            out.append(line)
     return out
 
 

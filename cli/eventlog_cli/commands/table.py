@@ -160,7 +160,7 @@ def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend:
                 return f"  ↻ resumed here ({Path(m.file).name}:{m.line}): later values of repeated steps shown"
         return None
 
-    lines = step_lines(_lead(lead), columns, rows, console().width, marker, values)
+    lines = step_lines(_lead(lead), columns, rows, console().width, marker if marks else None, values)
     sys.stdout.write("\n".join(lines) + "\n")
     if legend:
         w = max(len(sanitize(c.header)) for c in columns)
