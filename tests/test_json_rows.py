@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import cli
 from eventlog_cli.commands import _output
 from eventlog_cli.commands._output import emit_json_rows, jsonable, safe_json
 
@@ -82,3 +84,19 @@ def test_a_scalar_frame_takes_the_column_path(
     out = capsys.readouterr().out
     assert calls == []
     assert orjson.loads(out) == [{"step": 1, "loss": 0.5, "run": "a,b"}, {"step": 2, "loss": "NaN", "run": None}]
+
+
+def _line(seq: int, loss: str) -> str:
+    head = f'{{"v":1,"ts":{seq + 1}.0,"event":"step_metrics","run":"r","rank":0,"seq":{seq},"step":{seq + 1}'
+    return head + f',"metrics":{{"loss":{loss}}}}}'
+
+
+def test_numbers_beyond_a_float_and_mixed_ints(tmp_path: Path) -> None:
+    """Integer literals too big for a float are ±Infinity (was a traceback); ints among floats are their floats."""
+    big = "1" + "0" * 400
+    lines = [_line(0, big), _line(1, "1.5"), _line(2, f"-{big}"), _line(3, str(2**53 + 1)), _line(4, '"NaN"')]
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = cli("table", "--cols", "step,loss", "--json", str(path))
+    assert result.exit_code == 0, result.output
+    assert [r["loss"] for r in orjson.loads(result.stdout)] == ["Infinity", 1.5, "-Infinity", float(2**53 + 1), "NaN"]

@@ -16,6 +16,7 @@ and numeric text are their float; anything else in a map of numbers is null and 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -65,8 +66,8 @@ def number(x: Any) -> Any:
     if isinstance(x, int):
         try:
             return float(x)
-        except OverflowError:
-            return math.copysign(math.inf, x)
+        except OverflowError:  # beyond a float: its infinity (copysign would overflow converting it too)
+            return math.inf if x > 0 else -math.inf
     if isinstance(x, str):
         try:
             return float(x)
@@ -149,6 +150,7 @@ def _transpose(objs: Sequence[Any], attrs: list[str]) -> list[list[Any]]:
 
 _FLOATS = frozenset({float, type(None)})  # type sets: one C-level pass over a column instead of a generator
 _INTS = frozenset({int, type(None)})
+_MIXED = frozenset({float, int, type(None)})
 
 
 def _whole(name: str, vals: list[Any]) -> pl.Series | None:
@@ -163,11 +165,15 @@ def _whole(name: str, vals: list[Any]) -> pl.Series | None:
 
 def _numbers(name: str, vals: list[Any]) -> tuple[pl.Series, list[int]]:
     """A column of numbers (Int64 when all are integers, else Float64) and the rows whose value is not a number."""
-    if _FLOATS.issuperset(map(type, vals)):
+    types = set(map(type, vals))
+    if _FLOATS.issuperset(types):
         return pl.Series(name, vals, dtype=pl.Float64), []
     if (ints := _whole(name, vals)) is not None:
         return ints, []
-    nums = [number(v) for v in vals]
+    if _MIXED.issuperset(types):  # ints among floats: each int as its float (one beyond 64 bits: below)
+        with contextlib.suppress(OverflowError, TypeError, ValueError, pl.exceptions.PolarsError):
+            return pl.Series(name, vals, dtype=pl.Float64), []
+    nums = [v if v.__class__ is float else number(v) for v in vals]  # "NaN" and numeric text: their float
     rows = [i for i, v in enumerate(nums) if v is BAD]
     return pl.Series(name, [None if v is BAD else v for v in nums], dtype=pl.Float64), rows
 
