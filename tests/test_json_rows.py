@@ -100,3 +100,19 @@ def test_numbers_beyond_a_float_and_mixed_ints(tmp_path: Path) -> None:
     result = cli("table", "--cols", "step,loss", "--json", str(path))
     assert result.exit_code == 0, result.output
     assert [r["loss"] for r in orjson.loads(result.stdout)] == ["Infinity", 1.5, "-Infinity", float(2**53 + 1), "NaN"]
+
+
+def test_integers_beyond_64_bits_in_json_and_the_report(tmp_path: Path) -> None:
+    """A step beyond 64 bits (another writer's JSON) is written as its float, not a traceback from orjson."""
+    big = 2**70
+    lines = [_line(0, "1.0").replace('"step":1', f'"step":{big}'), _line(1, "2.0")]
+    lines.append(f'{{"v":1,"ts":5.0,"event":"eval_summary","run":"r","rank":0,"seq":2,"step":{big},"split":"val",')
+    lines[-1] += '"metrics":{"accuracy":0.5}}'
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    trend = cli("trend", "accuracy", "--json", str(path))
+    assert trend.exit_code == 0, trend.output
+    assert [r["step"] for r in orjson.loads(trend.stdout)["rows"]] == [float(big)]
+    report = cli("report", str(path), "-o", str(tmp_path / "r.html"))
+    assert report.exit_code == 0, report.output
+    assert "1.1805916207174113e+21" in (tmp_path / "r.html").read_text()

@@ -17,6 +17,7 @@ import orjson
 
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._charts import colour, eval_charts, group_chart, step_charts, timeline_chart
+from eventlog_cli.commands._output import dumps
 from eventlog_cli.query.rundata import MISSING, RunData, config_diff, pick_samples
 
 __all__ = ["plotly_js", "render_report", "script_json"]
@@ -34,7 +35,7 @@ def esc(v: Any) -> str:
 
 def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: nothing in it can end the element or open a comment."""
-    raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    raw = dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     return (
         raw.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -61,7 +62,7 @@ def _value(v: Any) -> str:
     if v is MISSING:
         return '<span class="missing">—</span>'
     if isinstance(v, (dict, list)):
-        return esc(orjson.dumps(v).decode())
+        return esc(dumps(v).decode())
     return esc(fmt_num(v) if isinstance(v, float) else v)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # rich is imported on use, so eventlog --help starts fast
     from rich.table import Table
     from rich.text import Text
 
-__all__ = ["console", "emit_csv", "emit_json", "emit_json_rows", "json_line", "jsonable", "new_table", "text"]
+__all__ = ["console", "dumps", "emit_csv", "emit_json", "emit_json_rows", "json_line", "jsonable", "new_table", "text"]
 
 
 def console() -> Console:
@@ -73,6 +73,33 @@ def jsonable(v: Any) -> Any:
     return v
 
 
+def dumps(obj: Any, option: int = 0) -> bytes:
+    """``orjson.dumps``, with integers beyond 64 bits (an Int128 column, another writer's JSON) as their floats,
+    as ``orjson.loads`` reads them, where orjson would refuse the whole object."""
+    try:
+        return orjson.dumps(obj, option=option)
+    except TypeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        return orjson.dumps(_fit(obj), option=option)
+
+
+def _fit(v: Any) -> Any:
+    if type(v) is int and not _INT_MIN <= v <= _UINT_MAX:
+        try:
+            return float(v)
+        except OverflowError:  # beyond a float too: spelled as the event files spell an infinity
+            return "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, dict):
+        return {k: _fit(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_fit(x) for x in v]
+    return v
+
+
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+
+
 # orjson escapes C0 but writes DEL, C1 and bidi controls raw; JSON allows \uXXXX for them, same value.
 _RAW_CONTROL = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -87,7 +114,7 @@ def safe_json(data: bytes) -> bytes:
 
 def json_line(obj: Any) -> bytes:
     """One compact JSON line (for JSONL output), terminal-safe."""
-    return safe_json(orjson.dumps(obj)) + b"\n"
+    return safe_json(dumps(obj)) + b"\n"
 
 
 def emit_json_rows(frame: Any) -> None:
@@ -121,7 +148,7 @@ def _rows_by_dict(part: Any) -> bytes:
             odd = part.with_row_index("_i").filter(pl.col(name).is_not_null() & ~pl.col(name).is_finite())
             for i, v in odd.select("_i", name).iter_rows():
                 rows[i][name] = jsonable(v)
-    return orjson.dumps(rows, option=orjson.OPT_INDENT_2)[2:-2]
+    return dumps(rows, option=orjson.OPT_INDENT_2)[2:-2]
 
 
 def _scalar(dtype: Any) -> bool:
@@ -155,7 +182,7 @@ _ROWS = 8192  # rows turned into dicts at a time by emit_json_rows
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(safe_json(orjson.dumps(jsonable(obj), option=orjson.OPT_INDENT_2)).decode() + "\n")
+    sys.stdout.write(safe_json(dumps(jsonable(obj), option=orjson.OPT_INDENT_2)).decode() + "\n")
 
 
 def _csv_cell(x: Any) -> Any:
@@ -164,7 +191,7 @@ def _csv_cell(x: Any) -> Any:
     if isinstance(x, float) and x != x:
         return "nan"
     if isinstance(x, (dict, list)):  # CSV has no nesting: the value as JSON text
-        return sanitize(orjson.dumps(jsonable(x)).decode())
+        return sanitize(dumps(jsonable(x)).decode())
     return sanitize(x) if isinstance(x, str) else x
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 import typer
 
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Rank, Strict, output_format
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, dumps, new_table, text
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import UsageError
@@ -61,7 +60,7 @@ def _print(data: dict[str, Any]) -> None:
     if data["config"]:
         t = new_table("key", *labels, "change", title="config differences")
         for row in data["config"]:
-            cells = [text(orjson.dumps(row["values"][lb]).decode() if lb in row["values"] else "—") for lb in keys]
+            cells = [text(dumps(row["values"][lb]).decode() if lb in row["values"] else "—") for lb in keys]
             t.add_row(text(row["key"]), *cells, text(row["status"]))
         out.print(t)
     else:

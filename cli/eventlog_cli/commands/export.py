@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 
 from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Paths
+from eventlog_cli.commands._output import dumps
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 
@@ -80,7 +80,7 @@ def _escape(c: str) -> str:
 
 
 def _json_text(v: Any) -> str | None:
-    return None if v is None else orjson.dumps(v).decode()
+    return None if v is None else dumps(v).decode()
 
 
 def register(app: typer.Typer) -> None:

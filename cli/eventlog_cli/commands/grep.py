@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import orjson
 import typer
 
 from eventlog._render import Renderer
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Events, Json, Paths, Rank, Strict, output_format, split_names
+from eventlog_cli.commands._output import dumps
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import NoMatchError
@@ -42,9 +42,7 @@ def grep(
     picked = select_events(records, split_names(event), rank)
     renderer = Renderer("compact", verbose=True)
     texts = [renderer.oneline(rec.event) for rec, _ in picked]
-    hits = [
-        i for i, (rec, _) in enumerate(picked) if rx.search(texts[i]) or rx.search(orjson.dumps(rec.event).decode())
-    ]
+    hits = [i for i, (rec, _) in enumerate(picked) if rx.search(texts[i]) or rx.search(dumps(rec.event).decode())]
     if fmt == "table" and not hits:
         raise NoMatchError
     rows = [

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 import typer
 
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format, split_names
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, dumps, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.summary import TYPES, summarize
@@ -123,8 +122,8 @@ def _print_summary(s: dict[str, Any]) -> None:
 def _config_lines(config: Any, width: int, label: str = "config:") -> list[str]:
     """``config: lr=3e-06  model=Qwen ...`` wrapped at ``width`` between items (nested values as JSON)."""
     if not isinstance(config, dict):
-        return [f"{label} {orjson.dumps(config).decode()}"]
-    items = [f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in config.items()]
+        return [f"{label} {dumps(config).decode()}"]
+    items = [f"{k}={v if isinstance(v, str) else dumps(v).decode()}" for k, v in config.items()]
     lines = [label]
     for item in items:
         if len(lines[-1]) > len(label) and len(lines[-1]) + 2 + len(item) > width:
