@@ -100,19 +100,33 @@ class Column:
         get = _getter(self.key)
         return [get(r) for r in rows]
 
-    def cells(self, values: Sequence[Any]) -> list[str]:
+    def cells(self, values: Sequence[Any], denoms: Sequence[Any] | None = None) -> list[str]:
         """:meth:`compile`'s text for each of a column's values (looked up by the caller), a column at a time.
 
         A column of plain numbers (ints, floats, None) is formatted by ``format`` in one pass;
         anything else takes the compiled path per value: the text is the same either way
-        (tests/test_columns_compiled.py). Not for ``frac``, whose text needs the denominator.
+        (tests/test_columns_compiled.py). A ``frac`` column needs each row's denominator too.
 
         Raises:
-            ValueError: a ``frac`` column (use :meth:`compile`).
+            ValueError: a ``frac`` column without ``denoms``.
         """
-        if self.fmt == "frac":
-            raise ValueError("cells() cannot format a frac column; use compile()")
         width, missing, fmt = self.width, self.missing, self.fmt
+        if fmt == "frac":
+            if denoms is None:
+                raise ValueError("cells() needs the denominators of a frac column")
+            whole = _plain_for("d")
+            out = []
+            for v, d in zip(values, denoms, strict=True):  # as compile()'s frac cell
+                if v is None:
+                    text = missing
+                else:
+                    if isinstance(v, (list, tuple)) and len(v) == 2:
+                        v, d = v
+                    text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
+                    if len(text) > width:
+                        text = whole(v)
+                out.append(text.rjust(width) if len(text) <= width else text[: width - 1] + "…")
+            return out
         if fmt == "d" and _WHOLE.issuperset(map(type, values)):
             texts = [missing if v is None else str(v) for v in values]
         elif fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt) and _NUMBERS.issuperset(map(type, values)):

@@ -139,3 +139,22 @@ class TestCells:
 
         with pytest.raises(ValueError, match="frac"):
             Column("epoch", 6, "epoch", "frac").cells([1])
+
+    @given(
+        width=st.integers(1, 12),
+        pairs=st.lists(
+            st.tuples(
+                st.one_of(st.sampled_from(VALUES), st.integers(-(2**40), 2**40), st.floats(0, 1e6)),
+                st.one_of(st.none(), st.integers(0, 10**6), st.floats(0, 1e3), st.sampled_from(VALUES)),
+            ),
+            max_size=10,
+        ),
+        denom=st.sampled_from([None, "total_steps"]),
+    )
+    def test_frac_with_denominators(self, width: int, pairs: list[tuple[Any, Any]], denom: str | None) -> None:
+        """A frac column a column at a time: the compiled cell's text on rows holding value and denominator."""
+        col = Column("step", width, "step", "frac", denom=denom, missing="-")
+        d_key = denom or "step_denom"
+        cell = col.compile()
+        want = [cell({"step": v, d_key: d}) for v, d in pairs]
+        assert col.cells([v for v, _ in pairs], [d for _, d in pairs]) == want

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from eventlog._columns import Column
+from eventlog._columns import PAIR_DENOM, Column
 from eventlog._text import sanitize
 from eventlog_cli.query.columns import FIELDS, column_for
 
@@ -146,8 +146,10 @@ def step_lines(
 
 
 def _texts(col: Column, rows: Sequence[Mapping[str, Any]], values: Values | None) -> list[str]:
-    """The cells of one column (``frac`` needs each row's denominator: compiled, row by row)."""
-    if col.fmt == "frac":
+    """The cells of one column (``frac`` with each row's denominator)."""
+    if col.fmt != "frac":
+        return col.cells(values(col.key) if values else col.values(rows))
+    if values is None:
         cell = col.compile()
         return [cell(r) for r in rows]
-    return col.cells(values(col.key) if values else col.values(rows))
+    return col.cells(values(col.key), values(col.denom or col.key + PAIR_DENOM))

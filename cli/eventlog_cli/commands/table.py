@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from eventlog._columns import PAIR_DENOM, Column
+from eventlog._columns import Column
 from eventlog._text import sanitize
 from eventlog_cli.commands._config import project_columns
 from eventlog_cli.commands._exit import guarded
@@ -19,7 +19,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.columns import FIELDS, column_for, default_keys, select_columns, with_row_keys
+from eventlog_cli.query.columns import FIELDS, default_keys, select_columns, with_row_keys
 from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
 
 if TYPE_CHECKING:
@@ -125,26 +125,17 @@ def _markdown(lead: Sequence[str], columns: Sequence[Column], rows: list[dict[st
         sys.stdout.write("| " + " | ".join([*lead_cells, *(c.format(r).strip() for c in columns)]) + " |\n")
 
 
-def _slim_rows(frame: pl.DataFrame, keys: Sequence[str], lead: Sequence[str]) -> list[dict[str, Any]]:
-    """The rows as dicts of just what the text table reads row by row (the rest is read a column at a time).
-
-    That is: the lead columns, run/rank/ts (resume markers), and every spelling of a ``frac``
-    column's value and denominator (``step``/``total_steps``...); a key whose column is not
-    plainly its own (``metrics.step``) keeps its whole row.
-    """
+def _slim_rows(frame: pl.DataFrame, lead: Sequence[str], marks: Sequence[Resume]) -> list[dict[str, Any]]:
+    """The rows as dicts of just what the text table reads row by row: the lead columns and run/rank/ts
+    (resume markers); empty dicts when there are neither (every column is read a column at a time)."""
+    if not lead and not marks:
+        return [{}] * frame.height
     keep = {"run", "rank", "ts", *lead}
-    for k in keys:
-        col = column_for(k)
-        if col.fmt == "frac" or col.key != k:
-            d = col.denom or k + PAIR_DENOM
-            keep.update((k, f"metrics.{k}", d, f"metrics.{d}", k + PAIR_DENOM, f"metrics.{k}{PAIR_DENOM}"))
-            if col.key != k:
-                return frame.to_dicts()
     return frame.select([c for c in frame.columns if c in keep]).to_dicts()
 
 
 def _view(lead: Sequence[str], keys: Sequence[str], frame: pl.DataFrame, legend: bool, marks: list[Resume]) -> None:
-    rows = _slim_rows(frame, keys, lead)
+    rows = _slim_rows(frame, lead, marks)
 
     def values(key: str) -> list[Any]:  # what Column.values(rows) finds, read from the frame's column
         col = next((c for c in (key, f"metrics.{key}") if c in frame.columns), None)
