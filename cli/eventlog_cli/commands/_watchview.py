@@ -85,7 +85,7 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         parts.append(_t("\n".join(lines)))
     spark = Table.grid(padding=(0, 2))
     for k in state.metric_keys:
-        if k in main and k in state.series:
+        if k in main and state.series.get(k):  # a metric never numeric has no series to draw
             vals = list(state.series[k])
             spark.add_row(_t(k), _t(sparkline(vals)), _t(fmt_num(vals[-1])))
     if state.evals:

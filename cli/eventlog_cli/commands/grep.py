@@ -23,7 +23,7 @@ from eventlog_cli.read import Record
 def grep(
     pattern: Annotated[str, typer.Argument(help="A regular expression.")],
     paths: Paths = None,
-    context: Annotated[int, typer.Option("--context", "-C", help="Show N events before and after.")] = 0,
+    context: Annotated[int, typer.Option("--context", "-C", min=0, help="Show N events before and after.")] = 0,
     ignore_case: Annotated[bool, typer.Option("--ignore-case", "-i")] = False,
     event: Events = None,
     rank: Rank = None,

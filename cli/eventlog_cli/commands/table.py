@@ -99,7 +99,8 @@ def _every(frame: pl.DataFrame, every: int, last: int | None) -> pl.DataFrame:
         i = pl.int_range(pl.len()).over(["run", "rank"])
         frame = frame.filter((i % every == 0) | (i == pl.len().over(["run", "rank"]) - 1))
     if last:
-        frame = frame.filter(pl.int_range(pl.len()).over(["run", "rank"]) >= pl.len().over(["run", "rank"]) - last)
+        n = pl.len().over(["run", "rank"]).cast(pl.Int64)  # unsigned: n - last would wrap past 0 and keep nothing
+        frame = frame.filter(pl.int_range(pl.len()).over(["run", "rank"]) >= n - last)
     return frame
 
 

@@ -141,7 +141,7 @@ def _chart(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) 
 def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) -> None:
     """Several runs: one row per step, one column per run, the best of each run starred."""
     by = {(r["run"], r["step"]): r for r in rows}
-    steps = sorted({r["step"] for r in rows})
+    steps = sorted({r["step"] for r in rows}, key=lambda s: (s is None, isinstance(s, str), s))  # no step: last
     heads = [sanitize(r) for r in runs]
     t = new_table("step", *heads, title=f"{source}.{sanitize(name)}", right=("step", *heads))
     for s in steps:
@@ -149,7 +149,7 @@ def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name
         for run in runs:
             r = by.get((run, s))
             cells.append(text("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  ")))
-        t.add_row(text(s), *cells)
+        t.add_row(text("-" if s is None else s), *cells)
     out = console()
     out.print(t)
     width = max(len(sanitize(r)) for r in runs)

@@ -13,8 +13,10 @@ from typing import Annotated
 
 import typer
 
+from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Rank
+from eventlog_cli.errors import UsageError
 from eventlog_cli.query.watch import Tail, WatchState, find_files
 
 
@@ -96,6 +98,9 @@ def watch(
 
     from eventlog_cli.commands._watchview import render
 
+    if path == "-" or (path or "").endswith(".gz") or (path and Path(path).is_dir() and not _plain_events(Path(path))):
+        msg = f"watch follows a plain .jsonl file as it grows, not stdin or gzip ({sanitize(path)}); use replay on it"
+        raise UsageError(msg)
     state = WatchState(rows=rows, stall_after=stall, rank=0 if rank is None else rank)
     watcher = Watcher(Path(path) if path else None, state)
     console = Console(highlight=False, markup=False, emoji=False)
@@ -109,6 +114,11 @@ def watch(
             live.update(render(state, watcher.label(), width=console.width), refresh=True)
             if key(refresh) in ("q", "Q"):
                 break
+
+
+def _plain_events(directory: Path) -> bool:
+    """Whether a run directory holds a plain events file to follow (not only ``.jsonl.gz`` ones)."""
+    return any(directory.glob("*.jsonl")) or not any(directory.glob("*.jsonl.gz"))
 
 
 def register(app: typer.Typer) -> None:

@@ -134,16 +134,17 @@ class Resume:
 
 
 def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
-    """Every restart: a ``run_start`` that is not the first of its file and rank."""
-    seen: set[tuple[int, Any]] = set()
+    """Every restart: a ``run_start`` that is not the first of its file, run and rank (another run's name in the
+    same file is another run, not a restart)."""
+    seen: set[tuple[int, str, Any]] = set()
     out = []
     for rec in records:
         ev = rec.event
         if ev.get("event") != "run_start" or "parent_pid" in ev:  # a child process joining: not a restart
             continue
-        key = (rec.file, ev.get("rank"))
+        run, rank = ev.get("run"), ev.get("rank")
+        key = (rec.file, run if isinstance(run, str) else repr(run), rank if isinstance(rank, int) else repr(rank))
         if key in seen and isinstance(ev.get("ts"), (int, float)):
-            rank = ev.get("rank")
             out.append(
                 Resume(
                     ids.label(rec.file, ev.get("run")),

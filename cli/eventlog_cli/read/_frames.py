@@ -7,6 +7,7 @@ and values of an unexpected type, go through :func:`frame_from_records`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,19 @@ ENVELOPE_DTYPES: dict[str, str] = {
     "seq": "Int64",
 }
 """Envelope field → the name of its polars dtype (named, as polars is imported on first use)."""
+
+
+_ENVELOPE_NUMBERS = frozenset(k for k, dtype in ENVELOPE_DTYPES.items() if dtype != "String")
+
+
+def _envelope_number(v: Any, dtype: str) -> Any:
+    """An envelope value as its dtype says (a whole number for Int64), or None when it is not one."""
+    x = as_number(v)
+    if x is None or dtype != "Int64":
+        return x
+    if type(v) is int:
+        return v
+    return int(x) if math.isfinite(x) and float(x).is_integer() else None
 
 
 def is_free(et: Any) -> bool:
@@ -61,6 +75,10 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
                     row[f"{k}.{mk}"] = x = as_number(mv)
                     if x is None and mv is not None:
                         odd.setdefault(f"{k}.{mk}", []).append(rec.line)
+            elif k in _ENVELOPE_NUMBERS:  # keeps its dtype: a rank "0" or a ts "x" is noted, not a text column
+                row[k] = x = _envelope_number(v, ENVELOPE_DTYPES[k])
+                if x is None and v is not None:
+                    odd.setdefault(k, []).append(rec.line)
             elif isinstance(v, (dict, list)):
                 row[k] = orjson.dumps(v).decode()
             else:

@@ -1,0 +1,86 @@
+"""Odd inputs a new user tried (a helper probing the CLI): each was a traceback, a hang or a wrong answer."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+
+from conftest import cli
+
+
+def _write(path: Path, events: list[dict]) -> Path:
+    lines = []
+    for seq, ev in enumerate(events):
+        lines.append(orjson.dumps({"v": 1, "ts": 1750000000.0 + seq, "run": "r", "rank": 0, "seq": seq, **ev}))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def _steps(n: int, run: str = "r") -> list[dict]:
+    return [{"event": "step_metrics", "run": run, "step": s, "metrics": {"loss": 1 / s}} for s in range(1, n + 1)]
+
+
+def test_last_more_than_the_rows_shows_them_all(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", _steps(6))
+    result = cli("table", "--last", "7", "--json", str(path))
+    assert [r["step"] for r in orjson.loads(result.stdout)] == [1, 2, 3, 4, 5, 6]  # was []
+    assert [r["step"] for r in orjson.loads(cli("table", "--last", "2", "--json", str(path)).stdout)] == [5, 6]
+
+
+def test_negative_grep_context_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", _steps(3))
+    result = cli("grep", "-C", "-1", "loss", str(path))
+    assert result.exit_code == 2
+    assert "-1 is not in the range" in result.output
+
+
+def test_watch_with_a_metric_never_numeric(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", [{"event": "step_metrics", "step": 1, "metrics": {"loss": "0.5"}}])
+    result = cli("watch", "--once", str(path))
+    assert result.exit_code == 0, result.output  # was IndexError
+
+
+def test_watch_refuses_what_it_cannot_follow(tmp_path: Path) -> None:
+    plain = _write(tmp_path / "run.jsonl", _steps(2))
+    packed = tmp_path / "run.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    for target in (str(packed), "-"):
+        result = cli("watch", "--once", target)
+        assert result.exit_code == 2, result.output  # was "waiting for ... to appear" for ever
+        assert "not stdin or gzip" in result.output
+
+
+def test_trend_with_an_eval_without_step_beside_another_split(tmp_path: Path) -> None:
+    evals = [
+        {"event": "eval_summary", "step": 1, "split": "val", "metrics": {"accuracy": 0.5}},
+        {"event": "eval_summary", "split": "test", "metrics": {"accuracy": 0.6}},
+    ]
+    result = cli("trend", "accuracy", str(_write(tmp_path / "run.jsonl", evals)))
+    assert result.exit_code == 0, result.output  # was TypeError comparing None and int
+    assert "0.6" in result.stdout
+
+
+def test_summary_with_a_text_rank_or_ts(tmp_path: Path) -> None:
+    for field, value in (("rank", "0"), ("ts", "x")):
+        ev = {"event": "step_metrics", "step": 1, "metrics": {"loss": 1.0}}
+        path = _write(tmp_path / f"{field}.jsonl", [ev])
+        text = path.read_bytes().replace(
+            b'"%s":%s' % (field.encode(), b"0" if field == "rank" else b"1750000000.0"),
+            b'"%s":"%s"' % (field.encode(), value.encode()),
+        )
+        assert text != path.read_bytes()
+        path.write_bytes(text)
+        result = cli("summary", str(path))
+        assert result.exit_code == 0, result.output  # was a polars ComputeError / InvalidOperationError
+        assert f"{field}: 1 value(s) are not numbers" in result.output
+
+
+def test_two_runs_in_one_file_are_not_a_resume(tmp_path: Path) -> None:
+    events = [{"event": "run_start", "run": "r"}, *_steps(2), {"event": "run_start", "run": "r2"}, *_steps(2, "r2")]
+    result = cli("table", str(_write(tmp_path / "run.jsonl", events)))
+    assert result.exit_code == 0, result.output
+    assert "resumed" not in result.output
+    again = [{"event": "run_start", "run": "r"}, *_steps(2), {"event": "run_start", "run": "r"}, *_steps(3)]
+    assert "resumed" in cli("table", str(_write(tmp_path / "again.jsonl", again))).output
