@@ -84,3 +84,29 @@ def test_two_runs_in_one_file_are_not_a_resume(tmp_path: Path) -> None:
     assert "resumed" not in result.output
     again = [{"event": "run_start", "run": "r"}, *_steps(2), {"event": "run_start", "run": "r"}, *_steps(3)]
     assert "resumed" in cli("table", str(_write(tmp_path / "again.jsonl", again))).output
+
+
+def test_filter_keeps_nan_and_infinity_spelled(tmp_path: Path) -> None:
+    """A json.dumps file's bare NaN / Infinity come out as the event files spell them, not as null."""
+    path = tmp_path / "run.jsonl"
+    path.write_text(
+        '{"v": 1, "ts": 1.0, "event": "step_metrics", "run": "r", "rank": 0, "seq": 0, "step": 1, '
+        '"metrics": {"loss": NaN, "kl": Infinity, "x": -Infinity}}\n'
+    )
+    out = cli("filter", str(path)).stdout
+    assert orjson.loads(out)["metrics"] == {"loss": "NaN", "kl": "Infinity", "x": "-Infinity"}
+
+
+def test_samples_with_one_golden_answer_and_no_extracted(tmp_path: Path) -> None:
+    sample = {"event": "sample", "step": 1, "split": "val", "index": 0, "golden": "notalist", "extracted": None}
+    out = cli("samples", str(_write(tmp_path / "run.jsonl", [{**sample, "output": "o"}]))).stdout
+    assert "Golden:    notalist" in out  # was "n, o, t, a, l, i, s, t"
+    assert "Extracted: -" in out  # was "None"
+
+
+def test_a_glob_spelled_with_metrics_prefix(tmp_path: Path) -> None:
+    ev = {"event": "step_metrics", "step": 1, "metrics": {"reward_mean": 1.0, "reward_std": 2.0, "loss": 3.0}}
+    path = _write(tmp_path / "run.jsonl", [ev])
+    both = [cli("table", "--cols", spec, "--json", str(path)).stdout for spec in ("metrics.reward_*", "reward_*")]
+    assert both[0] == both[1]
+    assert list(orjson.loads(both[0])[0]) == ["step", "reward_mean", "reward_std"]

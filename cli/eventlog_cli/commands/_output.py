@@ -113,8 +113,8 @@ def safe_json(data: bytes) -> bytes:
 
 
 def json_line(obj: Any) -> bytes:
-    """One compact JSON line (for JSONL output), terminal-safe."""
-    return safe_json(dumps(obj)) + b"\n"
+    """One compact JSON line (for JSONL output), terminal-safe; non-finite floats spelled as in the event files."""
+    return safe_json(dumps(jsonable(obj))) + b"\n"
 
 
 def emit_json_rows(frame: Any) -> None:

@@ -70,9 +70,11 @@ def _view(rows: list[dict[str, Any]], full: bool) -> None:
         if r.get("prompt") is not None:
             out.print(Text.assemble(("Prompt:    ", "dim"), text(_clip(str(r["prompt"]), full))))
         if r.get("golden") is not None:
-            out.print(Text.assemble(("Golden:    ", "dim"), text(", ".join(map(str, r["golden"])))))
+            golden = r["golden"]  # a list of answers, or (another writer) one answer
+            shown = ", ".join(map(str, golden)) if isinstance(golden, list) else str(golden)
+            out.print(Text.assemble(("Golden:    ", "dim"), text(shown)))
         if "extracted" in r:
-            out.print(Text.assemble(("Extracted: ", "dim"), text(r["extracted"])))
+            out.print(Text.assemble(("Extracted: ", "dim"), text("-" if r["extracted"] is None else r["extracted"])))
         out.print(Text.assemble(("Output:    ", "dim"), text(_clip(str(r.get("output", "")), full))), soft_wrap=True)
         extra = [f"{k}={fmt_num(v)}" for k, v in r.items() if k not in _KNOWN and not k.startswith("_")]
         if extra:  # per-function rewards, advantage...: the extra fields a sample may carry

@@ -134,7 +134,11 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
         if key == "all":
             out += ["step", *known]
         elif any(c in key for c in "*?["):
-            hits = [metric_column(m) for m in metrics if fnmatch.fnmatchcase(m, key)]
+            hits = [
+                metric_column(m)
+                for m in metrics
+                if fnmatch.fnmatchcase(m, key) or fnmatch.fnmatchcase(f"metrics.{m}", key)
+            ]
             hits += [t for t in timing_keys if fnmatch.fnmatchcase(t, key)]
             if not hits:
                 raise unknown_name("column matching", key, [*FIELDS, *known, *timing_keys])
