@@ -82,16 +82,7 @@ class Column:
         whole = _plain_for("d")
 
         def frac(row: Mapping[str, Any]) -> str:
-            v, d = get(row), get_d(row)
-            if v is None:
-                text = missing
-            else:
-                if isinstance(v, (list, tuple)) and len(v) == 2:
-                    v, d = v
-                text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
-                if len(text) > width:  # as format(): the value alone beats a clipped pair
-                    text = whole(v)
-            return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
+            return _frac_cell(get(row), get_d(row), whole, width, missing)
 
         return frac
 
@@ -115,18 +106,7 @@ class Column:
             if denoms is None:
                 raise ValueError("cells() needs the denominators of a frac column")
             whole = _plain_for("d")
-            out = []
-            for v, d in zip(values, denoms, strict=True):  # as compile()'s frac cell
-                if v is None:
-                    text = missing
-                else:
-                    if isinstance(v, (list, tuple)) and len(v) == 2:
-                        v, d = v
-                    text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
-                    if len(text) > width:
-                        text = whole(v)
-                out.append(text.rjust(width) if len(text) <= width else text[: width - 1] + "…")
-            return out
+            return [_frac_cell(v, d, whole, width, missing) for v, d in zip(values, denoms, strict=True)]
         if fmt == "d" and _WHOLE.issuperset(map(type, values)):
             texts = [missing if v is None else str(v) for v in values]
         elif fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt) and _NUMBERS.issuperset(map(type, values)):
@@ -136,6 +116,19 @@ class Column:
             plain = _plain_for(fmt)
             texts = [missing if v is None else plain(v) for v in values]
         return [t.rjust(width) if len(t) <= width else t[: width - 1] + "…" for t in texts]
+
+
+def _frac_cell(v: Any, d: Any, whole: Callable[[Any], str], width: int, missing: str) -> str:
+    """A ``frac`` cell of value ``v`` and denominator ``d``, as :meth:`Column.format` writes it (compiled)."""
+    if v is None:
+        text = missing
+    else:
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            v, d = v
+        text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
+        if len(text) > width:  # as format(): the value alone beats a clipped pair
+            text = whole(v)
+    return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
 _MISSING = object()
