@@ -46,7 +46,10 @@ def test_watch_refuses_what_it_cannot_follow(tmp_path: Path) -> None:
     plain = _write(tmp_path / "run.jsonl", _steps(2))
     packed = tmp_path / "run.jsonl.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
-    for target in (str(packed), "-"):
+    only_gz = tmp_path / "packed_run"
+    only_gz.mkdir()
+    (only_gz / "events.jsonl.gz").write_bytes(packed.read_bytes())
+    for target in (str(packed), "-", str(only_gz)):
         result = cli("watch", "--once", target)
         assert result.exit_code == 2, result.output  # was "waiting for ... to appear" for ever
         assert "not stdin or gzip" in result.output

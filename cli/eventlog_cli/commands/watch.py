@@ -98,7 +98,8 @@ def watch(
 
     from eventlog_cli.commands._watchview import render
 
-    if path == "-" or (path or "").endswith(".gz") or (path and Path(path).is_dir() and not _plain_events(Path(path))):
+    packed = path is not None and Path(path).is_dir() and not find_files(Path(path)) and any(Path(path).glob("*.gz"))
+    if path == "-" or (path or "").endswith(".gz") or packed:
         msg = f"watch follows a plain .jsonl file as it grows, not stdin or gzip ({sanitize(path)}); use replay on it"
         raise UsageError(msg)
     state = WatchState(rows=rows, stall_after=stall, rank=0 if rank is None else rank)
@@ -114,11 +115,6 @@ def watch(
             live.update(render(state, watcher.label(), width=console.width), refresh=True)
             if key(refresh) in ("q", "Q"):
                 break
-
-
-def _plain_events(directory: Path) -> bool:
-    """Whether a run directory holds a plain events file to follow (not only ``.jsonl.gz`` ones)."""
-    return any(directory.glob("*.jsonl")) or not any(directory.glob("*.jsonl.gz"))
 
 
 def register(app: typer.Typer) -> None:

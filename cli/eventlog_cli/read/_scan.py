@@ -105,7 +105,7 @@ class _Scan:
         self.keys: dict[tuple[str, str], dict[str, None]] = {}
         self._last: dict[tuple[str, str], Any] = {}
         self._changes: dict[str, int] = {}  # type → how often its maps' keys grew
-        self._known: dict[str, tuple[int, Any]] = {}  # type → (its changes then, its ``_known`` decoder)
+        self._known: dict[str, tuple[int, Any]] = {}  # type → (its changes then, its ``known_keys`` decoder)
 
     def code(self, event: str) -> int:
         c = self.codes.get(event)
