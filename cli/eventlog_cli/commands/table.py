@@ -19,7 +19,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.columns import FIELDS, default_keys, select_columns, with_row_keys
+from eventlog_cli.query.columns import FIELDS, default_keys, left_out, select_columns, with_row_keys
 from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ def table(
         keys = select_columns(cols, metrics, loaded.keys("step_metrics", "timing"))
     else:
         keys = with_row_keys(project_columns() or default_keys(metrics, console().width))
+        note = left_out(metrics, keys)
+        if note:
+            sys.stderr.write(note + "\n")
     metric_keys = [k.removeprefix("metrics.") for k in keys if not k.startswith("timing.") and k not in FIELDS]
     timing_keys = [k[7:] for k in keys if k.startswith("timing.")]
     frame = loaded.frame("step_metrics", metrics=metric_keys, timing=timing_keys)

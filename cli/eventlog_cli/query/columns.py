@@ -27,6 +27,7 @@ __all__ = [
     "ROLES",
     "column_for",
     "default_keys",
+    "left_out",
     "metric_column",
     "select_columns",
     "with_row_keys",
@@ -110,9 +111,25 @@ def default_keys(metrics: Sequence[str], width: int | None = None) -> list[str]:
     head = [c for c in DEFAULT_COLUMNS if c.key in ("step", "epoch")]
     tail = [c for c in DEFAULT_COLUMNS if c.key.startswith("timing.")]
     chosen = [next(c for c in role if c.key in present) for role in ROLES if any(c.key in present for c in role)]
+    if not chosen:  # no metric has a role (a loop's own names): the run's metrics, in logged order, as many as fit
+        chosen = [dataclasses.replace(column_for(k), key=k) for k in map(metric_column, metrics)]  # keep metrics.step
     while width is not None and len(chosen) > 1 and sum(c.width + 1 for c in (*head, *chosen, *tail)) > width:
         chosen.pop()
     return [c.key for c in (*head, *chosen, *tail)]
+
+
+def left_out(metrics: Sequence[str], keys: Sequence[str]) -> str | None:
+    """A note when the default columns hide metrics and none of them has a role: what is shown, how to choose."""
+    present = set(metrics)
+    if not metrics or any(c.key in present for role in ROLES for c in role):
+        return None
+    shown = sum(1 for k in keys if k not in FIELDS and not k.startswith("timing."))
+    if shown >= len(metrics):
+        return None
+    return (
+        f"note: no metric of this run has a default column (reward, loss, kl...); {shown} of its "
+        f"{len(metrics)} metrics fit the width: choose them with --cols NAME,... or --cols all"
+    )
 
 
 def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> list[str]:

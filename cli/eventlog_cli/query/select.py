@@ -148,9 +148,15 @@ def groups_at(
     """Every group_summary, and the group_detail events at ``step`` (default: the last detail's step).
 
     Raises:
-        DataError: there are neither.
+        DataError: there are neither, or no group_detail at the ``step`` asked for.
     """
     if not summaries and not details:
         raise DataError("no group_summary or group_detail events in these files")
     at = step if step is not None else (details[-1].event.get("step") if details else None)
-    return [r.event for r in summaries], [d.event for d in details if d.event.get("step") == at]
+    chosen = [d.event for d in details if d.event.get("step") == at]
+    if step is not None and not chosen:  # asked for a step's advantage tables: say there are none, never print nothing
+        steps = sorted({s for d in details if isinstance(s := d.event.get("step"), int)})
+        shown = ", ".join(map(str, steps[:10])) + (f" ... ({len(steps)} steps)" if len(steps) > 10 else "")
+        where = f"; steps with them: {shown}" if steps else " (--step picks the advantage tables of a step)"
+        raise DataError(f"no group_detail events at step {step}{where}")
+    return [r.event for r in summaries], chosen

@@ -1,0 +1,68 @@
+"""Answers that were silently empty: a run whose metrics have no default column, a group step with no tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from conftest import cli
+
+
+def _write(path: Path, events: list[dict]) -> Path:
+    lines = []
+    for seq, ev in enumerate(events):
+        lines.append(orjson.dumps({"v": 1, "ts": 1750000000.0 + seq, "run": "r", "rank": 0, "seq": seq, **ev}))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def _own_names(n: int) -> list[dict]:  # a loop's own metric names: none is reward, loss, kl, ... or a TRL/verl name
+    return [
+        {"event": "step_metrics", "step": s, "metrics": {"foo_score": s / 2, "rewards/chosen": s, "step": 10 * s}}
+        for s in range(1, n + 1)
+    ]
+
+
+def test_table_of_metrics_without_a_default_column_shows_them(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", _own_names(3))
+    rows = orjson.loads(cli("table", "--json", str(path)).stdout)
+    assert [r["foo_score"] for r in rows] == [0.5, 1.0, 1.5]  # was: step, epoch and time only
+    assert [r["rewards/chosen"] for r in rows] == [1, 2, 3]
+    assert [r["metrics.step"] for r in rows] == [10, 20, 30]  # a metric named like a field keeps its prefix
+    assert [r["step"] for r in rows] == [1, 2, 3]
+
+
+def test_table_says_which_metrics_did_not_fit(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", _own_names(2))
+    wide = cli("table", str(path))
+    assert "foo_score" in wide.stdout and "rewards/chosen" in wide.stdout
+    assert "note:" not in wide.stderr  # all three fit
+    many = [{"event": "step_metrics", "step": 1, "metrics": {f"my_metric_{i:02}": i for i in range(40)}}]
+    narrow = cli("table", str(_write(tmp_path / "many.jsonl", many)))
+    assert "my_metric_00" in narrow.stdout
+    assert "my_metric_39" not in narrow.stdout
+    assert "of its 40 metrics fit the width" in narrow.stderr
+    assert "--cols" in narrow.stderr
+
+
+def test_table_with_a_known_metric_keeps_its_default_columns(tmp_path: Path) -> None:
+    events = [{"event": "step_metrics", "step": 1, "metrics": {"loss": 0.5, "foo_score": 1.0}}]
+    result = cli("table", "--json", str(_write(tmp_path / "run.jsonl", events)))
+    assert "foo_score" not in orjson.loads(result.stdout)[0]  # the roles decide, as before
+    assert "note:" not in result.stderr
+
+
+def test_groups_at_a_step_without_tables_says_so(tmp_path: Path) -> None:
+    events = []
+    for s in (3, 6):
+        events.append({"event": "group_summary", "step": s, "groups_total": 4, "groups_kept": 3})
+        events.append({"event": "group_detail", "step": s, "group": 0, "rewards": [1.0, 0.0]})
+    path = _write(tmp_path / "run.jsonl", events)
+    assert "step 6, group 0" in cli("groups", "--step", "6", str(path)).stdout
+    result = cli("groups", "--step", "99", str(path))
+    assert result.exit_code == 1  # was exit 0 with the summaries only
+    assert "no group_detail events at step 99; steps with them: 3, 6" in result.output
+    only_summaries = _write(tmp_path / "summaries.jsonl", [e for e in events if e["event"] == "group_summary"])
+    assert cli("groups", str(only_summaries)).exit_code == 0
+    assert cli("groups", "--step", "3", str(only_summaries)).exit_code == 1
