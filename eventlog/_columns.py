@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventlog._constants import decode_nonfinite
-from eventlog._text import fmt_duration, sanitize
+from eventlog._text import fmt_duration, label
 
 __all__ = ["DEFAULT_COLUMNS", "PAIR_DENOM", "Column", "StepTable", "column_for", "lookup"]
 
@@ -193,9 +193,9 @@ def _plain(v: Any, fmt: str) -> str:
         return "nan"
     v = decode_nonfinite(v)
     if isinstance(v, str):
-        return sanitize(v)
+        return label(v)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return sanitize(v)
+        return label(v)
     if math.isnan(v):
         return "nan"
     if math.isinf(v):
@@ -276,7 +276,7 @@ class StepTable:
         self._rows = 0
 
     def header(self) -> str:
-        return " ".join(sanitize(c.header)[: c.width].rjust(c.width) for c in self.columns)
+        return " ".join(label(c.header)[: c.width].rjust(c.width) for c in self.columns)
 
     def row(self, row: Mapping[str, Any]) -> str:
         return " ".join([cell(row) for cell in self._cells])
@@ -295,11 +295,11 @@ class StepTable:
         described = [c for c in self.columns if c.description]
         if not described:
             return []
-        return ["table columns:", *(f" {sanitize(c.header):>8} = {sanitize(c.description)}" for c in described)]
+        return ["table columns:", *(f" {label(c.header):>8} = {label(c.description)}" for c in described)]
 
     def legend(self) -> list[str]:
-        w = max(len(sanitize(c.header)) for c in self.columns)
-        return [f"{sanitize(c.header).rjust(w)}  {sanitize(c.description or c.key)}" for c in self.columns]
+        w = max(len(label(c.header)) for c in self.columns)
+        return [f"{label(c.header).rjust(w)}  {label(c.description or c.key)}" for c in self.columns]
 
 
 def columns_from_keys(keys: Iterable[str | Column]) -> tuple[Column, ...]:

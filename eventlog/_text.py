@@ -8,7 +8,7 @@ from typing import Any
 
 from eventlog._constants import NONFINITE
 
-__all__ = ["fmt_bytes", "fmt_duration", "fmt_num", "sanitize", "title_of"]
+__all__ = ["fmt_bytes", "fmt_duration", "fmt_num", "label", "sanitize", "title_of"]
 
 # C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -27,6 +27,16 @@ def sanitize(s: Any) -> str:
     if not isinstance(s, str):
         s = str(s)
     return _CONTROL.sub(_escape, s) if _CONTROL.search(s) else s
+
+
+def label(s: Any) -> str:
+    """A name (a metric, a column header) on one line: :func:`sanitize`, and tab and newline shown as ``\\t``, ``\\n``.
+
+    ``sanitize`` keeps them for text that may span lines (a log message, a completion);
+    in a name they would break a table's layout.
+    """
+    s = sanitize(s)
+    return s.replace("\t", "\\t").replace("\n", "\\n") if "\t" in s or "\n" in s else s
 
 
 def fmt_duration(seconds: Any) -> str:

@@ -66,3 +66,24 @@ def test_groups_at_a_step_without_tables_says_so(tmp_path: Path) -> None:
     only_summaries = _write(tmp_path / "summaries.jsonl", [e for e in events if e["event"] == "group_summary"])
     assert cli("groups", str(only_summaries)).exit_code == 0
     assert cli("groups", "--step", "3", str(only_summaries)).exit_code == 1
+
+
+def test_tab_and_newline_in_metric_names_stay_on_one_line(tmp_path: Path) -> None:
+    events = [{"event": "step_metrics", "step": s, "metrics": {"loss": s, "a\tb": s, "x\ny": 2 * s}} for s in (1, 2)]
+    path = _write(tmp_path / "run.jsonl", events)
+    lines = cli("table", "--cols", "all", str(path)).stdout.splitlines()
+    assert len(lines) == 3  # a header and two rows (the newline split the header in two)
+    assert lines[0].split() == ["step", "loss", "a\\tb", "x\\ny"]
+    assert lines[2].split() == ["2", "2", "2", "4"]
+    summary = cli("summary", str(path)).stdout
+    assert "step.a\\tb" in summary and "step.x\\ny" in summary
+    assert "\t" not in summary
+
+
+def test_the_console_step_table_header_stays_on_one_line() -> None:
+    from eventlog._columns import StepTable, column_for
+
+    table = StepTable([column_for("step"), column_for("x\ny"), column_for("a\tb")])
+    assert "\n" not in table.header() and "\t" not in table.header()
+    assert "x\\ny" in table.header()
+    assert table.row({"step": 1, "x\ny": "p\nq", "a\tb": 2})[-1].count("\n") == 0

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eventlog._columns import PAIR_DENOM, Column
-from eventlog._text import sanitize
+from eventlog._text import label
 from eventlog_cli.query.columns import FIELDS, column_for
 
 __all__ = ["MAX_HEADER", "headers", "step_columns", "step_lines"]
@@ -58,7 +58,7 @@ def headers(keys: Sequence[str]) -> list[str]:
         tails = _tails(name)
         if cut:
             tails = ["…" + name[cut:], *(t for t in tails if len(t) < len(name) - cut + 1)]
-        fits = [t for t in tails if len(sanitize(t)) <= MAX_HEADER and t not in chosen]
+        fits = [t for t in tails if len(label(t)) <= MAX_HEADER and t not in chosen]
         if fits:
             chosen.append(fits[0])
             continue
@@ -89,11 +89,11 @@ def step_columns(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], values:
             wide = dataclasses.replace(col, width=40)
             texts = _texts(wide, rows, values)
             cells = [len(t.strip()) for t in texts]
-            col = dataclasses.replace(col, width=max(8, len(sanitize(heads[k])), min(16, max(cells, default=0))))
+            col = dataclasses.replace(col, width=max(8, len(label(heads[k])), min(16, max(cells, default=0))))
         cols.append(col)
     twice = {c.header for c in cols if [d.header for d in cols].count(c.header) > 1}
     return [  # two declared names of one role (reward_mean and reward are both "reward"): headed by their keys
-        dataclasses.replace(c, header=c.key, width=max(c.width, len(sanitize(c.key)))) if c.header in twice else c
+        dataclasses.replace(c, header=c.key, width=max(c.width, len(label(c.key)))) if c.header in twice else c
         for c in cols
     ]
 
@@ -125,13 +125,13 @@ def step_lines(
         blocks[-1].append(c)
         used += c.width + 1
     out: list[str] = []
-    leads = [[sanitize(fn(r)).ljust(w) for r in rows] for (_, fn), w in zip(lead, lead_w, strict=True)]
+    leads = [[label(fn(r)).ljust(w) for r in rows] for (_, fn), w in zip(lead, lead_w, strict=True)]
     for b, block in enumerate(blocks):
         cols = fixed + block
         if b:
             out.append("")
-        lead_head = [sanitize(h).ljust(w) for (h, _), w in zip(lead, lead_w, strict=True)]
-        out.append(" ".join([*lead_head, *(sanitize(c.header)[: c.width].rjust(c.width) for c in cols)]).rstrip())
+        lead_head = [label(h).ljust(w) for (h, _), w in zip(lead, lead_w, strict=True)]
+        out.append(" ".join([*lead_head, *(label(c.header)[: c.width].rjust(c.width) for c in cols)]).rstrip())
         texts = [_texts(c, rows, values) for c in cols]  # a column at a time, not a cell at a time
         lines = (" ".join(cells).rstrip() for cells in zip(*leads, *texts, strict=True))
         if marker is None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from eventlog._text import fmt_bytes, fmt_duration, fmt_num, sanitize
+from eventlog._text import fmt_bytes, fmt_duration, fmt_num, label, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format, split_names
 from eventlog_cli.commands._output import console, dumps, new_table, text
@@ -86,14 +86,14 @@ def _print_summary(s: dict[str, Any]) -> None:
         group = None
         for m in s["metrics"]:
             source, _, name = m["metric"].partition(".")
-            label = m["metric"]
+            name_cell = m["metric"]
             if m.get("group"):
                 if (source, m["group"]) != group:
                     group = (source, m["group"])
-                    t.add_row(text(f"{source}.{m['group']}/"), *(text("") for _ in range(4)))
-                label = "  " + name[len(m["group"]) + 1 :]
+                    t.add_row(text(label(f"{source}.{m['group']}/")), *(text("") for _ in range(4)))
+                name_cell = "  " + name[len(m["group"]) + 1 :]
             t.add_row(
-                text(label),
+                text(label(name_cell)),
                 text(fmt_num(m["last"])),
                 text(m["last_step"]),
                 text(fmt_num(m["best"])),
@@ -110,8 +110,8 @@ def _print_summary(s: dict[str, Any]) -> None:
             )
         )
     for u in s.get("config_updates") or []:
-        label = "config update" + (f" ({u['source']})" if u.get("source") else "") + ":"
-        for line in _config_lines(u["config"], out.width, label):
+        title = "config update" + (f" ({u['source']})" if u.get("source") else "") + ":"
+        for line in _config_lines(u["config"], out.width, title):
             out.print(text(line), soft_wrap=True)
     out.print(text("warnings:" if s["warnings"] else "warnings: none", "yellow" if s["warnings"] else ""))
     for w in s["warnings"]:
@@ -119,16 +119,16 @@ def _print_summary(s: dict[str, Any]) -> None:
     out.print()
 
 
-def _config_lines(config: Any, width: int, label: str = "config:") -> list[str]:
+def _config_lines(config: Any, width: int, title: str = "config:") -> list[str]:
     """``config: lr=3e-06  model=Qwen ...`` wrapped at ``width`` between items (nested values as JSON)."""
     if not isinstance(config, dict):
-        return [f"{label} {dumps(config).decode()}"]
+        return [f"{title} {dumps(config).decode()}"]
     items = [f"{k}={v if isinstance(v, str) else dumps(v).decode()}" for k, v in config.items()]
-    lines = [label]
+    lines = [title]
     for item in items:
-        if len(lines[-1]) > len(label) and len(lines[-1]) + 2 + len(item) > width:
-            lines.append(" " * len(label))
-        lines[-1] += ("  " if len(lines[-1]) > len(label) else " ") + item
+        if len(lines[-1]) > len(title) and len(lines[-1]) + 2 + len(item) > width:
+            lines.append(" " * len(title))
+        lines[-1] += ("  " if len(lines[-1]) > len(title) else " ") + item
     return lines
 
 
