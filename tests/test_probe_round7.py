@@ -87,3 +87,36 @@ def test_the_console_step_table_header_stays_on_one_line() -> None:
     assert "\n" not in table.header() and "\t" not in table.header()
     assert "x\\ny" in table.header()
     assert table.row({"step": 1, "x\ny": "p\nq", "a\tb": 2})[-1].count("\n") == 0
+
+
+def _evals(run: str, rank: int, accuracy: float) -> list[dict]:
+    return [
+        {
+            "event": "eval_summary",
+            "run": run,
+            "rank": rank,
+            "step": 5,
+            "split": "val",
+            "metrics": {"accuracy": accuracy},
+        }
+    ]
+
+
+def test_eval_never_mixes_runs_or_ranks(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = _write(tmp_path / "a" / "events.jsonl", _evals("a", 0, 0.5))
+    b = _write(tmp_path / "b" / "events.jsonl", _evals("b", 0, 0.77))
+    for order in ((a, b), (b, a)):  # the last path's eval was shown, unlabelled
+        result = cli("eval", *map(str, order))
+        assert result.exit_code == 1
+        assert "2 runs" in result.output and "give one run's path" in result.output
+    ranks = tmp_path / "ranks"
+    ranks.mkdir()
+    _write(ranks / "events.jsonl", _evals("r", 0, 0.025))
+    _write(ranks / "events.rank1.jsonl", _evals("r", 1, 0.9))
+    shown = cli("eval", "--json", str(ranks))
+    assert orjson.loads(shown.stdout)["accuracy"] == 0.025  # rank 0's, as the other commands
+    assert "showing rank 0" in shown.stderr
+    picked = cli("eval", "--json", "--rank", "1", str(ranks))
+    assert orjson.loads(picked.stdout)["accuracy"] == 0.9

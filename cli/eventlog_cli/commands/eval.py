@@ -6,6 +6,7 @@ the list of their flat objects, ``--csv`` has a ``split`` column.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -17,8 +18,9 @@ from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict
 from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
+from eventlog_cli.errors import DataError
 from eventlog_cli.query.metrics import evals_at, only_split, split_label
-from eventlog_cli.query.runs import latest_per_step, only_rank
+from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank
 
 
 @guarded
@@ -37,7 +39,18 @@ def eval_cmd(
     ``--json``: a list of their flat objects; ``--csv``: a ``split`` column); ``--split`` picks one.
     """
     fmt = output_format(json_output, csv_output)
-    frame = only_split(only_rank(read(paths, ["eval_summary"], strict=strict).frame("eval_summary"), rank), split)
+    loaded = read(paths, ["eval_summary"], strict=strict)
+    frame = loaded.frame("eval_summary")
+    frame = RunIds.of(loaded.files, (), frame).relabel(frame)  # two directories' "demo" runs are two runs
+    ranks = sorted({r for r in frame["rank"].to_list() if r is not None}) if "rank" in frame.columns else []
+    if rank is None and len(ranks) > 1:  # each rank logged its evals: one rank's, never a mix of them
+        rank = default_rank(ranks)
+        sys.stderr.write(f"note: evals of ranks {', '.join(map(str, ranks))}; showing rank {rank} (--rank N)\n")
+    frame = only_split(only_rank(frame, rank), split)
+    runs = frame["run"].unique(maintain_order=True).to_list() if frame.height else []
+    if len(runs) > 1:
+        named = ", ".join(sanitize(r) for r in runs)
+        raise DataError(f"eval shows one run's eval; these files hold {len(runs)} runs ({named}): give one run's path")
     evals = evals_at(latest_per_step(frame), step)
     several = len(evals) > 1
     rows = [({"split": e.get("split")} if several else {}) | r for e in evals for r in _rows(e)]
