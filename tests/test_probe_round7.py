@@ -120,3 +120,18 @@ def test_eval_never_mixes_runs_or_ranks(tmp_path: Path) -> None:
     assert "showing rank 0" in shown.stderr
     picked = cli("eval", "--json", "--rank", "1", str(ranks))
     assert orjson.loads(picked.stdout)["accuracy"] == 0.9
+
+
+def test_trend_says_which_run_lacks_the_metric_and_names_the_others(tmp_path: Path) -> None:
+    for d, metrics in (("a", {"accuracy": 0.5, "pass@8": 0.6}), ("b", {"accuracy": 0.4})):
+        (tmp_path / d).mkdir()
+        start = {"event": "run_start", "run": "hf", "pid": 1, "host": "h"}
+        evals = [{"event": "eval_summary", "run": "hf", "step": s, "metrics": metrics} for s in (1, 2)]
+        _write(tmp_path / d / "events.jsonl", [start, *evals])
+    result = cli("trend", "--json", "pass@8", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert result.exit_code == 0
+    assert {r["run"] for r in orjson.loads(result.stdout)["rows"]} == {"a"}  # was "hf": the same name as b's run
+    assert f"no eval.pass@8 in {tmp_path / 'b'}" in result.stderr  # was nothing: b silently left out
+    both = cli("trend", "--json", "accuracy", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert {r["run"] for r in orjson.loads(both.stdout)["rows"]} == {"a", "b"}
+    assert "note:" not in both.stderr

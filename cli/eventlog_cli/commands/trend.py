@@ -27,7 +27,8 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.metrics import SOURCES, direction, metric_key, only_split, resolve_metric, split_label, trend
-from eventlog_cli.query.runs import RunIds, latest_per_step, only_rank
+from eventlog_cli.query.runs import RunIds, latest_per_step, only_rank, source_of
+from eventlog_cli.read import load
 
 _SPARK = "▁▂▃▄▅▆▇█"
 COLUMNS = ["run", "step", "value", "change", "best"]
@@ -70,15 +71,41 @@ def trend_cmd(
     if split is not None and source != "eval":
         msg = f"--split selects evals; {source}.{name} is a step metric"
         raise UsageError(msg)
+    given = list(dict.fromkeys(map(source_of, loaded.files)))
+    lacking = _lacking(loaded.files, given, frame)
+    if lacking:  # a run without the metric: said, never dropped from the answer without a word
+        where = ", ".join(map(sanitize, lacking))
+        sys.stderr.write(f"note: no {source}.{sanitize(name)} in {where}; the trend shows the other runs\n")
     frame = only_split(frame, split)
-    frame = latest_per_step(only_rank(RunIds.of(loaded.files, (), frame).relabel(frame), rank))
+    frame = latest_per_step(only_rank(_run_ids(loaded.files, lacking, frame).relabel(frame), rank))
     declared = True if higher_better else False if lower_better else None
     rows = trend(frame, name, direction(name, declared))
     data = {"metric": name, "source": source, "rows": rows}
     chart = plot and is_terminal()
     series = [k for k in ("rank", "split") if any(k in r for r in rows)]  # what tells a series' rows apart
     columns = [COLUMNS[0], *series, *COLUMNS[1:]]
-    render(Result(rows, columns, data=data, view=lambda: _view(rows, source, name, chart)), fmt)
+    several = len(given) > 1  # several runs asked for: each series is named by its run, even if one is left
+    render(Result(rows, columns, data=data, view=lambda: _view(rows, source, name, chart, several)), fmt)
+
+
+def _run_ids(files: list[str], lacking: list[str], frame: Any) -> RunIds:
+    """The run labels of the series, told apart from the runs without the metric (their run_start names them)."""
+    ids = RunIds.of(files, (), frame)
+    if not lacking:
+        return ids
+    others = [f for f in files if source_of(f) in lacking]
+    starts = load(others, ["run_start"]).records(["run_start"])
+    pairs = [*frame.select("file", "run").unique(maintain_order=True).iter_rows()]
+    pairs += [(len(files) + r.file, r.event.get("run")) for r in starts]
+    return RunIds([*files, *others], pairs)
+
+
+def _lacking(files: list[str], given: list[str], frame: Any) -> list[str]:
+    """The directories (runs) given whose files have no row of the metric."""
+    if len(given) < 2 or "file" not in frame.columns:
+        return []
+    have = {source_of(files[i]) for i in frame["file"].unique().to_list()}
+    return [s for s in given if s not in have]
 
 
 def is_terminal() -> bool:
@@ -95,8 +122,8 @@ def _series(r: dict[str, Any], several_runs: bool, name: str) -> str:
     return " ".join(parts)
 
 
-def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False) -> None:
-    several = len({r["run"] for r in rows}) > 1
+def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = False, several: bool = False) -> None:
+    several = several or len({r["run"] for r in rows}) > 1
     rows = [{**r, "run": _series(r, several, name)} for r in rows]
     runs = list(dict.fromkeys(r["run"] for r in rows))
     if chart:
