@@ -135,3 +135,35 @@ def test_trend_says_which_run_lacks_the_metric_and_names_the_others(tmp_path: Pa
     both = cli("trend", "--json", "accuracy", str(tmp_path / "a"), str(tmp_path / "b"))
     assert {r["run"] for r in orjson.loads(both.stdout)["rows"]} == {"a", "b"}
     assert "note:" not in both.stderr
+
+
+def _run(path: Path, run: str, metrics: dict, resumed: bool = False) -> Path:
+    path.mkdir()
+    events: list[dict] = []
+    for seg, (t0, t1) in enumerate(((0.0, 10.0), (100.0, 104.0)) if resumed else ((0.0, 10.0),)):
+        events.append({"event": "run_start", "run": run, "ts": 1750000000.0 + t0, "pid": 1, "host": "h"})
+        for s in (1, 2):
+            step = s + 2 * seg
+            events.append(
+                {"event": "step_metrics", "run": run, "ts": 1750000000.0 + t0 + s, "step": step, "metrics": metrics}
+            )
+        events.append(
+            {"event": "run_end", "run": run, "ts": 1750000000.0 + t1, "status": "completed", "duration": t1 - t0}
+        )
+    lines = [orjson.dumps({"v": 1, "rank": 0, "seq": i, **e}) for i, e in enumerate(events)]
+    (path / "events.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_compare_keeps_metrics_two_runs_share_and_adds_up_a_resumed_run(tmp_path: Path) -> None:
+    a = _run(tmp_path / "a", "a", {"loss": 0.5, "kl": 0.1})
+    b = _run(tmp_path / "b", "b", {"loss": 0.4, "kl": 0.2})
+    c = _run(tmp_path / "c", "c", {"accuracy": 0.9}, resumed=True)
+    data = orjson.loads(cli("compare", "--json", str(a), str(b), str(c)).stdout)
+    metrics = {(m["metric"], m["run"]): m["final"] for m in data["metrics"]}
+    assert metrics[("step.loss", "a")] == 0.5 and metrics[("step.loss", "b")] == 0.4  # was no metrics at all
+    assert metrics[("step.loss", "c")] is None
+    assert data["only_in_one_run"] == [{"metric": "step.accuracy", "run": "c"}]
+    assert [r["duration"] for r in data["runs"]] == [10.0, 10.0, 14.0]  # c was 4.0: its last segment only
+    shown = cli("compare", str(a), str(b), str(c)).stdout
+    assert "not compared, in one run only: step.accuracy (c)" in shown

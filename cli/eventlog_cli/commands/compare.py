@@ -23,7 +23,7 @@ Runs = Annotated[list[str], typer.Argument(help="Two or more run directories or 
 def compare_cmd(
     paths: Runs, rank: Rank = None, json_output: Json = False, csv_output: Csv = False, strict: Strict = False
 ) -> None:
-    """Config differences, final and best of every shared metric with the difference, evals by step, phase times.
+    """Config differences, final and best of each metric two runs share with the difference, evals by step, phase times.
 
     Metrics and phase times are each run's rank 0 (or its lowest rank); ``--rank N`` for another.
 
@@ -81,6 +81,11 @@ def _print(data: dict[str, Any]) -> None:
             t.add_row(text(name), text("final"), *finals, *(text(_diff(m["diff_final"])) for m in per_run[1:]))
             t.add_row(text(""), text("best"), *bests, *(text(_diff(m["diff_best"])) for m in per_run[1:]))
         out.print(t)
+    alone = data["only_in_one_run"]
+    if alone:
+        names = ", ".join(f"{sanitize(m['metric'])} ({sanitize(m['run'])})" for m in alone[:12])
+        more = f" and {len(alone) - 12} more (--json lists them)" if len(alone) > 12 else ""
+        out.print(text(f"not compared, in one run only: {names}{more}"), soft_wrap=True)
     if data["evals"]:
         t = new_table("eval metric", "step", *labels, title="evals by step", right=("step", *labels))
         for ev in data["evals"]:

@@ -46,13 +46,33 @@ def _diff(a: Any, b: Any) -> float | None:
     return None
 
 
+def _present(frames: Sequence[pl.DataFrame]) -> list[list[str]]:
+    """Each run's ``metrics.*`` columns that hold a value."""
+    return [[c for c in f.columns if c.startswith("metrics.") and f[c].null_count() < f.height] for f in frames]
+
+
 def _metric_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
-    """``metrics.*`` columns present (with a value) in every run's frame, in the first run's order."""
-    cols: list[list[str]] = []
-    for f in frames:
-        cols.append([c for c in f.columns if c.startswith("metrics.") and f[c].null_count() < f.height])
-    shared = set(cols[0]).intersection(*cols[1:]) if cols else set()
-    return [c for c in cols[0] if c in shared] if cols else []
+    """``metrics.*`` columns that two runs or more have (a value in each), in order of appearance.
+
+    A run without one shows nothing in its cell; a metric of one run alone is not compared
+    (:func:`_alone` names it).
+    """
+    cols = _present(frames)
+    seen = [c for run in cols for c in run]
+    return [c for c in dict.fromkeys(seen) if seen.count(c) > 1]
+
+
+def _alone(runs: Sequence[RunData]) -> list[dict[str, Any]]:
+    """The metrics only one run has (per source and split): not compared, but named."""
+    out = []
+    for source, split, frames in _parts(runs):
+        cols = _present(frames)
+        seen = [c for run in cols for c in run]
+        for c in dict.fromkeys(seen):
+            if seen.count(c) == 1:
+                owner = next(r for r, run in zip(runs, cols, strict=True) if c in run)
+                out.append({"metric": split_label(f"{source}.{c[8:]}", split), "run": owner.label})
+    return out
 
 
 METRIC_COLUMNS = ["metric", "run", "final", "final_step", "best", "best_step", "diff_final", "diff_best"]
@@ -64,8 +84,16 @@ def _parts(runs: Sequence[RunData]) -> list[tuple[str, str | None, list[pl.DataF
     if max((len(splits_of(r.evals)) for r in runs), default=0) < 2:
         evals: list[tuple[str, str | None, list[pl.DataFrame]]] = [("eval", None, [r.evals for r in runs])]
     else:
-        evals = [("eval", sp, [r.evals.filter(pl.col("split") == sp) for r in runs]) for sp in splits]
+        evals = [("eval", sp, [_of_split(r.evals, sp) for r in runs]) for sp in splits]
+        if any(r.evals.height and r.evals["split"].null_count() for r in runs if "split" in r.evals.columns):
+            evals.append(("eval", None, [_of_split(r.evals, None) for r in runs]))  # evals without a split
     return [*evals, ("step", None, [r.steps for r in runs])]
+
+
+def _of_split(evals: pl.DataFrame, split: str | None) -> pl.DataFrame:
+    if "split" not in evals.columns:
+        return evals if split is None else evals.clear()
+    return evals.filter(pl.col("split").is_null() if split is None else pl.col("split") == split)
 
 
 def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
@@ -96,7 +124,7 @@ def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:
 
 
 def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
-    """Per shared eval metric: one row per step any run evaluated at, a value per run (None if absent)."""
+    """Per eval metric two runs share: one row per step any run evaluated at, a value per run (None if absent)."""
     out = []
     for source, split, frames in _parts(runs):
         if source != "eval":
@@ -104,6 +132,9 @@ def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
         for col in _metric_columns(frames):
             per_run = []
             for f in frames:
+                if col not in f.columns:  # a run without the metric: no value at any step
+                    per_run.append({})
+                    continue
                 part = f.select("step", _number(f, col)).drop_nulls()
                 per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
             steps = sorted({s for d in per_run for s in d})
@@ -157,5 +188,6 @@ def compare(runs: Sequence[RunData]) -> dict[str, Any]:
         "config": config,
         "metrics": _metrics(runs),
         "evals": _evals_by_step(runs),
+        "only_in_one_run": _alone(runs),
         "phases": _phases(runs, durations),
     }

@@ -28,7 +28,7 @@ from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
-from eventlog_cli.query.runs import default_rank, run_labels, source_of
+from eventlog_cli.query.runs import default_rank, run_duration, run_labels, source_of
 from eventlog_cli.read import Loaded, Record
 
 __all__ = [
@@ -99,12 +99,7 @@ class RunData:
         """Status, duration, steps and warnings (as ``summary``); seq gaps checked over whole files."""
         events = self.events
         end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
-        ts = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
-        if self.steps.height:
-            ts += [self.steps["ts"].min(), self.steps["ts"].max()]
-        duration = as_number(end.get("duration")) if end else None
-        if duration is None and ts:
-            duration = max(ts) - min(ts)
+        duration, _ = run_duration(events, self.steps, self.evals)  # a resumed run's segments added up, as summary
         total_steps = self.start.get("total_steps")
         if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
             total_steps = self.steps["total_steps"].drop_nulls().max()

@@ -14,11 +14,13 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.read import Record
 
@@ -35,6 +37,7 @@ __all__ = [
     "only_rank",
     "only_rank_records",
     "resumes",
+    "run_duration",
     "run_labels",
     "source_of",
 ]
@@ -200,3 +203,35 @@ def only_rank_records(records: Sequence[Record], rank: int | None) -> list[Recor
         msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, present)) or 'none'}"
         raise DataError(msg)
     return picked
+
+
+def run_duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.DataFrame) -> tuple[float | None, int]:
+    """The run's duration: the segments (split at each ``run_start``) added up; and their count.
+
+    A segment's ``run_end`` gives its duration; one without (killed) spans its first to last ``ts``.
+    """
+    starts = sorted(e["ts"] for e in events if e.get("event") == "run_start" and isinstance(e.get("ts"), (int, float)))
+    bounds = starts[1:]
+    seg_ts: dict[int, list[float]] = {}
+    seg_end: dict[int, float] = {}
+    for e in events:
+        if isinstance(t := e.get("ts"), (int, float)):
+            i = bisect.bisect_right(bounds, t)
+            seg_ts.setdefault(i, []).append(t)
+            d = as_number(e.get("duration")) if e.get("event") == "run_end" else None
+            if d is not None:
+                seg_end[i] = d
+    for f in (steps, evals):  # many rows: each segment's first and last time, in polars
+        if f.height and "ts" in f.columns:
+            seg = pl.Series(bounds, dtype=pl.Float64).search_sorted(f["ts"].drop_nulls(), side="right")
+            by = (
+                pl.DataFrame({"seg": seg, "ts": f["ts"].drop_nulls()})
+                .group_by("seg")
+                .agg(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
+            )
+            for i, lo, hi in by.iter_rows():
+                seg_ts.setdefault(i, []).extend((lo, hi))
+    if not seg_ts:
+        return None, max(1, len(starts))
+    total = sum(seg_end[i] if i in seg_end else max(v) - min(v) for i, v in seg_ts.items())
+    return total, max(1, len(starts))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING, Any
 
-from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.metrics import best_index, direction, only_split, split_label, splits_of
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows
-from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records
+from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records, run_duration
 from eventlog_cli.read import Loaded, Record
 
 if TYPE_CHECKING:
@@ -88,7 +86,7 @@ def run_summary(
     start = next((e for e in events if e.get("event") == "run_start"), {})
     children = child_files(all_records)
     status, error, failed_rank, other_errors = _status(all_records, rank, children)
-    duration, segments = _duration([r.event for r in records if r.file not in children], raw_steps, raw_evals)
+    duration, segments = run_duration([r.event for r in records if r.file not in children], raw_steps, raw_evals)
     rows = phase_rows(records)
     total_steps = start.get("total_steps")
     if total_steps is None and steps.height and "total_steps" in steps.columns:
@@ -163,35 +161,6 @@ def _status(records: list[Record], rank: int, children: set[int]) -> tuple[str, 
     if not mine:
         return "interrupted", None, None, []
     return str(mine[-1].get("status", "completed")), mine[-1].get("error"), None, []
-
-
-def _duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.DataFrame) -> tuple[float | None, int]:
-    """The run's duration: the segments (split at each ``run_start``) added up; and their count."""
-    starts = sorted(e["ts"] for e in events if e.get("event") == "run_start" and isinstance(e.get("ts"), (int, float)))
-    bounds = starts[1:]
-    seg_ts: dict[int, list[float]] = {}
-    seg_end: dict[int, float] = {}
-    for e in events:
-        if isinstance(t := e.get("ts"), (int, float)):
-            i = bisect.bisect_right(bounds, t)
-            seg_ts.setdefault(i, []).append(t)
-            d = as_number(e.get("duration")) if e.get("event") == "run_end" else None
-            if d is not None:
-                seg_end[i] = d
-    for f in (steps, evals):  # many rows: each segment's first and last time, in polars
-        if f.height and "ts" in f.columns:
-            seg = pl.Series(bounds, dtype=pl.Float64).search_sorted(f["ts"].drop_nulls(), side="right")
-            by = (
-                pl.DataFrame({"seg": seg, "ts": f["ts"].drop_nulls()})
-                .group_by("seg")
-                .agg(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi"))
-            )
-            for i, lo, hi in by.iter_rows():
-                seg_ts.setdefault(i, []).extend((lo, hi))
-    if not seg_ts:
-        return None, max(1, len(starts))
-    total = sum(seg_end[i] if i in seg_end else max(v) - min(v) for i, v in seg_ts.items())
-    return total, max(1, len(starts))
 
 
 def _group(name: str) -> str:
