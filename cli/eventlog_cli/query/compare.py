@@ -130,7 +130,7 @@ def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
         if source != "eval":
             continue
         for col in _metric_columns(frames):
-            per_run = []
+            per_run: list[dict[Any, Any]] = []
             for f in frames:
                 if col not in f.columns:  # a run without the metric: no value at any step
                     per_run.append({})
