@@ -58,3 +58,21 @@ class TestPlot:
         for flag in ("--help", "-h"):
             result = cli("plot", flag)
             assert 0 == result.exit_code and "Usage" in result.stdout
+
+
+def test_eval_splits_are_lines_of_their_own(tmp_path: Path) -> None:
+    """val and test were one zig-zag line per run (0.1, 0.05, 0.2, 0.15...): now a line each, named by split."""
+    import orjson
+
+    events = [
+        {"event": "eval_summary", "step": s, "split": sp, "metrics": {"accuracy": s / 10 - (sp == "test") / 20}}
+        for s in (1, 2, 3)
+        for sp in ("val", "test")
+    ]
+    lines = [orjson.dumps({"v": 1, "ts": 1.0 + i, "run": "r", "rank": 0, "seq": i, **e}) for i, e in enumerate(events)]
+    (tmp_path / "run.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "p.svg"
+    assert cli("plot", "accuracy", str(tmp_path / "run.jsonl"), "--out", str(out)).exit_code == 0
+    svg = out.read_text(encoding="utf-8")
+    assert ["series-0", "series-1"] == re.findall(r'<g id="(series-\d)"', svg)
+    assert {"r [val]", "r [test]"} <= {t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)}

@@ -167,3 +167,15 @@ def test_compare_keeps_metrics_two_runs_share_and_adds_up_a_resumed_run(tmp_path
     assert [r["duration"] for r in data["runs"]] == [10.0, 10.0, 14.0]  # c was 4.0: its last segment only
     shown = cli("compare", str(a), str(b), str(c)).stdout
     assert "not compared, in one run only: step.accuracy (c)" in shown
+
+
+def test_watch_shows_each_eval_split_on_its_own(tmp_path: Path) -> None:
+    evals = [
+        {"event": "eval_summary", "step": s, "split": sp, "metrics": {"accuracy": acc}}
+        for s, (val, test) in ((1, (0.9, 0.1)), (2, (0.5, 0.2)))
+        for sp, acc in (("val", val), ("test", test))
+    ]
+    shown = cli("watch", "--once", str(_write(tmp_path / "run.jsonl", evals))).stdout
+    assert "0.5 (best 0.9)" in shown  # val's last and best; was test's last beside val's best
+    assert "0.2 (best 0.2)" in shown
+    assert "eval accuracy [val]" in shown and "eval accuracy [test]" in shown

@@ -88,10 +88,10 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         if k in main and state.series.get(k):  # a metric never numeric has no series to draw
             vals = list(state.series[k])
             spark.add_row(_t(k), _t(sparkline(vals)), _t(fmt_num(vals[-1])))
-    if state.evals:
-        accs = [a for _, a in state.evals]
-        best = max(accs)
-        spark.add_row(_t("eval accuracy"), _t(sparkline(accs)), _t(f"{fmt_num(accs[-1])} (best {fmt_num(best)})"))
+    for split, evals in state.evals.items():
+        accs = [a for _, a in evals]
+        name = "eval accuracy" + (f" [{split}]" if split and len(state.evals) > 1 else "")
+        spark.add_row(_t(name), _t(sparkline(accs)), _t(f"{fmt_num(accs[-1])} (best {fmt_num(max(accs))})"))
     if spark.row_count:
         parts.append(spark)
     notes = [n for n in (state.rank_note(), state.stalled) if n]

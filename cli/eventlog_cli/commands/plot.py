@@ -13,8 +13,8 @@ from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Rank, Strict
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.errors import UsageError
-from eventlog_cli.query.metrics import direction
-from eventlog_cli.query.series import Series, column_series, find_metric, series_name
+from eventlog_cli.query.metrics import direction, split_label
+from eventlog_cli.query.series import Series, column_series, eval_series, find_metric, series_name
 
 Args = Annotated[list[str], typer.Argument(help="METRIC... then RUN... (run directories or event files).")]
 
@@ -54,7 +54,10 @@ def plot(
         source, col = find_metric(frames, metric)
         lines: list[tuple[str, Series]] = []
         for r, f in zip(runs, frames, strict=True):
-            if col in f[source].columns:
+            if source == "eval":  # a line per split (val, test), never one zig-zag through both
+                splits = eval_series(f["eval"]).get(col[8:], [])
+                lines += [(split_label(r.label, (s.name or None) if len(splits) > 1 else None), s) for s in splits]
+            elif col in f[source].columns:
                 lines.append((r.label, column_series(f[source], col, 2000, direction(series_name(col)))))
         title = f"{source}.{col.split('.', 1)[1]}" if col.startswith("metrics.") else f"step.timing/{col[7:]}"
         panels.append((title, lines))

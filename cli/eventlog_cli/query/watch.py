@@ -92,7 +92,7 @@ class WatchState:
     stack: list[PhaseOpen] = field(default_factory=list)
     steps: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=8))
     series: dict[str, deque[float]] = field(default_factory=dict)
-    evals: deque[tuple[Any, float]] = field(default_factory=lambda: deque(maxlen=40))
+    evals: dict[str, deque[tuple[Any, float]]] = field(default_factory=dict)  # per split ("" without one)
     warnings: deque[str] = field(default_factory=lambda: deque(maxlen=6))
     stalled: str | None = None
     metric_keys: list[str] = field(default_factory=list)
@@ -218,8 +218,9 @@ class WatchState:
     def _on_eval_summary(self, ev: dict[str, Any], ts: float | None) -> None:
         metrics: dict[str, Any] = ev["metrics"] if isinstance(ev.get("metrics"), dict) else {}
         acc = as_number(metrics.get("accuracy"))
-        if acc is not None:
-            self.evals.append((ev.get("step"), acc))
+        if acc is not None:  # a series per split: val and test are never one line
+            split = "" if ev.get("split") is None else str(ev.get("split"))
+            self.evals.setdefault(split, deque(maxlen=40)).append((ev.get("step"), acc))
 
     def _on_log(self, ev: dict[str, Any], ts: float | None) -> None:
         if ev.get("level") in ("warning", "error", "critical"):
