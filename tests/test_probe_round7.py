@@ -179,3 +179,19 @@ def test_watch_shows_each_eval_split_on_its_own(tmp_path: Path) -> None:
     assert "0.5 (best 0.9)" in shown  # val's last and best; was test's last beside val's best
     assert "0.2 (best 0.2)" in shown
     assert "eval accuracy [val]" in shown and "eval accuracy [test]" in shown
+
+
+def test_export_keeps_a_number_field_with_a_nan_numeric(tmp_path: Path) -> None:
+    import polars as pl
+
+    samples = [
+        {"event": "sample", "step": 1, "prompt": "p", "completion": "c", "reward": r, "advantage": a}
+        for r, a in ((1.0, 0.5), ("NaN", -0.5), (0.0, "Infinity"), (2, None))
+    ]
+    path = _write(tmp_path / "run.jsonl", [*samples, {"event": "log", "level": "info", "msg": "m", "tag": "NaN"}])
+    assert cli("export", str(path), "--out", str(tmp_path / "out")).exit_code == 0
+    frame = pl.read_parquet(tmp_path / "out" / "sample.parquet")
+    assert frame.schema["reward"] == pl.Float64  # was String ('1.0', 'NaN', ...): max() was 'NaN'
+    assert frame["reward"].to_list()[0] == 1.0 and frame["reward"].is_nan().to_list() == [False, True, False, False]
+    assert frame["advantage"].to_list()[2] == float("inf")
+    assert pl.read_parquet(tmp_path / "out" / "log.parquet")["tag"].to_list() == ["NaN"]  # text stays text

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from eventlog._constants import NONFINITE, decode_nonfinite
 from eventlog._values import as_number
 from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._record import Record
@@ -58,6 +59,21 @@ def map_fields(et: Any) -> list[str]:
     return [f.name for f in et.fields if reader_of(f) == "float_map"]
 
 
+def _spelled_numbers(vals: list[Any]) -> list[Any]:
+    """A column of numbers where some are spelled ``"NaN"``/``"Infinity"`` (how the library writes a non-finite
+    float in a free-form field) as numbers, so it is a Float64 column, not text; any other column unchanged."""
+    spelled = real = False
+    for v in vals:
+        t = type(v)
+        if t is str and v in NONFINITE:
+            spelled = True
+        elif t is int or t is float:
+            real = True
+        elif v is not None:
+            return vals
+    return [decode_nonfinite(v) for v in vals] if spelled and real else vals
+
+
 def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
     """The slow, forgiving path: flatten events in Python (unknown types, odd values).
 
@@ -93,7 +109,7 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
     cols = list(dict.fromkeys(k for r in rows for k in r))
     series = []
     for c in cols:
-        vals = [r.get(c) for r in rows]
+        vals = _spelled_numbers([r.get(c) for r in rows])
         try:
             s = pl.Series(c, vals, strict=False)
         except (TypeError, ValueError, pl.exceptions.PolarsError):
