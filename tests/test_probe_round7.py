@@ -195,3 +195,27 @@ def test_export_keeps_a_number_field_with_a_nan_numeric(tmp_path: Path) -> None:
     assert frame["reward"].to_list()[0] == 1.0 and frame["reward"].is_nan().to_list() == [False, True, False, False]
     assert frame["advantage"].to_list()[2] == float("inf")
     assert pl.read_parquet(tmp_path / "out" / "log.parquet")["tag"].to_list() == ["NaN"]  # text stays text
+
+
+def test_export_of_two_directories_keeps_their_runs_apart_and_takes_a_rank(tmp_path: Path) -> None:
+    import polars as pl
+
+    for d, ranks in (("a", (0, 1)), ("b", (0,))):
+        (tmp_path / d).mkdir()
+        for rank in ranks:
+            name = "events.jsonl" if rank == 0 else f"events.rank{rank}.jsonl"
+            steps = [{"event": "step_metrics", "run": "demo", "rank": rank, "step": 1, "metrics": {"loss": rank}}]
+            _write(tmp_path / d / name, steps)
+    out = tmp_path / "out"
+    assert cli("export", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)).exit_code == 0
+    frame = pl.read_parquet(out / "step_metrics.parquet")
+    assert sorted(zip(frame["source"], frame["rank"], strict=True)) == [  # was: three rows all run=demo, no source
+        (str(tmp_path / "a"), 0),
+        (str(tmp_path / "a"), 1),
+        (str(tmp_path / "b"), 0),
+    ]
+    one = tmp_path / "one"
+    assert cli("export", str(tmp_path / "a"), "--rank", "1", "--out", str(one)).exit_code == 0
+    frame = pl.read_parquet(one / "step_metrics.parquet")
+    assert frame["rank"].to_list() == [1] and "source" not in frame.columns  # one directory: no source column
+    assert cli("export", str(tmp_path / "a"), "--rank", "5", "--out", str(one)).exit_code == 1

@@ -17,10 +17,11 @@ import typer
 
 from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
-from eventlog_cli.commands._options import Paths
+from eventlog_cli.commands._options import Paths, Rank
 from eventlog_cli.commands._output import dumps
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
+from eventlog_cli.query.runs import source_of
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,8 +34,13 @@ def export(
     paths: Paths = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for one file per event type.")] = Path("export"),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    rank: Rank = None,
 ) -> None:
-    """One Parquet (or CSV) file per event type; metrics/timing flattened to metrics.NAME columns."""
+    """One Parquet (or CSV) file per event type; metrics/timing flattened to metrics.NAME columns.
+
+    Files from several directories get a ``source`` column (the directory), so two runs of one
+    name stay apart; ``--rank N`` keeps one rank's events.
+    """
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format {fmt!r}: expected parquet or csv")
     loaded = read(paths)
@@ -45,9 +51,18 @@ def export(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {out}: {exc.strerror}") from None
+    sources = [source_of(f) for f in loaded.files]
+    several = len(set(sources)) > 1
+    written = 0
     for name in types:
-        frame = loaded.frame(name)
+        frame = only_rank_rows(loaded.frame(name), rank)
+        if frame.height == 0:
+            continue
+        if several and "file" in frame.columns:
+            where = pl.Series("source", sources, dtype=pl.String).gather(frame["file"])
+            frame = frame.insert_column(0, where) if "source" not in frame.columns else frame
         frame = frame.drop([c for c in ("file", "n") if c in frame.columns])
+        written += 1
         target = out / f"{file_stem(name)}.{fmt}"
         try:
             if fmt == "csv":  # CSV has no lists: nested columns become JSON text
@@ -59,6 +74,8 @@ def export(
         except OSError as exc:
             raise DataError(f"cannot write {sanitize(target)}: {exc.strerror or exc}") from None
         sys.stdout.write(f"{sanitize(target)}\t{frame.height} rows\n")
+    if not written:
+        raise DataError(f"no events of rank {rank} in these files")
 
 
 _MAX_STEM = 180  # bytes: room for the extension below the usual 255-byte limit
@@ -73,6 +90,13 @@ def file_stem(event: str) -> str:
         digest = hashlib.sha256(event.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         stem = f"{stem[: _MAX_STEM - 17]}~{digest}"  # "~" never appears unescaped otherwise
     return stem
+
+
+def only_rank_rows(frame: pl.DataFrame, rank: int | None) -> pl.DataFrame:
+    """The rows of ``rank`` (all when None); a type none of whose events has that rank is empty."""
+    if rank is None or frame.height == 0:
+        return frame
+    return frame.filter(pl.col("rank") == rank) if "rank" in frame.columns else frame.clear()
 
 
 def _escape(c: str) -> str:
