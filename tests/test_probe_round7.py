@@ -219,3 +219,26 @@ def test_export_of_two_directories_keeps_their_runs_apart_and_takes_a_rank(tmp_p
     frame = pl.read_parquet(one / "step_metrics.parquet")
     assert frame["rank"].to_list() == [1] and "source" not in frame.columns  # one directory: no source column
     assert cli("export", str(tmp_path / "a"), "--rank", "5", "--out", str(one)).exit_code == 1
+
+
+def test_watch_into_a_pipe_prints_the_frame_when_the_run_has_ended(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    events = [
+        {"event": "run_start", "pid": 1, "host": "h"},
+        *_steps_of(3),
+        {"event": "run_end", "status": "completed", "duration": 3.0},
+    ]
+    path = _write(tmp_path / "run.jsonl", events)
+    code = "from eventlog_cli import main; main()"
+    done = subprocess.run(  # was: no output, for ever (rich's live view prints nothing into a pipe)
+        [sys.executable, "-c", code, "watch", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run completed" in done.stdout
+    assert "not a terminal" in done.stderr
+
+
+def _steps_of(n: int) -> list[dict]:
+    return [{"event": "step_metrics", "step": s, "metrics": {"loss": 1 / s}} for s in range(1, n + 1)]
