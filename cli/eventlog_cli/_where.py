@@ -8,7 +8,9 @@ A key with any characters is quoted in brackets (``metrics["lr.scheduled"]`` is 
 
 Operators: == != < <= > >= =~ (regex search) !~, and, or, not, parentheses.
 Values: numbers, 'strings' or "strings", true, false, null, nan, inf.
-A field is a dotted path into the event (``metrics.loss``, ``config.lr``).
+A field is a dotted path into the event (``metrics.loss``, ``config.lr``). A field the event
+does not have is ``null`` (as in jq): ``metrics.loss != 1`` and ``not metrics.loss < 1`` match
+events without it; ``metrics.loss != null`` keeps those that have it.
 Parentheses nest at most :data:`MAX_DEPTH` deep (a one-line error beyond); a run of
 ``not`` is read without recursion (its parity).
 """
