@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import orjson
@@ -242,3 +243,20 @@ def test_watch_into_a_pipe_prints_the_frame_when_the_run_has_ended(tmp_path: Pat
 
 def _steps_of(n: int) -> list[dict]:
     return [{"event": "step_metrics", "step": s, "metrics": {"loss": 1 / s}} for s in range(1, n + 1)]
+
+
+def test_a_bare_nan_elsewhere_keeps_integer_metrics_exact(tmp_path: Path) -> None:
+    import json
+
+    events = [
+        {"event": "step_metrics", "step": s, "metrics": {"tokens": 2**53 + s, "loss": math.nan if s == 2 else 0.5}}
+        for s in (1, 2, 3)
+    ]
+    text = "\n".join(
+        json.dumps({"v": 1, "ts": 1.0 + i, "run": "r", "rank": 0, "seq": i, **e}) for i, e in enumerate(events)
+    )
+    path = tmp_path / "run.jsonl"
+    path.write_text(text + "\n")  # json.dumps writes a bare NaN: the line takes the forgiving path
+    rows = orjson.loads(cli("table", "--cols", "tokens,loss", "--json", str(path)).stdout)
+    assert [r["tokens"] for r in rows] == [2**53 + 1, 2**53 + 2, 2**53 + 3]  # were floats: ...992.0, 994.0, 996.0
+    assert rows[1]["loss"] == "NaN"

@@ -36,6 +36,7 @@ ENVELOPE_DTYPES: dict[str, str] = {
 """Envelope field → the name of its polars dtype (named, as polars is imported on first use)."""
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ENVELOPE_NUMBERS = frozenset(k for k, dtype in ENVELOPE_DTYPES.items() if dtype != "String")
 
 
@@ -87,8 +88,8 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
         row: dict[str, Any] = {}
         for k, v in rec.event.items():
             if isinstance(v, dict) and k in ("metrics", "timing"):
-                for mk, mv in v.items():
-                    row[f"{k}.{mk}"] = x = as_number(mv)
+                for mk, mv in v.items():  # an int64 stays an int (2**53+1 exact), as on the typed path
+                    row[f"{k}.{mk}"] = x = mv if type(mv) is int and _INT64_MIN <= mv <= _INT64_MAX else as_number(mv)
                     if x is None and mv is not None:
                         odd.setdefault(f"{k}.{mk}", []).append(rec.line)
             elif k in _ENVELOPE_NUMBERS:  # keeps its dtype: a rank "0" or a ts "x" is noted, not a text column
