@@ -260,3 +260,37 @@ def test_a_bare_nan_elsewhere_keeps_integer_metrics_exact(tmp_path: Path) -> Non
     rows = orjson.loads(cli("table", "--cols", "tokens,loss", "--json", str(path)).stdout)
     assert [r["tokens"] for r in rows] == [2**53 + 1, 2**53 + 2, 2**53 + 3]  # were floats: ...992.0, 994.0, 996.0
     assert rows[1]["loss"] == "NaN"
+
+
+def _resumed_after_a_crash() -> list[dict]:
+    seg1 = [
+        ("run_start", 0, {"pid": 1, "host": "h"}),
+        ("phase_start", 1, {"phase": "training", "id": 0}),
+        ("phase_start", 2, {"phase": "validation", "id": 1, "parent": 0, "step": 5}),
+        ("log", 3, {"level": "info", "msg": "first"}),
+    ]  # killed here: both phases left open; the resumed process counts its phase ids from 0 again
+    seg2 = [
+        ("run_start", 100, {"pid": 2, "host": "h"}),
+        ("phase_start", 101, {"phase": "training", "id": 0}),
+        ("phase_start", 102, {"phase": "validation", "id": 1, "parent": 0, "step": 6}),
+        ("log", 103, {"level": "info", "msg": "second"}),
+        ("phase_end", 104, {"phase": "validation", "id": 1, "parent": 0, "status": "ok", "duration": 2.0}),
+        ("phase_end", 105, {"phase": "training", "id": 0, "status": "ok", "duration": 4.0}),
+        ("run_end", 106, {"status": "completed"}),
+    ]
+    return [{"event": e, "ts": 1750000000.0 + t, **f} for e, t, f in (*seg1, *seg2)]
+
+
+def test_phases_of_a_resumed_run_keep_both_processes(tmp_path: Path) -> None:
+    path = _write(tmp_path / "run.jsonl", _resumed_after_a_crash())
+    rows = orjson.loads(cli("phases", "--json", str(path)).stdout)["phases"]
+    got = [(r["phase"], r["step"], r["status"], r["depth"]) for r in rows]
+    assert got == [  # was: the second process's phases twice, the first process's lost
+        ("training", None, "interrupted", 0),
+        ("validation", 5, "interrupted", 1),
+        ("training", None, "ok", 0),
+        ("validation", 6, "ok", 1),
+    ]
+    assert rows[0]["duration"] < 10  # timed within its own process, not to the end of the file (105 s)
+    shown = cli("grep", "second", str(path)).stdout
+    assert "[training > validation step 6]" in shown  # was nested under the first process's open phases

@@ -42,20 +42,31 @@ _PHASE_META = frozenset(
 
 
 def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
-    """The phase timeline; phases never closed are ``interrupted``, timed to the file's last event."""
+    """The phase timeline; phases never closed are ``interrupted``, timed to the last event of their process.
+
+    Phase ids count from 0 in each process, so a resumed run (a second ``run_start`` in the
+    file) repeats them: each ``run_start`` starts a new segment of the file (and rank), and a
+    phase is found by its segment and id. A repeated id within a segment is a phase of its own.
+    """
     t0 = min((r.event["ts"] for r in records if isinstance(r.event.get("ts"), (int, float))), default=0.0)
-    last_ts: dict[tuple[int, Any], float] = {}
-    rows: dict[tuple[int, Any, Any], PhaseRow] = {}
-    order: list[tuple[int, Any, Any]] = []
+    segment: dict[tuple[int, Any], int] = {}
+    last_ts: dict[tuple[int, Any, int], float] = {}
+    rows: dict[tuple[Any, ...], PhaseRow] = {}
+    latest: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (file, rank, segment, id) -> the last phase with that id
+    order: list[tuple[Any, ...]] = []
     for rec in records:
         r = rec.event
         key_file = (rec.file, r.get("rank", 0))
-        if isinstance(r.get("ts"), (int, float)):
-            last_ts[key_file] = r["ts"]
         ev = r.get("event")
+        if ev == "run_start":
+            segment[key_file] = segment.get(key_file, 0) + 1
+        seg = (*key_file, segment.get(key_file, 0))
+        if isinstance(r.get("ts"), (int, float)):
+            last_ts[seg] = r["ts"]
         if ev == "phase_start":
-            key = (*key_file, r.get("id"))
-            parent = rows.get((*key_file, r.get("parent")))
+            key = (*seg, r.get("id"), len(order))
+            parent = rows.get(latest.get((*seg, r.get("parent")), ()))
+            latest[(*seg, r.get("id"))] = key
             info = {k: v for k, v in r.items() if k not in _PHASE_META}
             rows[key] = PhaseRow(
                 r.get("rank", 0),
@@ -72,8 +83,8 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             )
             order.append(key)
         elif ev == "phase_end":
-            row = rows.get((*key_file, r.get("id")))
-            if row is None:
+            row = rows.get(latest.get((*seg, r.get("id")), ()))
+            if row is None or row.duration is not None:
                 continue
             row.duration = as_number(r.get("duration"))
             row.status = str(r.get("status", "ok"))
@@ -81,7 +92,7 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
     for key in order:
         row = rows[key]
         if row.duration is None:
-            row.duration = last_ts.get(key[:2], t0) - t0 - row.start
+            row.duration = last_ts.get(key[:3], t0) - t0 - row.start
     return [rows[k] for k in order]
 
 
@@ -152,6 +163,8 @@ class Annotator:
         r = rec.event
         stack = self.stacks[(rec.file, r.get("rank"))]
         ev = r.get("event")
+        if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over
+            stack.clear()
         if ev == "phase_end":
             for i in range(len(stack) - 1, -1, -1):
                 if stack[i][0] == r.get("id"):
