@@ -294,3 +294,17 @@ def test_phases_of_a_resumed_run_keep_both_processes(tmp_path: Path) -> None:
     assert rows[0]["duration"] < 10  # timed within its own process, not to the end of the file (105 s)
     shown = cli("grep", "second", str(path)).stdout
     assert "[training > validation step 6]" in shown  # was nested under the first process's open phases
+
+
+def test_watch_of_a_resumed_run_is_not_over_and_not_inside_the_killed_process_phases(tmp_path: Path) -> None:
+    resumed = [
+        {"event": "run_start", "ts": 1750000000.0, "pid": 1, "host": "h"},
+        {"event": "run_end", "ts": 1750000005.0, "status": "completed", "duration": 5.0},
+        {"event": "run_start", "ts": 1750000100.0, "pid": 2, "host": "h"},
+        {"event": "step_metrics", "ts": 1750000102.0, "step": 3, "metrics": {"loss": 0.5}},
+    ]
+    shown = cli("watch", "--once", str(_write(tmp_path / "run.jsonl", resumed))).stdout
+    assert "run completed" not in shown  # was: the first process's run_end, while the second one runs
+    crashed = cli("watch", "--once", str(_write(tmp_path / "crashed.jsonl", _resumed_after_a_crash()))).stdout
+    assert crashed.count("never ended (interrupted)") == 2  # the killed process's training and validation
+    assert "run completed" in crashed

@@ -158,6 +158,11 @@ class WatchState:
     # --- events ----------------------------------------------------------------------
 
     def _on_run_start(self, ev: dict[str, Any], ts: float | None) -> None:
+        if ev.get("parent_pid") is None:  # a (resumed) main process: what the last one left open is over
+            for p in self.stack:
+                self._warn(f"phase {p.name} never ended (interrupted)")
+            self.stack.clear()
+            self.ended = None
         self.run, self.host, self.started = ev.get("run"), ev.get("host"), ts
         self.total_steps = ev.get("total_steps") or (ev.get("config") or {}).get("total_steps")
 
