@@ -210,7 +210,7 @@ def test_export_of_two_directories_keeps_their_runs_apart_and_takes_a_rank(tmp_p
     out = tmp_path / "out"
     assert cli("export", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)).exit_code == 0
     frame = pl.read_parquet(out / "step_metrics.parquet")
-    assert sorted(zip(frame["source"], frame["rank"], strict=True)) == [  # was: three rows all run=demo, no source
+    assert sorted(zip(frame["source_dir"], frame["rank"], strict=True)) == [  # was: three rows all run=demo, no source
         (str(tmp_path / "a"), 0),
         (str(tmp_path / "a"), 1),
         (str(tmp_path / "b"), 0),
@@ -218,7 +218,7 @@ def test_export_of_two_directories_keeps_their_runs_apart_and_takes_a_rank(tmp_p
     one = tmp_path / "one"
     assert cli("export", str(tmp_path / "a"), "--rank", "1", "--out", str(one)).exit_code == 0
     frame = pl.read_parquet(one / "step_metrics.parquet")
-    assert frame["rank"].to_list() == [1] and "source" not in frame.columns  # one directory: no source column
+    assert frame["rank"].to_list() == [1] and "source_dir" not in frame.columns  # one directory: no source column
     assert cli("export", str(tmp_path / "a"), "--rank", "5", "--out", str(one)).exit_code == 1
 
 

@@ -38,7 +38,7 @@ def export(
 ) -> None:
     """One Parquet (or CSV) file per event type; metrics/timing flattened to metrics.NAME columns.
 
-    Files from several directories get a ``source`` column (the directory), so two runs of one
+    Files from several directories get a ``source_dir`` column (the directory), so two runs of one
     name stay apart; ``--rank N`` keeps one rank's events.
     """
     if fmt not in ("parquet", "csv"):
@@ -59,8 +59,8 @@ def export(
         if frame.height == 0:
             continue
         if several and "file" in frame.columns:
-            where = pl.Series("source", sources, dtype=pl.String).gather(frame["file"])
-            frame = frame.insert_column(0, where) if "source" not in frame.columns else frame
+            where = pl.Series("source_dir", sources, dtype=pl.String).gather(frame["file"])
+            frame = frame.insert_column(0, where) if "source_dir" not in frame.columns else frame
         frame = frame.drop([c for c in ("file", "n") if c in frame.columns])
         written += 1
         target = out / f"{file_stem(name)}.{fmt}"
