@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +58,8 @@ def _metric_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
     A run without one shows nothing in its cell; a metric of one run alone is not compared
     (:func:`_alone` names it).
     """
-    cols = _present(frames)
-    seen = [c for run in cols for c in run]
-    return [c for c in dict.fromkeys(seen) if seen.count(c) > 1]
+    seen = Counter(c for run in _present(frames) for c in run)  # in order of appearance
+    return [c for c, n in seen.items() if n > 1]
 
 
 def _alone(runs: Sequence[RunData]) -> list[dict[str, Any]]:
@@ -67,11 +67,9 @@ def _alone(runs: Sequence[RunData]) -> list[dict[str, Any]]:
     out = []
     for source, split, frames in _parts(runs):
         cols = _present(frames)
-        seen = [c for run in cols for c in run]
-        for c in dict.fromkeys(seen):
-            if seen.count(c) == 1:
-                owner = next(r for r, run in zip(runs, cols, strict=True) if c in run)
-                out.append({"metric": split_label(f"{source}.{c[8:]}", split), "run": owner.label})
+        seen = Counter(c for run in cols for c in run)
+        owner = {c: r.label for r, run in zip(runs, cols, strict=True) for c in run if seen[c] == 1}
+        out += [{"metric": split_label(f"{source}.{c[8:]}", split), "run": owner[c]} for c, n in seen.items() if n == 1]
     return out
 
 
