@@ -82,12 +82,14 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self._batches = 0
         self._questions: Any = None
         self._closed = False
+        self._thread: int | None = None  # the thread that opened it (see current_phase)
 
     # --- context manager / decorator ------------------------------------------
 
     def __enter__(self) -> phase:
         st = _run.current_run()
         self.parent = current_phase()
+        self._thread = threading.get_ident()
         self.id = next(st.phase_ids) if st is not None else -1
         self._clock = st.clock if st is not None else _clock.current()
         self.t0 = self._clock.monotonic()
@@ -241,15 +243,17 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
 
 
 def current_phase() -> phase | None:
-    """The innermost open phase of this context (or of the run, from other threads)."""
+    """The innermost open phase of this context; from another thread, the run's: the innermost one of the
+    thread that opened the outermost (the training loop's), never a phase another worker thread opened."""
     p = _current.get()
     if p is not None:
         return p
     st = _run.current_run()
-    opened = _open.get(st) if st is not None else None
-    if opened:
-        return next(reversed(opened.values()))
-    return None
+    opened = list(_open.get(st, {}).values()) if st is not None else []
+    if not opened:
+        return None
+    driver = opened[0]._thread
+    return next((q for q in reversed(opened) if q._thread == driver), opened[-1])
 
 
 def current_step() -> int | None:

@@ -33,6 +33,34 @@ class TestNesting:
         starts = [e for e in events(run) if e["event"] == "phase_start"]
         assert [("training", None), ("checkpoint", starts[0]["id"])] == [(e["phase"], e.get("parent")) for e in starts]
 
+    def test_worker_threads_nest_in_the_loops_phase_not_in_each_other(self, run: Path) -> None:
+        """Threads started inside a step open their phases under the step, while a sibling's phase is open.
+
+        Before, a thread took the run's most recently opened phase as its parent: the other worker's.
+        """
+        import threading
+
+        both_open = threading.Barrier(2)
+
+        def worker(n: int) -> None:
+            with eventlog.phase("rollout_worker", worker=n):
+                both_open.wait(timeout=10)
+                eventlog.get_logger("w").info("worker msg", n=n)
+                both_open.wait(timeout=10)
+
+        with eventlog.phase("training"), eventlog.phase("training_step", step=1) as step:
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        evs = events(run)
+        workers = [e for e in evs if e["event"] == "phase_start" and e["phase"] == "rollout_worker"]
+        assert [step.id, step.id] == [e["parent"] for e in workers]
+        by_worker = {e["worker"]: e["id"] for e in workers}
+        logs = [e for e in evs if e["event"] == "log"]
+        assert {(e["n"], e["phase_id"]) for e in logs} == set(by_worker.items())
+
     def test_exception_marks_failed_and_propagates(self, run: Path) -> None:
         """An exception ends the phase as failed with the error, and is re-raised."""
         with pytest.raises(ValueError, match="bad"), eventlog.phase("validation"):
