@@ -308,3 +308,26 @@ def test_watch_of_a_resumed_run_is_not_over_and_not_inside_the_killed_process_ph
     crashed = cli("watch", "--once", str(_write(tmp_path / "crashed.jsonl", _resumed_after_a_crash()))).stdout
     assert crashed.count("never ended (interrupted)") == 2  # the killed process's training and validation
     assert "run completed" in crashed
+
+
+def test_grep_places_a_log_in_the_phase_it_names(tmp_path: Path) -> None:
+    """Threads interleave their phases in the file: a log's phase_id, not the file's last open phase, places it."""
+    events = [
+        {"event": "phase_start", "phase": "training", "id": 0},
+        {"event": "phase_start", "phase": "training_step", "id": 1, "parent": 0, "step": 1},
+        {"event": "phase_start", "phase": "rollout_worker", "id": 2, "parent": 1, "worker": 0},
+        {"event": "phase_start", "phase": "rollout_worker", "id": 3, "parent": 1, "worker": 1},
+        {"event": "log", "level": "info", "msg": "from the loop", "phase_id": 1},
+        {"event": "log", "level": "info", "msg": "from worker 0", "phase_id": 2},
+        {"event": "phase_end", "phase": "rollout_worker", "id": 2, "parent": 1, "status": "ok", "duration": 1.0},
+        {"event": "log", "level": "info", "msg": "from worker 1", "phase_id": 3},
+        {"event": "phase_end", "phase": "rollout_worker", "id": 3, "parent": 1, "status": "ok", "duration": 1.0},
+        {"event": "log", "level": "info", "msg": "after the workers"},
+    ]
+    shown = cli("grep", "from|after", str(_write(tmp_path / "run.jsonl", events))).stdout.splitlines()
+    assert shown == [
+        "> [training > training_step[1] step 1] • from the loop",  # was inside both workers' phases
+        "> [training > training_step[1] > rollout_worker step 1] • from worker 0",
+        "> [training > training_step[1] > rollout_worker step 1] • from worker 1",  # worker 0's end closed it
+        "> [training > training_step[1] step 1] • after the workers",
+    ]

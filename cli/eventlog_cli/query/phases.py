@@ -153,29 +153,50 @@ def annotate(records: Sequence[Record]) -> list[Context]:
 
 
 class Annotator:
-    """:func:`annotate` one record at a time (``replay --follow`` goes on where the first read stopped)."""
+    """:func:`annotate` one record at a time (``replay --follow`` goes on where the first read stopped).
+
+    An event that names its phase (a log's ``phase_id``: logged from a worker thread while other
+    threads had phases open) is placed in that phase and its parents; any other event in the
+    innermost open phase of its file. A ``phase_end`` closes its phase and the phases opened
+    inside it, not the phases other threads opened after it.
+    """
 
     def __init__(self) -> None:
         self.stacks: dict[tuple[Any, Any], list[tuple[Any, str, Any]]] = defaultdict(list)
+        self.parents: dict[tuple[Any, Any], dict[Any, Any]] = defaultdict(dict)  # open phase id -> its parent id
 
     def add(self, rec: Record) -> Context:
         """The context of the next record (in run order)."""
         r = rec.event
-        stack = self.stacks[(rec.file, r.get("rank"))]
+        key = (rec.file, r.get("rank"))
+        stack, parents = self.stacks[key], self.parents[key]
         ev = r.get("event")
         if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over
             stack.clear()
-        if ev == "phase_end":
-            for i in range(len(stack) - 1, -1, -1):
-                if stack[i][0] == r.get("id"):
-                    del stack[i:]
-                    break
+            parents.clear()
+        elif ev == "phase_end" and r.get("id") in parents:
+            gone = {r.get("id")}
+            for pid, _, _ in stack:  # in opening order: a phase opened inside a closed one is closed too
+                if parents.get(pid) in gone:
+                    gone.add(pid)
+            stack[:] = [x for x in stack if x[0] not in gone]
+            for pid in gone:
+                parents.pop(pid, None)
+        entries = stack
+        named = r.get("phase_id")
+        if ev != "phase_end" and named is not None and named in parents:
+            chain, pid = set(), named
+            while pid is not None and pid in parents and pid not in chain:
+                chain.add(pid)
+                pid = parents[pid]
+            entries = [x for x in stack if x[0] in chain]
         step = r.get("step")
         if not isinstance(step, int):
-            step = next((s for _, _, s in reversed(stack) if isinstance(s, int)), None)
-        ctx = Context([(name, s) for _, name, s in stack], step)
+            step = next((s for _, _, s in reversed(entries) if isinstance(s, int)), None)
+        ctx = Context([(name, s) for _, name, s in entries], step)
         if ev == "phase_start":
             stack.append((r.get("id"), str(r.get("phase", "?")), r.get("step")))
+            parents[r.get("id")] = r.get("parent")
         return ctx
 
 
