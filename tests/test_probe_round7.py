@@ -331,3 +331,23 @@ def test_grep_places_a_log_in_the_phase_it_names(tmp_path: Path) -> None:
         "> [training > training_step[1] > rollout_worker step 1] • from worker 1",  # worker 0's end closed it
         "> [training > training_step[1] step 1] • after the workers",
     ]
+
+
+def test_two_evals_of_one_split_at_a_step_keep_both_metrics(tmp_path: Path) -> None:
+    events = []
+    for s, acc in ((10, 0.5), (20, 0.9), (30, 0.7)):
+        events.append({"event": "eval_summary", "step": s, "split": "val", "metrics": {"accuracy": acc}})
+        events.append({"event": "eval_summary", "step": s, "split": "val", "metrics": {"f1": acc / 2}})
+    path = _write(tmp_path / "run.jsonl", events)
+    data = orjson.loads(cli("summary", "--json", str(path)).stdout)["runs"][0]
+    metrics = {m["metric"]: (m["last"], m["best"], m["best_step"]) for m in data["metrics"]}
+    assert metrics["eval.accuracy"] == (0.7, 0.9, 20)  # was missing: the second event of each step replaced it
+    assert metrics["eval.f1"] == (0.35, 0.45, 20)
+    flat = orjson.loads(cli("eval", "--json", str(path)).stdout)
+    assert (flat["accuracy"], flat["f1"]) == (0.7, 0.35)
+    resumed = [  # a step logged again after a resume: its later value wins, a metric only the first had is kept
+        {"event": "step_metrics", "step": 1, "metrics": {"loss": 0.9, "kl": 0.1}},
+        {"event": "step_metrics", "step": 1, "metrics": {"loss": 0.8}},
+    ]
+    rows = orjson.loads(cli("table", "--json", "--cols", "loss,kl", str(_write(tmp_path / "r.jsonl", resumed))).stdout)
+    assert [(r["step"], r["loss"], r["kl"]) for r in rows] == [(1, 0.8, 0.1)]

@@ -162,14 +162,26 @@ def resumes(records: Sequence[Record], ids: RunIds) -> list[Resume]:
 
 
 def latest_per_step(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per run, rank, split and step: the later one (by time) of a repeated step; rows in time order.
+    """One row per run, rank, split and step: of a repeated step, each value from the later event that has it;
+    rows in time order.
 
     Evals of two splits at one step (``val`` and ``test``) are two rows, never one.
     """
     if frame.height == 0 or "step" not in frame.columns:
         return frame
     keys = [c for c in ("run", "rank", "split", "step") if c in frame.columns]
-    with_step = frame.filter(pl.col("step").is_not_null()).unique(subset=keys, keep="last", maintain_order=True)
+    with_step = frame.filter(pl.col("step").is_not_null())
+    if with_step.select(pl.struct(keys).is_duplicated().any()).item():
+        # Two events of one step (a resumed run, or two evals of one split at a step, each with some metrics):
+        # one row, each column's last value that is not null, at the place of the last event.
+        others = [c for c in with_step.columns if c not in keys]
+        with_step = (
+            with_step.with_row_index("_row")
+            .group_by(keys, maintain_order=True)
+            .agg(pl.col("_row").max(), *(pl.col(c).drop_nulls().last() for c in others))
+            .sort("_row")
+            .select(with_step.columns)
+        )
     return pl.concat([with_step, frame.filter(pl.col("step").is_null())], how="vertical_relaxed")
 
 
