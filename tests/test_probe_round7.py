@@ -351,3 +351,20 @@ def test_two_evals_of_one_split_at_a_step_keep_both_metrics(tmp_path: Path) -> N
     ]
     rows = orjson.loads(cli("table", "--json", "--cols", "loss,kl", str(_write(tmp_path / "r.jsonl", resumed))).stdout)
     assert [(r["step"], r["loss"], r["kl"]) for r in rows] == [(1, 0.8, 0.1)]
+
+
+def test_validate_accepts_the_bare_nan_every_reading_command_accepts(tmp_path: Path) -> None:
+    import json
+
+    events = [
+        {"event": "step_metrics", "step": s, "metrics": {"loss": [0.5, math.nan, -math.inf][s]}} for s in range(3)
+    ]
+    text = "\n".join(
+        json.dumps({"v": 1, "ts": 1.0 + i, "run": "r", "rank": 0, "seq": i, **e}) for i, e in enumerate(events)
+    )
+    (tmp_path / "run.jsonl").write_text(text + "\n{not json}\n")
+    result = cli("validate", str(tmp_path / "run.jsonl"))
+    assert result.exit_code == 1
+    assert ":4: not valid JSON" in result.stdout  # the real damage is still named
+    assert ":2:" not in result.stdout and ":3:" not in result.stdout  # were "not valid JSON" and a seq gap
+    assert "seq gap" not in result.stdout

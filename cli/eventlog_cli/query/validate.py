@@ -11,6 +11,7 @@ import orjson
 
 from eventlog._schema import get_type, validate_event
 from eventlog_cli.read import load
+from eventlog_cli.read._why import loads_lenient
 
 __all__ = ["check_files"]
 
@@ -31,8 +32,10 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
         try:
             ev = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            problems.append({**where, "problem": f"not valid JSON ({str(exc).split(':')[0]})"})
-            continue
+            ev = loads_lenient(line)  # json.dumps' bare NaN / Infinity: accepted, as every reading command does
+            if ev is None:
+                problems.append({**where, "problem": f"not valid JSON ({str(exc).split(':')[0]})"})
+                continue
         if not isinstance(ev, dict):
             problems.append({**where, "problem": "a JSON value that is not an object"})
             continue
