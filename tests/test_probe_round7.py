@@ -368,3 +368,23 @@ def test_validate_accepts_the_bare_nan_every_reading_command_accepts(tmp_path: P
     assert ":4: not valid JSON" in result.stdout  # the real damage is still named
     assert ":2:" not in result.stdout and ":3:" not in result.stdout  # were "not valid JSON" and a seq gap
     assert "seq gap" not in result.stdout
+
+
+def test_a_gzip_file_cut_short_is_read_up_to_the_cut(tmp_path: Path) -> None:
+    import gzip
+
+    plain = _write(tmp_path / "run.jsonl", _steps_of(400))
+    packed = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])  # a run gzipped while it was written, or a copy cut short
+    result = cli("table", "--json", "--cols", "loss", str(cut))
+    assert result.exit_code == 0  # was: "cannot decompress (Compressed file ended ...)", nothing read
+    steps = [r["step"] for r in orjson.loads(result.stdout)]
+    assert steps == list(range(1, len(steps) + 1)) and 10 < len(steps) < 400
+    assert "the gzip stream ends early" in result.stderr
+    members = tmp_path / "members.jsonl.gz"  # two gzip members one after the other, then NUL padding
+    text = plain.read_bytes()
+    members.write_bytes(gzip.compress(text[:5000]) + gzip.compress(text[5000:]) + b"\0" * 8)
+    whole = cli("table", "--json", "--cols", "loss", str(members))
+    assert [r["step"] for r in orjson.loads(whole.stdout)] == list(range(1, 401))
+    assert "ends early" not in whole.stderr

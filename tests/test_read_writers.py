@@ -171,8 +171,11 @@ class TestStreams:
         assert (0, run_events()) == plain == packed
 
     def test_damaged_gzip_is_one_line(self, tmp_path: Path) -> None:
+        """Damaged, not just cut short (a short one is read up to the cut: test_probe_round7)."""
         path = tmp_path / "events.jsonl.gz"
-        path.write_bytes(gzip.compress(b'{"v":1}\n' * 1000)[:-20])
+        packed = bytearray(gzip.compress(b'{"v":1}\n' * 1000))
+        packed[-6] ^= 0xFF  # the CRC no longer matches
+        path.write_bytes(bytes(packed))
         result = CliRunner().invoke(app, ["table", str(path)])
         assert 1 == result.exit_code
         assert "cannot decompress" in result.stderr

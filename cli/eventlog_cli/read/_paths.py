@@ -17,7 +17,6 @@ plus the lines kept; plain files are read by polars itself.
 from __future__ import annotations
 
 import glob
-import gzip
 import io
 import os
 import stat
@@ -211,18 +210,10 @@ def chunks(path: str) -> Iterator[bytes] | None:
 def _stream_chunks(raw: BinaryIO, name: str) -> Iterator[bytes]:
     head = raw.read(2)
     src: Any = _Prepend(head, raw)
-    if head == _GZIP:
-        src = gzip.GzipFile(fileobj=src, mode="rb")
+    blocks = _gunzip(src, name) if head == _GZIP else iter(lambda: src.read(CHUNK), b"")
     rest = b""
     try:
-        while True:
-            try:
-                block = src.read(CHUNK)
-            except (OSError, EOFError, zlib.error) as exc:
-                msg = f"{sanitize(name)}: cannot decompress ({exc}); is it a complete gzip file?"
-                raise DataError(msg) from None
-            if not block:
-                break
+        for block in blocks:
             data = rest + block if rest else block
             cut = data.rfind(b"\n")
             if cut < 0:
@@ -235,6 +226,44 @@ def _stream_chunks(raw: BinaryIO, name: str) -> Iterator[bytes]:
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def _gunzip(src: Any, name: str) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream (members one after another), as they come.
+
+    A stream that ends inside a member (a run gzipped while it was written, a copy cut short)
+    gives what it holds, with a note; the scan then finds its torn last line as in a plain file.
+
+    Raises:
+        DataError: the stream is damaged (not only short).
+    """
+    d = zlib.decompressobj(wbits=31)
+    started = False  # a member has begun and not ended
+    pending = b""
+    while True:
+        if not pending:
+            pending = src.read(CHUNK)
+            if not pending:
+                break
+        if not started:
+            pending = pending.lstrip(b"\x00")  # NUL padding after a member is allowed
+            if not pending:
+                continue
+        try:
+            out = d.decompress(pending, CHUNK)  # at most CHUNK bytes out per call: memory stays bounded
+        except zlib.error as exc:
+            msg = f"{sanitize(name)}: cannot decompress ({exc}); is it a gzip file?"
+            raise DataError(msg) from None
+        started = True
+        pending = d.unconsumed_tail
+        if out:
+            yield out
+        if d.eof:  # the next member, if any, starts in what is left
+            pending = d.unused_data + pending
+            d = zlib.decompressobj(wbits=31)
+            started = False
+    if started:
+        sys.stderr.write(f"note: {sanitize(name)}: the gzip stream ends early (cut short); read what it holds\n")
 
 
 class _Prepend(io.RawIOBase):
