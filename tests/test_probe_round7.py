@@ -388,3 +388,15 @@ def test_a_gzip_file_cut_short_is_read_up_to_the_cut(tmp_path: Path) -> None:
     whole = cli("table", "--json", "--cols", "loss", str(members))
     assert [r["step"] for r in orjson.loads(whole.stdout)] == list(range(1, 401))
     assert "ends early" not in whole.stderr
+
+
+def test_grep_over_several_ranks_names_the_rank(tmp_path: Path) -> None:
+    for rank in (0, 1):
+        name = "events.jsonl" if rank == 0 else "events.rank1.jsonl"
+        _write(
+            tmp_path / name, [{"event": "log", "rank": rank, "level": "warning", "msg": "disk slow", "ts": 5.0 + rank}]
+        )
+    lines = cli("grep", "disk", str(tmp_path)).stdout.splitlines()
+    assert lines == ["> [rank 0: -] ! disk slow", "> [rank 1: -] ! disk slow"]  # were two identical lines
+    one = cli("grep", "disk", "--rank", "1", str(tmp_path)).stdout
+    assert "rank" not in one

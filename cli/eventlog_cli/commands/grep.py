@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from eventlog._render import Renderer
+from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Events, Json, Paths, Rank, Strict, output_format, split_names
 from eventlog_cli.commands._output import dumps
@@ -52,6 +53,7 @@ def grep(
 
 
 def _view(picked: list[tuple[Record, Context]], texts: list[str], hits: list[int], context: int) -> None:
+    ranks = len({rec.event.get("rank") for rec, _ in picked}) > 1  # several ranks: each line says whose it is
     shown = -1
     for i in hits:
         lo, hi = max(0, i - context, shown + 1), min(len(picked) - 1, i + context)
@@ -61,7 +63,8 @@ def _view(picked: list[tuple[Record, Context]], texts: list[str], hits: list[int
             rec, ctx = picked[j]
             step = f" step {ctx.step}" if ctx.step is not None else ""
             mark = ">" if j == i else " "
-            sys.stdout.write(f"{mark} [{path_text(ctx.path)}{step}] {texts[j] or rec.event.get('event')}\n")
+            who = f"rank {sanitize(rec.event.get('rank'))}: " if ranks else ""
+            sys.stdout.write(f"{mark} [{who}{path_text(ctx.path)}{step}] {texts[j] or rec.event.get('event')}\n")
         shown = hi
 
 
