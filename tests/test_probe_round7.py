@@ -400,3 +400,14 @@ def test_grep_over_several_ranks_names_the_rank(tmp_path: Path) -> None:
     assert lines == ["> [rank 0: -] ! disk slow", "> [rank 1: -] ! disk slow"]  # were two identical lines
     one = cli("grep", "disk", "--rank", "1", str(tmp_path)).stdout
     assert "rank" not in one
+
+
+def test_samples_wrong_says_how_many_samples_do_not_say_whether_they_are_correct(tmp_path: Path) -> None:
+    samples = [
+        {"event": "sample", "step": 1, "prompt": "p", "completion": "c", "golden": ["5"], "extracted": x, **c}
+        for x, c in (("5", {"correct": True}), ("6", {"correct": False}), ("6", {}), ("7", {}))
+    ]
+    result = cli("samples", "--wrong", str(_write(tmp_path / "run.jsonl", samples)))
+    assert result.stdout.count("✗ wrong") == 1
+    assert "note: 2 sample(s) without a correct field are left out" in result.stderr  # was silent
+    assert "note:" not in cli("samples", str(tmp_path / "run.jsonl")).stderr

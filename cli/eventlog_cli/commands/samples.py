@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.runs import only_rank_records
-from eventlog_cli.query.select import select_samples
+from eventlog_cli.query.select import select_samples, unjudged
 
 
 @guarded
@@ -35,6 +36,9 @@ def samples(
     fmt = output_format(json_output, csv_output)
     records = only_rank_records(read(paths, ["sample"], strict=strict).records(["sample"]), rank)
     rows = select_samples(records, wrong, step, split, limit)
+    unknown = unjudged(records, step, split) if wrong else 0
+    if unknown:  # a sample that does not say whether it is correct cannot be called wrong: say how many
+        sys.stderr.write(f"note: {unknown} sample(s) without a correct field are left out (--wrong: correct=false)\n")
     if not rows and fmt == "table":
         raise DataError("no samples match")
     columns = list(dict.fromkeys(k for r in rows for k in r))

@@ -22,6 +22,7 @@ __all__ = [
     "regex",
     "select_events",
     "select_samples",
+    "unjudged",
 ]
 
 
@@ -133,13 +134,18 @@ def select_samples(
     records: Sequence[Record], wrong: bool, step: int | None, split: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """The last ``limit`` sample events that match (``wrong``: only ``correct`` false), payload whole."""
-    return [
-        r.event
-        for r in records
-        if (not wrong or r.event.get("correct") is False)
-        and (step is None or r.event.get("step") == step)
-        and (split is None or r.event.get("split") == split)
-    ][-limit:]
+    return [r.event for r in records if _at(r.event, step, split) and (not wrong or r.event.get("correct") is False)][
+        -limit:
+    ]
+
+
+def unjudged(records: Sequence[Record], step: int | None, split: str | None) -> int:
+    """How many samples that match say neither ``correct: true`` nor ``false`` (``--wrong`` cannot list them)."""
+    return sum(1 for r in records if _at(r.event, step, split) and not isinstance(r.event.get("correct"), bool))
+
+
+def _at(ev: dict[str, Any], step: int | None, split: str | None) -> bool:
+    return (step is None or ev.get("step") == step) and (split is None or ev.get("split") == split)
 
 
 def groups_at(
