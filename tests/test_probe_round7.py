@@ -411,3 +411,17 @@ def test_samples_wrong_says_how_many_samples_do_not_say_whether_they_are_correct
     assert result.stdout.count("✗ wrong") == 1
     assert "note: 2 sample(s) without a correct field are left out" in result.stderr  # was silent
     assert "note:" not in cli("samples", str(tmp_path / "run.jsonl")).stderr
+
+
+def test_a_whole_float_step_is_that_step_everywhere(tmp_path: Path) -> None:
+    events = []
+    for s in (1.0, 2.0, 3.0):  # another writer's steps as floats
+        events.append({"event": "step_metrics", "step": s, "metrics": {"loss": s}})
+        events.append({"event": "log", "level": "warning", "msg": f"warn at {s}", "step": s})
+    path = str(_write(tmp_path / "run.jsonl", events))
+    assert "> [- step 2] ! warn at 2.0" in cli("grep", "warn at 2", path).stdout  # was no step at all
+    replayed = cli("replay", "--steps", "2:2", "--event", "log", path).stdout
+    assert "warn at 2.0" in replayed and "warn at 1.0" not in replayed  # was nothing
+    summary = orjson.loads(cli("summary", "--json", path).stdout)["runs"][0]
+    loss = next(m for m in summary["metrics"] if m["metric"] == "step.loss")
+    assert (loss["last_step"], type(loss["last_step"])) == (3, int)  # was 3.0

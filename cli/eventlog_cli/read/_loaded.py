@@ -138,6 +138,9 @@ class Loaded:
                     continue
                 if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
                     continue
+                step = ev.get("step")
+                if type(step) is float and step.is_integer():  # another writer's 2.0: step 2 for every command
+                    ev["step"] = int(step)
                 rec = Record(f, n + 1, ev)
                 if fold and dec is not None and self._fold(out, groups, rec, only or {}):
                     continue
