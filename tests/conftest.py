@@ -85,6 +85,18 @@ def golden(request: pytest.FixtureRequest) -> Any:
     return check
 
 
+def write_events(path: Path, events: list[dict[str, Any]]) -> Path:
+    """``events`` as an events file with eventlog's envelope (ts one second apart, seq from 0, run "r", rank 0);
+    an event's own keys win."""
+    import orjson
+
+    lines = []
+    for seq, ev in enumerate(events):
+        lines.append(orjson.dumps({"v": 1, "ts": 1750000000.0 + seq, "run": "r", "rank": 0, "seq": seq, **ev}))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
     import orjson
 

@@ -8,14 +8,7 @@ from pathlib import Path
 import orjson
 
 from conftest import cli
-
-
-def _write(path: Path, events: list[dict]) -> Path:
-    lines = []
-    for seq, ev in enumerate(events):
-        lines.append(orjson.dumps({"v": 1, "ts": 1750000000.0 + seq, "run": "r", "rank": 0, "seq": seq, **ev}))
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    return path
+from conftest import write_events as _write
 
 
 def _steps(n: int, run: str = "r") -> list[dict]:
