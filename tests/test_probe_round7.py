@@ -1,4 +1,4 @@
-"""Answers that were silently empty: a run whose metrics have no default column, a group step with no tables."""
+"""Answers that were silently wrong, empty or mixed (probes with the shapes of real runs: HF, TRL, verl, ranks, resumes)."""
 
 from __future__ import annotations
 
