@@ -1,4 +1,4 @@
-"""Answers that were silently wrong, empty or mixed (probes with the shapes of real runs: HF, TRL, verl, ranks, resumes)."""
+"""Answers that were silently wrong, empty or mixed (probes shaped like real runs: HF, TRL, verl, ranks, resumes)."""
 
 from __future__ import annotations
 
