@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from conftest import ROOT, read_events
@@ -128,6 +129,42 @@ class TestTransformers:
         assert 2 == len(summary["checkpoints"])
         table = eventlog_cli("table", "--cols", "step,loss", str(hf_run / "eventlog")).stdout.splitlines()
         assert ["2/8", "4/8", "6/8", "8/8"] == [row.split()[0] for row in table[1:]]
+
+    def test_every_logged_value_as_trainer_logged_it(self, tmp_path: Path) -> None:
+        """Counting input tokens (transformers 5 then puts train_runtime in every step's log), a metric named
+        decode_runtime, a custom value logged beside an eval one, evaluate(metric_key_prefix="val"): the run
+        holds every value of Trainer's own log_history at its step and split, and so does its import.
+
+        Before: no step_metrics at all (each step's log was taken for the final record), decode_runtime made
+        splits of its own, custom_score was dropped, val_* were training metrics, epochs were rounded."""
+        need("torch", "transformers")
+        train("hf_trainer.py", str(tmp_path / "t"), "tokens", cwd=tmp_path)
+        history = orjson.loads((tmp_path / "t" / "trainer_state.json").read_bytes())["log_history"]
+        imported = tmp_path / "imported"
+        assert (
+            0 == eventlog_cli("import", str(tmp_path / "t" / "trainer_state.json"), "--out", str(imported)).returncode
+        )
+        for run in (tmp_path / "t" / "eventlog", imported):
+            events = read_events(next(run.glob("events*.jsonl")))
+            steps = {e["step"]: e for e in by_type(events, "step_metrics") if "loss" in e["metrics"]}
+            logged = [r for r in history if "loss" in r]
+            assert [3, 6] == sorted(steps) == [r["step"] for r in logged]
+            for r in logged:
+                got = steps[r["step"]]
+                assert (r["loss"], r["grad_norm"], r["learning_rate"], r["epoch"]) == (
+                    got["metrics"]["loss"],
+                    got["metrics"]["grad_norm"],
+                    got["metrics"]["learning_rate"],
+                    got["epoch"],
+                )
+            evals = {(e["step"], e["split"]): e["metrics"] for e in by_type(events, "eval_summary")}
+            assert {"g0", "g1", "val", "eval"} <= {split for _, split in evals}  # and predict()'s test, live
+            assert 2.5 == evals[(8, "eval")]["extra"]
+            assert 0.5 == evals[(3, "g0")]["decode_runtime"]
+            assert next(r["val_loss"] for r in history if "val_loss" in r) == evals[(8, "val")]["loss"]
+            assert any(e["metrics"].get("custom_score") == 1.5 for e in by_type(events, "step_metrics"))
+            summary = orjson.loads(eventlog_cli("summary", "--json", str(run)).stdout)["runs"][0]
+            assert (summary["steps_done"], summary["total_steps"]) == (8, 8)  # was 6: the last step logging
 
     def test_report_to_eventlog_after_register(self, tmp_path: Path) -> None:
         """register() makes TrainingArguments(report_to="eventlog") record the same run."""

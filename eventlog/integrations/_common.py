@@ -18,6 +18,8 @@ __all__ = [
     "ensure_run",
     "guarded",
     "hf_eval_records",
+    "hf_is_final",
+    "hf_rest",
     "jsonable",
     "numbers_and_text",
     "split_metrics",
@@ -30,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _EVAL = re.compile(r"^(val|valid|validation|eval|test)[_/](.+)$")
 _SPLIT = {"val": "val", "valid": "val", "validation": "val", "eval": "eval", "test": "test"}
 _HF_EVAL = re.compile(r"^(eval|test)(?:_|$)")  # Trainer's metric_key_prefix
+_HF_FINAL = ("train_loss", "train_samples_per_second", "total_flos")  # only in the end-of-training record
+_HF_EVERY_LOG = frozenset({"epoch", "num_input_tokens_seen", "step"})  # Trainer adds these to every log
 _warned: set[str] = set()
 
 
@@ -163,19 +167,29 @@ def jsonable(v: Any, depth: int = 0) -> Any:
     return str(v)
 
 
+def hf_is_final(logs: Mapping[str, Any]) -> bool:
+    """Whether ``logs`` is the record Trainer logs once training is over (``train_runtime``, ``train_loss``...).
+
+    transformers 5 also puts ``train_runtime`` in every step's log when it counts input tokens:
+    a step's log has ``loss``, the final record has not.
+    """
+    return "train_runtime" in logs and "loss" not in logs and any(k in logs for k in _HF_FINAL)
+
+
 def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], float | None]]:
     """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``.
 
-    Trainer writes ``<prefix>_runtime`` for every evaluation, so the prefixes come from those keys;
-    without one, ``eval``/``test`` is the prefix.
+    Trainer writes ``<prefix>_runtime`` and ``<prefix>_samples_per_second`` for every evaluation
+    (``evaluate(metric_key_prefix="val")`` gives ``val_*``), so the prefixes come from those pairs;
+    a metric of one's own named ``decode_runtime`` is not one. Without them, ``eval``/``test`` is the prefix.
     """
-    keys = [k for k in logs if _HF_EVAL.match(k)]
+    prefixes = _hf_prefixes(logs)
+    keys = [k for k in logs if _HF_EVAL.match(k) or any(k.startswith(p + "_") for p in prefixes)]
     if not keys:
         return {}
-    prefixes = sorted((k[: -len("_runtime")] for k in keys if k.endswith("_runtime")), key=len, reverse=True)
     out: dict[str, tuple[dict[str, Any], float | None]] = {}
     for k in keys:
-        prefix = next((p for p in prefixes if k.startswith(p + "_")), _HF_EVAL.match(k).group(1))  # type: ignore[union-attr]
+        prefix = next((p for p in prefixes if k.startswith(p + "_")), None) or _HF_EVAL.match(k).group(1)  # type: ignore[union-attr]
         name = k[len(prefix) + 1 :] or k
         split = prefix.split("_", 1)[1] if "_" in prefix else prefix
         metrics, duration = out.get(split, ({}, None))
@@ -191,3 +205,31 @@ def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], 
             if e is not False:
                 metrics.setdefault("epoch", e)
     return out
+
+
+def hf_rest(logs: Mapping[str, Any]) -> dict[str, Any]:
+    """What a log with evaluations holds besides them (``trainer.log({"custom": 1, "eval_x": 2})``): kept, not
+    dropped; the keys Trainer adds to every log (epoch, tokens seen) are left out."""
+    prefixes = _hf_prefixes(logs)
+    return {
+        k: v
+        for k, v in logs.items()
+        if not _HF_EVAL.match(k) and not any(k.startswith(p + "_") for p in prefixes) and k not in _HF_EVERY_LOG
+    }
+
+
+def _hf_prefixes(logs: Mapping[str, Any]) -> list[str]:
+    """The evaluation prefixes of a log, longest first.
+
+    Each has ``<prefix>_runtime``: with ``<prefix>_samples_per_second`` (Trainer writes both), or
+    else an ``eval_``/``test_`` name that is not inside another prefix (``eval_my_val_decode_runtime``
+    is the metric ``decode_runtime`` of ``eval_my_val``).
+    """
+    runtimes = {k[: -len("_runtime")] for k in logs if k.endswith("_runtime")}
+    strong = {p for p in runtimes if f"{p}_samples_per_second" in logs} - {"train"}  # train_*: the final record
+    weak = {
+        p
+        for p in runtimes - strong
+        if _HF_EVAL.match(p) and p != "train" and not any(p.startswith(s + "_") for s in strong)
+    }
+    return sorted(strong | weak, key=len, reverse=True)

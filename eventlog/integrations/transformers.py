@@ -18,11 +18,18 @@ from typing import Any
 from transformers import TrainerCallback
 
 import eventlog
-from eventlog.integrations._common import as_number, ensure_run, guarded, hf_eval_records, jsonable, numbers_and_text
+from eventlog.integrations._common import (
+    as_number,
+    ensure_run,
+    guarded,
+    hf_eval_records,
+    hf_is_final,
+    hf_rest,
+    jsonable,
+    numbers_and_text,
+)
 
 __all__ = ["EventlogCallback", "register"]
-
-_FINAL = "train_runtime"  # the record Trainer logs once training is over
 
 
 class EventlogCallback(TrainerCallback):  # type: ignore[misc]
@@ -118,7 +125,7 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         self._setup(args, state, kwargs.get("model"))
         if not logs or not self._zero:
             return
-        if _FINAL in logs:
+        if hf_is_final(logs):
             numbers = {k: n for k, n in ((k, as_number(v)) for k, v in logs.items()) if n is not False}
             if self._training is not None:
                 self._training.summary(**numbers)
@@ -132,6 +139,9 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
                 if duration is not None:
                     fields["duration"] = duration
                 eventlog.emit("eval_summary", **fields)
+            rest = hf_rest(logs)  # trainer.log({"custom": 1.5, "eval_extra": 2.5}): the custom value is kept too
+            if rest:
+                self._step_metrics(state, {**rest, **({"epoch": logs["epoch"]} if "epoch" in logs else {})})
             return
         self._step_metrics(state, logs)
 
@@ -140,7 +150,7 @@ class EventlogCallback(TrainerCallback):  # type: ignore[misc]
         fields: dict[str, Any] = {"step": int(state.global_step), "metrics": metrics}
         epoch = as_number(logs.get("epoch"))
         if epoch is not None and epoch is not False:
-            fields["epoch"] = round(epoch, 4)
+            fields["epoch"] = epoch  # as Trainer's log_history has it (an import of it gives the same)
         if state.max_steps and state.max_steps > 0:
             fields["total_steps"] = int(state.max_steps)
         if self._total_epochs is not None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import eventlog
-from eventlog.integrations._common import as_number, guarded
+from eventlog.integrations._common import as_number, guarded, hf_is_final
 from eventlog.integrations.transformers import EventlogCallback
 
 __all__ = ["EventlogGRPOCallback", "flatten_messages"]
@@ -44,7 +44,7 @@ class EventlogGRPOCallback(EventlogCallback):
     @guarded
     def on_log(self, args: Any, state: Any, control: Any, logs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         super().on_log(args, state, control, logs=logs, **kwargs)
-        if not logs or not self._zero or "train_runtime" in logs:
+        if not logs or not self._zero or hf_is_final(logs):
             return
         split = "eval" if any(k.startswith("eval_") for k in logs) else "train"
         self._record_completions(int(state.global_step), split, logs)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eventlog.integrations._common import as_number, hf_eval_records, numbers_and_text
+from eventlog.integrations._common import as_number, hf_eval_records, hf_is_final, hf_rest, numbers_and_text
 from eventlog_cli.errors import DataError
 from eventlog_cli.importers._writer import RunWriter
 
@@ -59,7 +59,7 @@ def import_trainer_state(src: Path, w: RunWriter) -> None:
         if not isinstance(rec, dict):
             w.note(f"{where} is not an object; skipped")
             continue
-        if _FINAL in rec:
+        if hf_is_final(rec):
             final = rec
             continue
         _record(w, ts, where, rec, start.get("total_steps"), total_epochs)
@@ -81,6 +81,7 @@ def import_trainer_state(src: Path, w: RunWriter) -> None:
             id=0,
             status="ok" if complete else "interrupted",
             duration=duration,
+            **({"steps_completed": data["global_step"]} if type(data.get("global_step")) is int else {}),
             **summary,
         )
     best = data.get("best_model_checkpoint")
@@ -102,7 +103,7 @@ def import_trainer_state(src: Path, w: RunWriter) -> None:
 
 
 def _is_train(rec: dict[str, Any]) -> bool:
-    return _FINAL in rec or not hf_eval_records(rec)
+    return hf_is_final(rec) or not hf_eval_records(rec)
 
 
 def _totals(start: dict[str, Any]) -> dict[str, Any]:
@@ -124,10 +125,10 @@ def _record(
             if duration is not None:
                 fields["duration"] = duration
             w.emit("eval_summary", ts, where, **fields)
-        rest = {k: v for k, v in body.items() if not re.match(r"^(eval|test)(_|$)", k) and k != "epoch"}
+        rest = hf_rest(body)  # what the record holds besides its evaluations (a custom value): kept
         if not rest:
             return
-        body = rest
+        body = {**rest, **({"epoch": body["epoch"]} if "epoch" in body else {})}
     numbers, text = numbers_and_text(body, skip=("epoch",))
     fields = {"step": step, "metrics": numbers}
     epoch = as_number(body.get("epoch"))

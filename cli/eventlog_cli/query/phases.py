@@ -7,14 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlog._constants import PHASE_TRAINING_STEP
+from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
 from eventlog_cli.read import Record
 
-__all__ = ["Annotator", "Context", "PhaseRow", "annotate", "collapse_steps", "path_text", "phase_counts", "phase_rows"]
+__all__ = [
+    "Annotator",
+    "Context",
+    "PhaseRow",
+    "annotate",
+    "collapse_steps",
+    "path_text",
+    "phase_counts",
+    "phase_rows",
+    "steps_done",
+]
 
 TRAINING_STEP = PHASE_TRAINING_STEP
+TRAINING = PHASE_TRAINING
 
 
 @dataclass
@@ -125,6 +136,16 @@ def collapse_steps(rows: list[PhaseRow]) -> list[PhaseRow]:
             skip_depth = row.depth
         out.append(row)
     return out
+
+
+def steps_done(rows: Sequence[PhaseRow], logged: Any) -> Any:
+    """The run's last step: the highest of the last step that logged metrics (``logged``, or None), the last
+    ``training_step`` phase that ended ok and a training phase's ``steps_completed`` (a run that logs every
+    5 steps and stops at 26 did 26, not 25)."""
+    ended = [r.step for r in rows if r.name == TRAINING_STEP and r.status == "ok" and type(r.step) is int]
+    ended += [n for r in rows if r.name == TRAINING and type(n := r.info.get("steps_completed")) is int]
+    known = [x for x in (logged, max(ended, default=None)) if x is not None]
+    return max(known) if known else None
 
 
 def phase_counts(rows: Sequence[PhaseRow]) -> list[tuple[str, int, float, int]]:

@@ -27,7 +27,7 @@ else:
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
-from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows
+from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows, steps_done
 from eventlog_cli.query.runs import default_rank, run_duration, run_labels, source_of
 from eventlog_cli.read import Loaded, Record
 
@@ -108,7 +108,7 @@ class RunData:
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,
             "duration": duration,
-            "steps_done": self.steps["step"].max() if self.steps.height else None,
+            "steps_done": steps_done(self.phases, self.steps["step"].max() if self.steps.height else None),
             "total_steps": total_steps,
             # seq numbers over the loaded types only look like gaps: count them over whole files instead
             "warnings": [w for w in warnings if "seq number(s)" not in w] + seq_problems(self.loaded.files),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.metrics import best_index, direction, only_split, split_label, splits_of
-from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows
+from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows, steps_done
 from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records, run_duration
 from eventlog_cli.read import Loaded, Record
 
@@ -112,7 +112,7 @@ def run_summary(
         "config": start.get("config"),
         "duration": duration,
         "segments": segments,
-        "steps_done": steps["step"].max() if steps.height else None,
+        "steps_done": steps_done(rows, steps["step"].max() if steps.height else None),
         "total_steps": total_steps,
         "phases": [
             {"phase": n, "runs": c, "total": t, "share": t / duration if duration else None}
