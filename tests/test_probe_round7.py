@@ -418,3 +418,17 @@ def test_a_whole_float_step_is_that_step_everywhere(tmp_path: Path) -> None:
     summary = orjson.loads(cli("summary", "--json", path).stdout)["runs"][0]
     loss = next(m for m in summary["metrics"] if m["metric"] == "step.loss")
     assert (loss["last_step"], type(loss["last_step"])) == (3, int)  # was 3.0
+
+
+def test_two_processes_of_one_rank_logging_the_same_steps_are_named(tmp_path: Path) -> None:
+    """Children started without init(rank=...) inherit rank 0 and write files of their own."""
+    for pid, base in ((101, 1), (102, 11)):
+        steps = [{"event": "step_metrics", "step": s, "metrics": {"loss": base + s}} for s in (1, 2)]
+        _write(tmp_path / f"events.rank0.pid{pid}.jsonl", steps)
+    table = cli("table", str(tmp_path))
+    assert "2 step(s) of one rank were logged by 2 processes" in table.stderr  # was: one process's rows, silently
+    assert "events.rank0.pid101.jsonl, events.rank0.pid102.jsonl" in table.stderr
+    summary = orjson.loads(cli("summary", "--json", str(tmp_path)).stdout)["runs"][0]
+    assert any("logged by 2 processes" in w for w in summary["warnings"])
+    alone = cli("table", str(tmp_path / "events.rank0.pid101.jsonl"))
+    assert "processes" not in alone.stderr

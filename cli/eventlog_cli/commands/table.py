@@ -20,7 +20,7 @@ from eventlog_cli.commands._render import Result, render
 from eventlog_cli.commands._steptable import step_columns, step_lines
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.columns import FIELDS, default_keys, left_out, select_columns, with_row_keys
-from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes
+from eventlog_cli.query.runs import Resume, RunIds, latest_per_step, only_rank, resumes, shared_steps
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,7 +71,11 @@ def table(
         raise DataError("no step_metrics events in these files")
     starts = loaded.records(["run_start"])
     ids = RunIds.of(loaded.files, starts, frame)
-    frame = latest_per_step(only_rank(ids.relabel(frame), rank))
+    frame = only_rank(ids.relabel(frame), rank)
+    shared = shared_steps(frame, loaded.files)
+    if shared:
+        sys.stderr.write(f"note: {shared}\n")
+    frame = latest_per_step(frame)
     order = {label: i for i, label in enumerate(ids.order)}
     frame = (
         frame.with_columns(pl.col("run").replace_strict(order, default=len(order)).alias("_run"))

@@ -39,6 +39,7 @@ __all__ = [
     "resumes",
     "run_duration",
     "run_labels",
+    "shared_steps",
     "source_of",
 ]
 
@@ -183,6 +184,32 @@ def latest_per_step(frame: pl.DataFrame) -> pl.DataFrame:
             .select(with_step.columns)
         )
     return pl.concat([with_step, frame.filter(pl.col("step").is_null())], how="vertical_relaxed")
+
+
+def shared_steps(frame: pl.DataFrame, files: Sequence[str]) -> str | None:
+    """Why one rank's steps are fewer than its events: several files (processes) logged the same steps.
+
+    Two processes that both say rank 0 (children started without ``init(rank=...)``) write files
+    of their own; :func:`latest_per_step` shows each step once, so say so (a resumed run appends to
+    one file, and is not this).
+    """
+    if frame.height == 0 or "file" not in frame.columns or "step" not in frame.columns:
+        return None
+    keys = [c for c in ("run", "rank", "split", "step") if c in frame.columns]
+    clash = (
+        frame.filter(pl.col("step").is_not_null())
+        .group_by(keys)
+        .agg(pl.col("file").unique().alias("files"))
+        .filter(pl.col("files").list.len() > 1)
+    )
+    if clash.height == 0:
+        return None
+    names = sorted({Path(files[i]).name for fs in clash["files"].to_list() for i in fs})
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"{clash.height} step(s) of one rank were logged by {len(names)} processes ({shown}); each shows once, "
+        "with the later values: give one file, or init(rank=...) in each process"
+    )
 
 
 def only_rank(frame: pl.DataFrame, rank: int | None) -> pl.DataFrame:

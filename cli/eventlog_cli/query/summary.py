@@ -8,7 +8,15 @@ from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.metrics import best_index, direction, only_split, split_label, splits_of
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows, steps_done
-from eventlog_cli.query.runs import RunIds, default_rank, latest_per_step, only_rank, only_rank_records, run_duration
+from eventlog_cli.query.runs import (
+    RunIds,
+    default_rank,
+    latest_per_step,
+    only_rank,
+    only_rank_records,
+    run_duration,
+    shared_steps,
+)
 from eventlog_cli.read import Loaded, Record
 
 if TYPE_CHECKING:
@@ -95,6 +103,9 @@ def run_summary(
     warnings = run_warnings(loaded, events, rows, steps, evals, end)
     if segments > 1:
         warnings.insert(0, f"resumed: {segments} segments (a run_start after the first); durations added up")
+    shared = shared_steps(raw_steps, loaded.files)
+    if shared:
+        warnings.insert(0, shared)
     warnings[:0] = [f"rank {r} also failed: {e}" for r, e in other_errors]
     signals = [e["signal"] for e in events if e.get("event") == "log" and isinstance(e.get("signal"), str)]
     warnings[:0] = [f"signal {name} received: left to the program's own handler" for name in signals[:5]]
