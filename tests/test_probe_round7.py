@@ -432,3 +432,18 @@ def test_two_processes_of_one_rank_logging_the_same_steps_are_named(tmp_path: Pa
     assert any("logged by 2 processes" in w for w in summary["warnings"])
     alone = cli("table", str(tmp_path / "events.rank0.pid101.jsonl"))
     assert "processes" not in alone.stderr
+
+
+def test_trend_takes_the_name_the_loop_logged_for_an_eval_metric(tmp_path: Path) -> None:
+    """Lightning's self.log("val_loss") is recorded as the val split's loss; trend val_loss was 'no metric'."""
+    events = [
+        {"event": "step_metrics", "step": 1, "metrics": {"loss": 0.9}},
+        {"event": "eval_summary", "step": 1, "split": "val", "metrics": {"loss": 0.8}},
+        {"event": "eval_summary", "step": 1, "split": "test", "metrics": {"loss": 0.7}},
+    ]
+    path = str(_write(tmp_path / "run.jsonl", events))
+    result = cli("trend", "--json", "val_loss", path)
+    assert result.exit_code == 0, result.output
+    assert [r["value"] for r in orjson.loads(result.stdout)["rows"]] == [0.8]  # the val split alone
+    assert "val_loss is recorded as eval.loss of split val" in result.stderr
+    assert cli("trend", "val_lss", path).exit_code == 1  # a typo is still an error

@@ -26,7 +26,18 @@ from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError, UsageError
-from eventlog_cli.query.metrics import SOURCES, direction, metric_key, only_split, resolve_metric, split_label, trend
+from eventlog_cli.query.metrics import (
+    SOURCES,
+    direction,
+    eval_alias,
+    metric_key,
+    only_split,
+    resolve_metric,
+    split_label,
+    splits_of,
+    trend,
+    unknown_metric,
+)
 from eventlog_cli.query.runs import RunIds, latest_per_step, only_rank, source_of
 from eventlog_cli.read import load
 
@@ -67,7 +78,20 @@ def trend_cmd(
     try:
         source, name, frame = resolve_metric(loaded, metric)
     except DataError:  # name the metrics that exist: read again without the pre-filter
-        source, name, frame = resolve_metric(read(paths, list(SOURCES.values())), metric)
+        everything = read(paths, list(SOURCES.values()))
+        try:
+            source, name, frame = resolve_metric(everything, metric)
+        except DataError:
+            alias = eval_alias(metric)  # val_loss as logged, recorded as the val split's loss: that series
+            if alias is None:
+                raise
+            try:
+                source, name, frame = resolve_metric(everything, f"eval.{alias[0]}")
+            except DataError:
+                raise unknown_metric(metric, everything) from None
+            if split is None and alias[1] in splits_of(frame):
+                split = alias[1]
+            sys.stderr.write(f"note: {sanitize(metric)} is recorded as eval.{sanitize(name)} of split {alias[1]}\n")
     if split is not None and source != "eval":
         msg = f"--split selects evals; {source}.{name} is a step metric"
         raise UsageError(msg)

@@ -17,6 +17,7 @@ else:
 
 __all__ = [
     "direction",
+    "eval_alias",
     "evals_at",
     "in_steps",
     "metric_key",
@@ -27,6 +28,7 @@ __all__ = [
     "split_label",
     "splits_of",
     "trend",
+    "unknown_metric",
 ]
 
 SOURCES = {"eval": "eval_summary", "step": "step_metrics"}
@@ -91,6 +93,22 @@ def resolve_metric(loaded: Loaded, metric: str) -> tuple[str, str, pl.DataFrame]
     if not hits:
         raise unknown_name("metric", metric, [k for keys in found.values() for k in keys])
     return hits[0], metric, loaded.frame(SOURCES[hits[0]], [metric])
+
+
+_EVAL_ALIAS = re.compile(r"^(val|valid|validation|eval|test)[_/](.+)$")
+_ALIAS_SPLIT = {"val": "val", "valid": "val", "validation": "val", "eval": "eval", "test": "test"}
+
+
+def eval_alias(metric: str) -> tuple[str, str] | None:
+    """``val_loss`` → (``loss``, ``val``): the name a loop logged, as the integrations record it (an eval split's
+    metric); None for any other name."""
+    m = _EVAL_ALIAS.match(metric)
+    return (m.group(2), _ALIAS_SPLIT[m.group(1)]) if m else None
+
+
+def unknown_metric(metric: str, loaded: Loaded) -> Exception:
+    """The one-line error for a metric no source has, with the closest names (as :func:`resolve_metric`'s)."""
+    return unknown_name("metric", metric, [k for v in SOURCES.values() for k in loaded.keys(v)])
 
 
 def splits_of(frame: pl.DataFrame) -> list[str]:
