@@ -52,11 +52,12 @@ class Column:
             if isinstance(v, (list, tuple)) and len(v) == 2:
                 v, d = v
             text = _plain(v, "d") if d is None else f"{_plain(v, 'd')}/{_plain(d, 'd')}"
-            if len(text) > self.width:  # a fractional epoch (0.25/3): the value alone beats a clipped pair
+            if len(text) > self.width and not _whole(v):  # a fractional epoch (0.25/3): the value alone
                 text = _plain(v, "d")
+            return text.rjust(self.width)  # a pair or a count too wide: whole, past the column (never cut)
         else:
             text = _plain(v, self.fmt)
-        return text.rjust(self.width) if len(text) <= self.width else text[: self.width - 1] + "…"
+        return _fit(text, self.width, v)
 
     def compile(self) -> Callable[[Mapping[str, Any]], str]:
         """:meth:`format` with the key path and number format chosen once: the same text, faster.
@@ -75,7 +76,7 @@ class Column:
             def cell(row: Mapping[str, Any]) -> str:
                 v = get(row)
                 text = missing if v is None else plain(v)
-                return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
+                return text.rjust(width) if len(text) <= width else _fit(text, width, v)
 
             return cell
         get_d = _getter(self.denom if self.denom else self.key + PAIR_DENOM)
@@ -112,23 +113,55 @@ class Column:
         elif fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt) and _NUMBERS.issuperset(map(type, values)):
             spec = f".{int(fmt[1:] or '4')}{fmt[0]}"  # NaN and ±inf come out as _plain spells them
             texts = [missing if v is None else format(v, spec) for v in values]
+            if fmt[0] == "f":  # a small value that fixed decimals write as 0.0000: as _fixed writes it
+                zeros = (format(0.0, spec), format(-0.0, spec))
+                digits = int(fmt[1:] or "4")
+                texts = [_fixed(v, digits) if t in zeros and v else t for t, v in zip(texts, values, strict=True)]
         else:
             plain = _plain_for(fmt)
             texts = [missing if v is None else plain(v) for v in values]
-        return [t.rjust(width) if len(t) <= width else t[: width - 1] + "…" for t in texts]
+        return [t.rjust(width) if len(t) <= width else _fit(t, width, v) for t, v in zip(texts, values, strict=True)]
 
 
 def _frac_cell(v: Any, d: Any, whole: Callable[[Any], str], width: int, missing: str) -> str:
     """A ``frac`` cell of value ``v`` and denominator ``d``, as :meth:`Column.format` writes it (compiled)."""
     if v is None:
-        text = missing
-    else:
-        if isinstance(v, (list, tuple)) and len(v) == 2:
-            v, d = v
-        text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
-        if len(text) > width:  # as format(): the value alone beats a clipped pair
-            text = whole(v)
-    return text.rjust(width) if len(text) <= width else text[: width - 1] + "…"
+        return _fit(missing, width, None)
+    if isinstance(v, (list, tuple)) and len(v) == 2:
+        v, d = v
+    text = whole(v) if d is None else f"{whole(v)}/{whole(d)}"
+    if len(text) > width and not _whole(v):  # as format(): a fractional epoch's value alone
+        text = whole(v)
+    return text.rjust(width)  # as format(): a pair or a count too wide goes past the column, never cut
+
+
+def _whole(v: Any) -> bool:
+    """A whole number (a count: 128 of 256 keeps its pair, past the column if need be)."""
+    return type(v) is int or (type(v) is float and v.is_integer())
+
+
+def _fixed(v: float, digits: int) -> str:
+    """``v`` with ``digits`` decimals; a value those decimals write as zero (``lr=1e-06`` as ``0.0000``) with
+    ``digits`` significant digits instead, so it never reads as 0."""
+    text = f"{v:.{digits}f}"
+    return f"{v:.{digits}g}" if v and float(text) == 0.0 else text
+
+
+def _fit(text: str, width: int, v: Any) -> str:
+    """``text`` right-aligned in ``width``; a number too wide is written shorter (``1e+10``, ``-1.23e-05``) or,
+    when even that does not fit, whole past the column: a number is never cut (``1000000…`` read as a million;
+    seed 003's row() pads and never cuts). Text too wide is cut, with ``…``."""
+    if len(text) <= width:
+        return text.rjust(width)
+    x = decode_nonfinite(v)
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        if math.isfinite(x):
+            for digits in (4, 3, 2):  # two significant digits at the least: 250000 is never 2e+05
+                short = f"{x:.{digits}g}"
+                if len(short) <= width:
+                    return short.rjust(width)
+        return text
+    return text[: width - 1] + "…"
 
 
 _MISSING = object()
@@ -172,11 +205,12 @@ def _plain_for(fmt: str) -> Callable[[Any], str]:
         return whole
     if fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt):
         spec = f".{int(fmt[1:] or '4')}{fmt[0]}"
+        digits = int(fmt[1:] or "4")
 
         def number(v: Any) -> str:
             t = type(v)
             if t is int or (t is float and v - v == 0.0):
-                return format(v, spec)
+                return _fixed(v, digits) if fmt[0] == "f" else format(v, spec)
             return _plain(v, fmt)
 
         return number
@@ -215,7 +249,7 @@ def _plain(v: Any, fmt: str) -> str:
         return fmt_duration(v)
     kind, digits = fmt[:1], fmt[1:] or "4"
     if kind == "f":
-        return f"{v:.{int(digits)}f}"
+        return _fixed(v, int(digits))
     if kind == "e":
         return f"{v:.{int(digits)}e}"
     return f"{v:.{int(digits)}g}"

@@ -80,7 +80,8 @@ def test_the_console_step_table_header_stays_on_one_line() -> None:
     table = StepTable([column_for("step"), column_for("x\ny"), column_for("a\tb")])
     assert "\n" not in table.header() and "\t" not in table.header()
     assert "x\\ny" in table.header()
-    assert table.row({"step": 1, "x\ny": "p\nq", "a\tb": 2})[-1].count("\n") == 0
+    row = table.row({"step": 1, "x\ny": "p\nq", "a\tb": 2})
+    assert "\n" not in row and "p\\nq" in row
 
 
 def _evals(run: str, rank: int, accuracy: float) -> list[dict]:
@@ -447,3 +448,21 @@ def test_trend_takes_the_name_the_loop_logged_for_an_eval_metric(tmp_path: Path)
     assert [r["value"] for r in orjson.loads(result.stdout)["rows"]] == [0.8]  # the val split alone
     assert "val_loss is recorded as eval.loss of split val" in result.stderr
     assert cli("trend", "val_lss", path).exit_code == 1  # a typo is still an error
+
+
+def test_a_number_too_wide_for_its_column_is_never_cut() -> None:
+    """1e10 was '1000000…' (read as a million), -1.2345e-05 '-1.234e-…' (read as -1.234), lr 1e-6 '0.0000'."""
+    from eventlog._columns import Column, StepTable
+
+    reward = Column("reward_mean", 8, "reward", "f4")
+    cases = {1e10: "1e+10", -1.2345e-05: "-1.2e-05", 5e-324: "4.9e-324", 1e-6: "1e-06", 0.5: "0.5000", 0.0: "0.0000"}
+    for v, text in cases.items():
+        for cell in (reward.format({"reward_mean": v}), reward.compile()({"reward_mean": v}), reward.cells([v])[0]):
+            assert cell.strip() == text, (v, cell)
+    count = Column("stale", 5, "stale", "d")
+    assert count.format({"stale": 250000}) == count.cells([250000])[0] == "250000"  # past the column, whole
+    passes = Column("gt_s", 6, "gt_s", "frac")
+    assert passes.format({"gt_s": (128, 256)}) == passes.cells([128], [256])[0] == "128/256"  # was "128"
+    assert Column("note", 6, "note", "s").format({"note": "a long text"}) == "a lon…"  # text is still cut
+    row = StepTable([Column("step", 4, "step", "d"), reward]).row({"step": 1, "reward_mean": 1e10})
+    assert row.split() == ["1", "1e+10"]
