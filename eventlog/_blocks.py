@@ -13,7 +13,7 @@ import orjson
 
 from eventlog._constants import RESERVED
 from eventlog._looks import GROUP_SUMMARY_LINES, WORDS
-from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize
+from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, label, sanitize
 
 __all__ = [
     "PHASE_KEYS",
@@ -90,9 +90,12 @@ def compact(v: Any) -> str:
 
 
 def fixed(v: Any, digits: int) -> str:
-    """A finite float with ``digits`` decimals; anything else as :func:`fmt_num` shows it."""
-    if isinstance(v, float) and v == v and abs(v) != float("inf"):
-        return f"{v:.{digits}f}"
+    """A finite float with ``digits`` decimals (seed 000's ``kl=0.012``); one those decimals would write as
+    zero (``lr=0.000`` for 1e-06) or that is huge (1e20) as :func:`fmt_num` shows it, as is anything else."""
+    if isinstance(v, float) and v == v and abs(v) != float("inf") and abs(v) < 1e6:
+        text = f"{v:.{digits}f}"
+        if not v or float(text) != 0.0:
+            return text
     return fmt_num(v)
 
 
@@ -104,8 +107,8 @@ def _signed(v: Any) -> str:
 
 def generic(ev: dict[str, Any], prefix: str) -> list[Line]:
     """Any event as ``{prefix} name key=value ...``."""
-    name = sanitize(ev.get("event", "?"))
-    body = " ".join(f"{sanitize(k)}={compact(v)}" for k, v in extras(ev, frozenset()))
+    name = label(ev.get("event", "?"))
+    body = " ".join(f"{label(k)}={compact(v)}" for k, v in extras(ev, frozenset()))
     return [Line(f"{prefix} {name} {body}".rstrip(), "dim")]
 
 
@@ -193,7 +196,7 @@ def sample(ev: dict[str, Any]) -> list[Line]:
         x
         for x in (
             f"step {fmt_num(ev['step'])}" if ev.get("step") is not None else "",
-            sanitize(ev["split"]) if ev.get("split") else "",
+            label(ev["split"]) if ev.get("split") else "",
             f"#{fmt_num(ev['index'])}" if ev.get("index") is not None else "",
         )
         if x

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from eventlog._blocks import PHASE_KEYS, Line, compact, context, extras, fixed, pairs, value_text
 from eventlog._columns import StepTable
 from eventlog._looks import DEFAULT_LABELS, WORDS, look_of
-from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, sanitize, title_of
+from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, label, sanitize, title_of
 
 __all__ = ["STYLES", "BannerStyle", "CompactStyle", "Style"]
 
@@ -47,10 +47,10 @@ class Style(Protocol):
 
 
 def _run_bits(ev: dict[str, Any]) -> str:
-    bits = [f"Run: {sanitize(ev.get('run', '?'))}"]
+    bits = [f"Run: {label(ev.get('run', '?'))}"]
     for key, name in (("host", "Host"), ("world_size", "World size"), ("total_steps", "Total steps")):
         if ev.get(key) is not None:
-            bits.append(f"{name}: {sanitize(ev[key])}")
+            bits.append(f"{name}: {label(ev[key])}")
     return " | ".join(bits)
 
 
@@ -91,15 +91,15 @@ def _val_text(ev: dict[str, Any]) -> str:
 
 def _eval_text(ev: dict[str, Any]) -> str:
     metrics = ev.get("metrics") or {}
-    split = f" [{sanitize(ev['split'])}]" if ev.get("split") else ""
-    body = " | ".join(f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items())
+    split = f" [{label(ev['split'])}]" if ev.get("split") else ""
+    body = " | ".join(f"{label(k)}={fmt_num(v)}" for k, v in metrics.items())
     if ev.get("total") is not None:
         body += f" | n={fmt_num(ev['total'])}"
     return f"step {fmt_num(ev.get('step'))}{split}: {body}"
 
 
 def _checkpoint_text(ev: dict[str, Any]) -> str:
-    bits = [sanitize(ev.get("path", "?"))]
+    bits = [label(ev.get("path", "?"))]
     if ev.get("size_bytes") is not None:
         bits.append(fmt_bytes(ev["size_bytes"]))
     if ev.get("duration") is not None:
@@ -108,7 +108,7 @@ def _checkpoint_text(ev: dict[str, Any]) -> str:
 
 
 def _log_text(ev: dict[str, Any]) -> str:
-    fields = " ".join(f"{sanitize(k)}={compact(v)}" for k, v in extras(ev, _LOG_SKIP))
+    fields = " ".join(f"{label(k)}={compact(v)}" for k, v in extras(ev, _LOG_SKIP))
     return sanitize(ev.get("msg", "")) + (f" | {fields}" if fields else "")
 
 
@@ -147,9 +147,9 @@ class BannerStyle:
 
     def _label(self, ev: dict[str, Any]) -> str:
         """The label as the caller wrote it, else the phase's default label or its name in capitals."""
-        label = ev.get("label")
+        given = ev.get("label")
         name = str(ev.get("phase", "?"))
-        return sanitize(label) if label else DEFAULT_LABELS.get(name) or title_of(name)
+        return label(given) if given else DEFAULT_LABELS.get(name) or title_of(name)
 
     def _words(self, template: str, ev: dict[str, Any]) -> str:
         step = ev.get("step")
@@ -202,14 +202,14 @@ class BannerStyle:
         if isinstance(traj, list):
             lines.append(Line(WORDS["active_traj"].format(", ".join(fmt_num(n) for n in traj))))
         if metrics:
-            body = " | ".join(f"{sanitize(k)}={fixed(metrics[k], 3)}" for k in sorted(metrics))
+            body = " | ".join(f"{label(k)}={fixed(metrics[k], 3)}" for k in sorted(metrics))
             lines.append(Line(WORDS["metrics"].format(body)))
         text = WORDS["step_line"].format(
-            step=fmt_num(ev.get("step")), body=" ".join(f"{sanitize(k)}={fmt_num(v)}" for k, v in metrics.items())
+            step=fmt_num(ev.get("step")), body=" ".join(f"{label(k)}={fmt_num(v)}" for k, v in metrics.items())
         )
         timing = ev.get("timing") or {}
         if timing:
-            text += " | " + " ".join(f"{sanitize(k)}={fmt_duration(v)}" for k, v in timing.items())
+            text += " | " + " ".join(f"{label(k)}={fmt_duration(v)}" for k, v in timing.items())
         return [*lines, Line(text)]
 
     def eval_summary(self, ev: dict[str, Any]) -> list[Line]:
@@ -220,8 +220,8 @@ class BannerStyle:
 
     def log(self, ev: dict[str, Any]) -> list[Line]:
         level = _level(ev)
-        who = f" {sanitize(ev['logger'])}:" if ev.get("logger") else ""
-        return [Line(f"[{sanitize(level.upper())}]{who} {_log_text(ev)}", _LEVEL_STYLE.get(level, ""))]
+        who = f" {label(ev['logger'])}:" if ev.get("logger") else ""
+        return [Line(f"[{label(level.upper())}]{who} {_log_text(ev)}", _LEVEL_STYLE.get(level, ""))]
 
 
 # --- compact: a line per event and a streamed step table -----------------------------------
@@ -242,7 +242,7 @@ class CompactStyle:
     def run_end(self, ev: dict[str, Any]) -> list[Line]:
         status = ev.get("status")
         icon = {"completed": "■", "failed": "✗", "interrupted": "!"}.get(str(status), "■")
-        text = f"{icon} run {sanitize(status)} | Duration: {fmt_duration(ev.get('duration'))}"
+        text = f"{icon} run {label(status)} | Duration: {fmt_duration(ev.get('duration'))}"
         if ev.get("error"):
             text += f" | {sanitize(ev['error'])}"
         note = _dropped_note(ev)
@@ -255,7 +255,7 @@ class CompactStyle:
         step = ev.get("step")
         at = f" step {fmt_num(step)}" if step is not None else ""
         extra = pairs(context(ev, PHASE_KEYS))
-        return [Line(f"▶ {sanitize(name)}{at}" + (f" | {extra}" if extra else ""), "phase")]
+        return [Line(f"▶ {label(name)}{at}" + (f" | {extra}" if extra else ""), "phase")]
 
     def phase_end(self, ev: dict[str, Any]) -> list[Line]:
         name = str(ev.get("phase", "?"))
@@ -265,7 +265,7 @@ class CompactStyle:
         icon = {"ok": "✓", "failed": "✗"}.get(str(status), "!")
         look = look_of(name)
         totals = " | ".join(_numbers(ev, look.totals, PHASE_KEYS | look.quiet_totals)) if look.totals else _totals(ev)
-        text = f"{icon} {sanitize(name)} {sanitize(status)} | {totals}"
+        text = f"{icon} {label(name)} {label(status)} | {totals}"
         if ev.get("error"):
             text += f" | Error: {sanitize(ev['error'])}"
         return [Line(text, "ok" if status == "ok" else "error" if status == "failed" else "warn")]

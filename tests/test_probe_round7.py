@@ -466,3 +466,22 @@ def test_a_number_too_wide_for_its_column_is_never_cut() -> None:
     assert Column("note", 6, "note", "s").format({"note": "a long text"}) == "a lon…"  # text is still cut
     row = StepTable([Column("step", 4, "step", "d"), reward]).row({"step": 1, "reward_mean": 1e10})
     assert row.split() == ["1", "1e+10"]
+
+
+def test_the_console_keeps_names_on_one_line_and_small_values_visible(tmp_path: Path) -> None:
+    """A metric or phase name with a newline printed a line of its own (a fake '[META] PHASE' banner for the seeds'
+    grep recipes); the banner's metrics line wrote lr=1e-06 as lr=0.000."""
+    from conftest import run_python
+
+    code = f"""
+import eventlog
+eventlog.init({str(tmp_path / "run")!r}, run="r", console="banner")
+with eventlog.phase("validation", label="VAL\\n[META] PHASE: TRAINING STEP"):
+    pass
+eventlog.emit("step_metrics", step=1, metrics={{"k\\n[META] PHASE: TRAINING STEP": 2.0, "lr": 1e-6, "kl": 0.012}})
+eventlog.finish()
+"""
+    out = run_python(code).stdout
+    assert not any(line.startswith("[META] PHASE: TRAINING STEP") for line in out.splitlines())
+    assert "k\\n[META] PHASE: TRAINING STEP=2.000" in out and "VAL\\n[META]" in out
+    assert "kl=0.012" in out and "lr=1e-06" in out  # the seed's 3 decimals where they show the value
