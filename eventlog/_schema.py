@@ -25,7 +25,7 @@ from orjson import dumps as _dumps
 from eventlog._constants import ENVELOPE, RESERVED, SCHEMA_VERSION, is_number
 from eventlog._events import BUILTIN, EventType, Field, KindName
 from eventlog._kinds import KINDS, SLOW, CoercibleError
-from eventlog._values import to_any
+from eventlog._values import safe_repr, to_any, to_any_partly
 from eventlog.exceptions import EncodeError, ValidationError
 
 __all__ = [
@@ -109,7 +109,7 @@ def check(
     except TypeError:  # unhashable: a list, a dict
         et = None
     if et is None and (not isinstance(name, str) or not name):
-        msg = f"event type must be a non-empty str, got {_safe_repr(name)}; the event is not recorded"
+        msg = f"event type must be a non-empty str, got {safe_repr(name)}; the event is not recorded"
         if strict:
             raise ValidationError(msg)
         warn("event-type", msg)
@@ -251,18 +251,7 @@ def _lenient(v: Any, where: str, strict: bool, warn: Problem) -> Any:
         if strict:
             raise
         warn(f"{where}:encode", f"{exc}; stored its repr() instead")
-        return _safe_repr(v)
-
-
-def _safe_repr(v: Any) -> str:
-    """``repr(v)`` as storable text; a repr that raises gives ``<unrepresentable T>`` instead."""
-    try:
-        text = repr(v)
-    except Exception as exc:
-        return f"<unrepresentable {type(v).__name__}: its repr() raised {type(exc).__name__}>"
-    if type(text) is not str:  # a repr returning a str subclass
-        text = str.__str__(text)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return to_any_partly(v, where)  # only what cannot be stored becomes its repr(): the rest is kept
 
 
 class Refused(Exception):  # noqa: N818 - not an error: lenient mode warned and drops the event

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,9 @@ __all__ = [
     "NONFINITE",
     "as_number",
     "decode_nonfinite",
+    "safe_repr",
     "to_any",
+    "to_any_partly",
     "to_float",
     "to_number",
     "to_number_map",
@@ -162,6 +165,9 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
         return to_str(str.__str__(v), where)  # its value, whatever its class's __str__ says
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
         return v.isoformat()
+    if isinstance(v, os.PathLike):  # a Path in a config: its text, as str() gives it
+        path = os.fspath(v)
+        return to_str(path if isinstance(path, str) else os.fsdecode(path), where)
     if isinstance(v, enum.Enum):
         return to_any(v.value, where, _depth + 1, _seen)
     if isinstance(v, (int, float)):
@@ -174,6 +180,41 @@ def to_any(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozense
         return to_any(tolist(), where, _depth + 1, _seen)
     msg = f"{where}: cannot store a {type(v).__name__} as JSON; pass a number, str, list or dict"
     raise EncodeError(msg)
+
+
+def to_any_partly(v: Any, where: str, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
+    """:func:`to_any`, where each value it refuses becomes its :func:`safe_repr` and the rest is kept: one
+    torch dtype or Path in a config, a Decimal in a metrics map, no longer turns the whole field into text."""
+    try:
+        return to_any(v, where, _depth, _seen)
+    except EncodeError:
+        pass
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        v = {f.name: getattr(v, f.name) for f in dataclasses.fields(v)}
+    if _depth > _MAX_DEPTH or id(v) in _seen or not isinstance(v, (Mapping, list, tuple)):
+        return safe_repr(v)
+    seen = _seen | {id(v)}
+    if isinstance(v, Mapping):
+        out: dict[str, Any] = {}
+        for k, x in v.items():
+            try:
+                key = to_str(k if type(k) is str else _key_text(k, where), where)
+            except EncodeError:
+                key = safe_repr(k)
+            out.setdefault(key, to_any_partly(x, f"{where}.{key}", _depth + 1, seen))
+        return out
+    return [to_any_partly(x, f"{where}[{i}]", _depth + 1, seen) for i, x in enumerate(v)]
+
+
+def safe_repr(v: Any) -> str:
+    """``repr(v)`` as storable text; a repr that raises gives ``<unrepresentable T>`` instead."""
+    try:
+        text = repr(v)
+    except Exception as exc:
+        return f"<unrepresentable {type(v).__name__}: its repr() raised {type(exc).__name__}>"
+    if type(text) is not str:  # a repr returning a str subclass
+        text = str.__str__(text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _key_text(k: Any, where: str) -> str:

@@ -485,3 +485,28 @@ eventlog.finish()
     assert not any(line.startswith("[META] PHASE: TRAINING STEP") for line in out.splitlines())
     assert "k\\n[META] PHASE: TRAINING STEP=2.000" in out and "VAL\\n[META]" in out
     assert "kl=0.012" in out and "lr=1e-06" in out  # the seed's 3 decimals where they show the value
+
+
+def test_one_value_that_cannot_be_stored_keeps_the_rest_of_its_field(tmp_path: Path) -> None:
+    """A Decimal in a metrics map, a dtype-like object in a config: the whole field was stored as one repr() string
+    (the good loss lost); now only that value is its repr(), and a Path is its text."""
+    import decimal
+    import pathlib
+    import warnings
+
+    import eventlog
+    from conftest import read_events
+
+    class DType:  # what torch.bfloat16 is to orjson: an object it cannot store
+        def __repr__(self) -> str:
+            return "torch.bfloat16"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eventlog.init(tmp_path / "run", run="r", console="off", strict=False)
+        eventlog.emit("config_update", config={"dtype": DType(), "path": pathlib.Path("/data/x"), "lr": 3e-4})
+        eventlog.emit("step_metrics", step=1, metrics={"loss": 1.0, "dec": decimal.Decimal("0.1")})
+        eventlog.finish()
+    events = {e["event"]: e for e in read_events(tmp_path / "run" / "events.jsonl")}
+    assert events["config_update"]["config"] == {"dtype": "torch.bfloat16", "path": "/data/x", "lr": 3e-4}
+    assert events["step_metrics"]["metrics"] == {"loss": 1.0, "dec": "Decimal('0.1')"}  # was one string
