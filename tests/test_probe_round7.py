@@ -510,3 +510,17 @@ def test_one_value_that_cannot_be_stored_keeps_the_rest_of_its_field(tmp_path: P
     events = {e["event"]: e for e in read_events(tmp_path / "run" / "events.jsonl")}
     assert events["config_update"]["config"] == {"dtype": "torch.bfloat16", "path": "/data/x", "lr": 3e-4}
     assert events["step_metrics"]["metrics"] == {"loss": 1.0, "dec": "Decimal('0.1')"}  # was one string
+
+
+def test_report_says_whose_metrics_its_charts_show(tmp_path: Path) -> None:
+    for rank in (0, 1):
+        name = "events.jsonl" if rank == 0 else "events.rank1.jsonl"
+        steps = [
+            {"event": "step_metrics", "rank": rank, "step": s, "metrics": {"loss": 100 * rank + s}} for s in (1, 2)
+        ]
+        _write(tmp_path / name, steps)
+    result = cli("report", str(tmp_path), "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 0
+    assert "ranks 0, 1 logged metrics; the charts show rank 0's" in result.stderr  # was silent (help: every rank)
+    one = cli("report", str(tmp_path), "--rank", "1", "--out", str(tmp_path / "r1.html"))
+    assert "note:" not in one.stderr

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from eventlog._text import sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Paths, Rank, Strict
 from eventlog_cli.commands._read import read_runs
@@ -28,11 +29,20 @@ def report(
     """An HTML report (works offline): config, phase timeline, eval trends, step metrics, groups, warnings, samples.
 
     Several runs are overlaid; each path is one run (runs with the same id are labelled by their directory).
-    Every rank is drawn (its own timeline lane); ``--rank N`` keeps one.
+    Every rank has its own timeline lane; the metric and eval charts are the lowest rank's (a note says so);
+    ``--rank N`` keeps one rank.
     """
     from eventlog_cli.commands._html import render_report
 
     runs = read_runs(paths, TYPES, strict=strict, rank=rank)
+    for run in runs if rank is None else ():
+        ranks = sorted({r for f in (run.steps, run.evals) if "rank" in f.columns for r in f["rank"].drop_nulls()})
+        if len(ranks) > 1:
+            listed = ", ".join(map(str, ranks))
+            sys.stderr.write(
+                f"note: {sanitize(run.label)}: ranks {listed} logged metrics; the charts show rank {ranks[0]}'s, "
+                "the timeline every rank (--rank N for another)\n"
+            )
     page = render_report(runs, samples)
     target = out or Path("report.html")
     try:
