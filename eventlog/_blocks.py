@@ -13,7 +13,7 @@ import orjson
 
 from eventlog._constants import RESERVED
 from eventlog._looks import GROUP_SUMMARY_LINES, WORDS
-from eventlog._text import fmt_bytes, fmt_duration, fmt_num, humanize_key, label, sanitize
+from eventlog._text import fmt_bytes, fmt_duration, fmt_fixed, fmt_num, humanize_key, label, sanitize
 
 __all__ = [
     "PHASE_KEYS",
@@ -90,12 +90,10 @@ def compact(v: Any) -> str:
 
 
 def fixed(v: Any, digits: int) -> str:
-    """A finite float with ``digits`` decimals (seed 000's ``kl=0.012``); one those decimals would write as
-    zero (``lr=0.000`` for 1e-06) or that is huge (1e20) as :func:`fmt_num` shows it, as is anything else."""
-    if isinstance(v, float) and v == v and abs(v) != float("inf") and abs(v) < 1e6:
-        text = f"{v:.{digits}f}"
-        if not v or float(text) != 0.0:
-            return text
+    """A float below 1e6 as :func:`fmt_fixed` writes it (seed 000's ``kl=0.012``, but ``lr=1e-06``, never
+    ``0.000``); a huge one (1e20), NaN, inf and anything else as :func:`fmt_num` shows it."""
+    if isinstance(v, float) and v == v and abs(v) < 1e6:
+        return fmt_fixed(v, digits)
     return fmt_num(v)
 
 

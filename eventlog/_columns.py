@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventlog._constants import decode_nonfinite
-from eventlog._text import fmt_duration, label
+from eventlog._text import fmt_duration, fmt_fixed, label
 
 __all__ = ["DEFAULT_COLUMNS", "PAIR_DENOM", "Column", "StepTable", "column_for", "lookup"]
 
@@ -113,10 +113,10 @@ class Column:
         elif fmt[:1] in ("f", "e", "g") and _OWN_FMT.fullmatch(fmt) and _NUMBERS.issuperset(map(type, values)):
             spec = f".{int(fmt[1:] or '4')}{fmt[0]}"  # NaN and ±inf come out as _plain spells them
             texts = [missing if v is None else format(v, spec) for v in values]
-            if fmt[0] == "f":  # a small value that fixed decimals write as 0.0000: as _fixed writes it
+            if fmt[0] == "f":  # a small value that fixed decimals write as 0.0000: as fmt_fixed writes it
                 zeros = (format(0.0, spec), format(-0.0, spec))
                 digits = int(fmt[1:] or "4")
-                texts = [_fixed(v, digits) if t in zeros and v else t for t, v in zip(texts, values, strict=True)]
+                texts = [fmt_fixed(v, digits) if t in zeros and v else t for t, v in zip(texts, values, strict=True)]
         else:
             plain = _plain_for(fmt)
             texts = [missing if v is None else plain(v) for v in values]
@@ -138,13 +138,6 @@ def _frac_cell(v: Any, d: Any, whole: Callable[[Any], str], width: int, missing:
 def _whole(v: Any) -> bool:
     """A whole number (a count: 128 of 256 keeps its pair, past the column if need be)."""
     return type(v) is int or (type(v) is float and v.is_integer())
-
-
-def _fixed(v: float, digits: int) -> str:
-    """``v`` with ``digits`` decimals; a value those decimals write as zero (``lr=1e-06`` as ``0.0000``) with
-    ``digits`` significant digits instead, so it never reads as 0."""
-    text = f"{v:.{digits}f}"
-    return f"{v:.{digits}g}" if v and float(text) == 0.0 else text
 
 
 def _fit(text: str, width: int, v: Any) -> str:
@@ -210,7 +203,7 @@ def _plain_for(fmt: str) -> Callable[[Any], str]:
         def number(v: Any) -> str:
             t = type(v)
             if t is int or (t is float and v - v == 0.0):
-                return _fixed(v, digits) if fmt[0] == "f" else format(v, spec)
+                return fmt_fixed(v, digits) if fmt[0] == "f" else format(v, spec)
             return _plain(v, fmt)
 
         return number
@@ -249,7 +242,7 @@ def _plain(v: Any, fmt: str) -> str:
         return fmt_duration(v)
     kind, digits = fmt[:1], fmt[1:] or "4"
     if kind == "f":
-        return _fixed(v, int(digits))
+        return fmt_fixed(v, int(digits))
     if kind == "e":
         return f"{v:.{int(digits)}e}"
     return f"{v:.{int(digits)}g}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventlog._constants import NONFINITE
 
-__all__ = ["fmt_bytes", "fmt_duration", "fmt_num", "label", "sanitize", "title_of"]
+__all__ = ["fmt_bytes", "fmt_duration", "fmt_fixed", "fmt_num", "label", "sanitize", "title_of"]
 
 # C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -37,6 +37,13 @@ def label(s: Any) -> str:
     """
     s = sanitize(s)
     return s.replace("\t", "\\t").replace("\n", "\\n") if "\t" in s or "\n" in s else s
+
+
+def fmt_fixed(v: float, digits: int) -> str:
+    """A finite ``v`` with ``digits`` decimals; one those decimals would write as zero (``lr=1e-06`` as ``0.000``)
+    with ``digits`` significant digits instead, so it never reads as 0."""
+    text = f"{v:.{digits}f}"
+    return f"{v:.{digits}g}" if v and float(text) == 0.0 else text
 
 
 def fmt_duration(seconds: Any) -> str:
