@@ -184,7 +184,7 @@ def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], 
     a metric of one's own named ``decode_runtime`` is not one. Without them, ``eval``/``test`` is the prefix.
     """
     prefixes = _hf_prefixes(logs)
-    keys = [k for k in logs if _HF_EVAL.match(k) or any(k.startswith(p + "_") for p in prefixes)]
+    keys = [k for k in logs if _hf_eval_key(k, prefixes)]
     if not keys:
         return {}
     out: dict[str, tuple[dict[str, Any], float | None]] = {}
@@ -211,11 +211,12 @@ def hf_rest(logs: Mapping[str, Any]) -> dict[str, Any]:
     """What a log with evaluations holds besides them (``trainer.log({"custom": 1, "eval_x": 2})``): kept, not
     dropped; the keys Trainer adds to every log (epoch, tokens seen) are left out."""
     prefixes = _hf_prefixes(logs)
-    return {
-        k: v
-        for k, v in logs.items()
-        if not _HF_EVAL.match(k) and not any(k.startswith(p + "_") for p in prefixes) and k not in _HF_EVERY_LOG
-    }
+    return {k: v for k, v in logs.items() if not _hf_eval_key(k, prefixes) and k not in _HF_EVERY_LOG}
+
+
+def _hf_eval_key(key: str, prefixes: list[str]) -> bool:
+    """Whether ``key`` belongs to an evaluation: ``eval_*``/``test_*``, or one of the log's prefixes."""
+    return _HF_EVAL.match(key) is not None or any(key.startswith(p + "_") for p in prefixes)
 
 
 def _hf_prefixes(logs: Mapping[str, Any]) -> list[str]:
