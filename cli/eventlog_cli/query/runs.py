@@ -193,8 +193,8 @@ def shared_steps(frame: pl.DataFrame, files: Sequence[str]) -> str | None:
     of their own; :func:`latest_per_step` shows each step once, so say so (a resumed run appends to
     one file, and is not this).
     """
-    if frame.height == 0 or "file" not in frame.columns or "step" not in frame.columns:
-        return None
+    if frame.height == 0 or "file" not in frame.columns or "step" not in frame.columns or frame["file"].n_unique() < 2:
+        return None  # one file (the usual run, and any resumed one): nothing to group
     keys = [c for c in ("run", "rank", "split", "step") if c in frame.columns]
     clash = (
         frame.filter(pl.col("step").is_not_null())
