@@ -21,7 +21,7 @@ from eventlog_cli.commands._options import Paths, Rank
 from eventlog_cli.commands._output import dumps
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
-from eventlog_cli.query.runs import source_of
+from eventlog_cli.query.runs import only_rank, source_of
 
 if TYPE_CHECKING:
     import polars as pl
@@ -55,7 +55,10 @@ def export(
     several = len(set(sources)) > 1
     written = 0
     for name in types:
-        frame = only_rank_rows(loaded.frame(name), rank)
+        try:
+            frame = only_rank(loaded.frame(name), rank)
+        except DataError:  # no event of this type has that rank
+            continue
         if frame.height == 0:
             continue
         if several and "file" in frame.columns:
@@ -90,13 +93,6 @@ def file_stem(event: str) -> str:
         digest = hashlib.sha256(event.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         stem = f"{stem[: _MAX_STEM - 17]}~{digest}"  # "~" never appears unescaped otherwise
     return stem
-
-
-def only_rank_rows(frame: pl.DataFrame, rank: int | None) -> pl.DataFrame:
-    """The rows of ``rank`` (all when None); a type none of whose events has that rank is empty."""
-    if rank is None or frame.height == 0:
-        return frame
-    return frame.filter(pl.col("rank") == rank) if "rank" in frame.columns else frame.clear()
 
 
 def _escape(c: str) -> str:
