@@ -235,6 +235,30 @@ def test_watch_into_a_pipe_prints_the_frame_when_the_run_has_ended(tmp_path: Pat
     assert "not a terminal" in done.stderr
 
 
+def test_watch_into_a_pipe_prints_the_frame_on_ctrl_c_when_the_run_never_ends(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = _write(tmp_path / "run.jsonl", [{"event": "run_start", "pid": 1, "host": "h"}, *_steps_of(2)])  # killed
+    code = "from eventlog_cli import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "watch", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    assert "not a terminal" in proc.stderr.readline()  # written just before the waiting loop
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "loss" in out  # the frame as it stood; was nothing
+
+
 def _steps_of(n: int) -> list[dict]:
     return [{"event": "step_metrics", "step": s, "metrics": {"loss": 1 / s}} for s in range(1, n + 1)]
 

@@ -91,7 +91,7 @@ def watch(
     """A live view of a run: phase and progress with ETA, last steps, sparklines, warnings, final status.
 
     Waits for a run that does not exist yet; reads only what was appended; q or Ctrl-C quits.
-    When stdout is not a terminal, the frame is printed once the run has ended.
+    When stdout is not a terminal, the frame is printed once the run has ended (or on Ctrl-C).
     Phases, steps and metrics are rank 0's; ``--rank N`` for another.
     """
     from rich.console import Console  # rich on use only: `eventlog --help` stays light
@@ -111,11 +111,14 @@ def watch(
         console.print(render(state, watcher.label(), width=console.width))
         return
     if not console.is_terminal:  # a pipe or a file shows no live frames: the last one, when the run ends
-        sys.stderr.write("note: stdout is not a terminal: the frame is printed when the run ends (--once: now)\n")
+        sys.stderr.write("note: stdout is not a terminal: the frame is printed when the run ends or on Ctrl-C\n")
         watcher.poll(time.time())
-        while state.ended is None:
-            time.sleep(refresh)
-            watcher.poll(time.time())
+        try:
+            while state.ended is None:  # a killed run never ends: Ctrl-C prints the frame as it stands
+                time.sleep(refresh)
+                watcher.poll(time.time())
+        except KeyboardInterrupt:
+            pass
         console.print(render(state, watcher.label(), width=console.width))
         return
     with _keys() as key, Live(console=console, refresh_per_second=8, auto_refresh=False) as live:
