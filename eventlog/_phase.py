@@ -256,6 +256,22 @@ def current_phase() -> phase | None:
     return next((q for q in reversed(opened) if q._thread == driver), opened[-1])
 
 
+def _step_context(payload: dict[str, Any]) -> None:
+    """A ``step_metrics`` payload of the innermost open step phase's step: its missing epoch and totals."""
+    p = _current.get()
+    while p is not None and p.name != PHASE_TRAINING_STEP:
+        p = p.parent
+    if p is None or p._step is None or payload.get("step") != p._step:
+        return
+    for key in _STEP_CONTEXT:
+        if key not in payload and key in p.info:
+            payload[key] = p.info[key]
+
+
+_STEP_CONTEXT = ("epoch", "total_epochs", "total_steps")
+_run.step_context = _step_context
+
+
 def current_step() -> int | None:
     """The step of the innermost phase that has one, else the last :func:`set_step`."""
     p = current_phase()

@@ -36,6 +36,10 @@ from eventlog.exceptions import ConfigError, ValidationError
 
 __all__ = ["Run", "current_run", "emit", "finish", "flush", "reset", "start"]
 
+# Set by ``_phase`` (which imports this module): gives a ``step_metrics`` payload without ``total_steps``
+# the epoch and totals of the step phase it is emitted in, so the step table shows ``1/4`` and ``1/2``.
+step_context: Callable[[dict[str, Any]], None] | None = None
+
 
 class Run:
     """The state of the run in this process (one per process)."""
@@ -191,6 +195,8 @@ def emit(event: str, /, **payload: Any) -> None:
             return
     if _sigterm_waiting:
         _install_waiting_sigterm()
+    if event == "step_metrics" and "total_steps" not in payload and step_context is not None:
+        step_context(payload)
     ts = st.clock.time()
     if type(ts) is float:
         ts = round(ts * 1e6) / 1e6  # microseconds (round(x, 6) is 10x slower)
