@@ -53,7 +53,9 @@ _PHASE_META = frozenset(
 
 
 def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
-    """The phase timeline; phases never closed are ``interrupted``, timed to the last event of their process.
+    """The phase timeline; phases never closed are ``interrupted``, timed to the last event of their process
+    (no later than their parent's end, and a ``training_step`` than the next step's start: a phase whose
+    ``phase_end`` was lost).
 
     Phase ids count from 0 in each process, so a resumed run (a second ``run_start`` in the
     file) repeats them: each ``run_start`` starts a new segment of the file (and rank), and a
@@ -65,6 +67,9 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
     rows: dict[tuple[Any, ...], PhaseRow] = {}
     latest: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (file, rank, segment, id) -> the last phase with that id
     order: list[tuple[Any, ...]] = []
+    parents: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    last_step: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (segment, parent) -> its latest training_step
+    next_step: dict[tuple[Any, ...], float] = {}  # a training_step -> when the next one of its parent started
     for rec in records:
         r = rec.event
         key_file = (rec.file, r.get("rank", 0))
@@ -76,7 +81,13 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             last_ts[seg] = r["ts"]
         if ev == "phase_start":
             key = (*seg, r.get("id"), len(order))
-            parent = rows.get(latest.get((*seg, r.get("parent")), ()))
+            parent = rows.get(parent_key := latest.get((*seg, r.get("parent")), ()))
+            parents[key] = parent_key
+            if r.get("phase") == TRAINING_STEP:  # steps follow each other: the one before ended by now
+                before = last_step.get((*seg, parent_key))
+                if before is not None:
+                    next_step[before] = r.get("ts", t0) - t0
+                last_step[(*seg, parent_key)] = key
             latest[(*seg, r.get("id"))] = key
             info = {k: v for k, v in r.items() if k not in _PHASE_META}
             rows[key] = PhaseRow(
@@ -100,10 +111,13 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             row.duration = as_number(r.get("duration"))
             row.status = str(r.get("status", "ok"))
             row.info.update({k: v for k, v in r.items() if k not in _PHASE_META})
-    for key in order:
+    ends: dict[tuple[Any, ...], float] = {}
+    for key in order:  # a parent comes before its children
         row = rows[key]
-        if row.duration is None:
-            row.duration = last_ts.get(key[:3], t0) - t0 - row.start
+        if row.duration is None:  # never closed (killed, or its phase_end lost): no later than its parent's end
+            bounds = (last_ts.get(key[:3], t0) - t0, ends.get(parents.get(key, ())), next_step.get(key))
+            row.duration = max(0.0, min(b for b in bounds if b is not None) - row.start)
+        ends[key] = row.start + row.duration
     return [rows[k] for k in order]
 
 
