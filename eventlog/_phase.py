@@ -246,6 +246,8 @@ def current_phase() -> phase | None:
     """The innermost open phase of this context; from another thread, the run's: the innermost one of the
     thread that opened the outermost (the training loop's), never a phase another worker thread opened."""
     p = _current.get()
+    while p is not None and p._closed:  # closed by finish() while its block still ran: not a parent any more
+        p = p.parent
     if p is not None:
         return p
     st = _run.current_run()
@@ -258,7 +260,7 @@ def current_phase() -> phase | None:
 
 def _step_context(payload: dict[str, Any]) -> None:
     """A ``step_metrics`` payload of the innermost open step phase's step: its missing epoch and totals."""
-    p = _current.get()
+    p = current_phase()
     while p is not None and p.name != PHASE_TRAINING_STEP:
         p = p.parent
     if p is None or p._step is None or payload.get("step") != p._step:

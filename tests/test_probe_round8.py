@@ -48,3 +48,55 @@ def test_step_metrics_in_a_step_phase_take_its_epoch_and_totals(tmp_path: Path) 
     ]
     table = orjson.loads(cli("table", "--json", "--cols", "step,epoch,loss", str(tmp_path / "run")).stdout)
     assert [(r["step"], r["epoch"]) for r in table] == [(1, 1), (2, 1), (3, 2), (4, 2), (5, None), (6, 2.5)]
+
+
+def test_a_phase_whose_end_was_lost_ends_by_its_parent_and_the_next_step(tmp_path: Path) -> None:
+    """A lost phase_end (a damaged line) timed the phase to the end of the run: 0.9 s for a 0.1 s step inside a
+    0.3 s training phase, and summary put training_step at 155% of the run."""
+    from conftest import write_events
+
+    def ph(ts: float, what: str, name: str, pid: int, parent: int | None = None, **kw: object) -> dict:
+        ev = {"ts": ts, "event": what, "phase": name, "id": pid, **kw}
+        return ev if parent is None else {**ev, "parent": parent}
+
+    events = [
+        {"ts": 0.0, "event": "run_start"},
+        ph(0.0, "phase_start", "training", 0),
+        ph(0.0, "phase_start", "training_step", 1, 0, step=1),
+        ph(0.1, "phase_end", "training_step", 1, 0, step=1, status="ok", duration=0.1),
+        ph(0.1, "phase_start", "training_step", 2, 0, step=2),  # its phase_end is lost
+        ph(0.2, "phase_start", "training_step", 3, 0, step=3),
+        ph(0.3, "phase_end", "training_step", 3, 0, step=3, status="ok", duration=0.1),
+        ph(0.3, "phase_start", "validation", 4, 0),  # never closed: timed to its parent's end
+        ph(0.35, "phase_end", "training", 0, status="ok", duration=0.35),
+        ph(0.4, "phase_start", "post", 5),
+        ph(1.0, "phase_end", "post", 5, status="ok", duration=0.6),
+        {"ts": 1.0, "event": "run_end", "status": "completed", "duration": 1.0},
+    ]
+    for i, ev in enumerate(events):
+        ev.update(v=1, run="r", rank=0, seq=i)
+    path = write_events(tmp_path / "run.jsonl", events)
+    rows = orjson.loads(cli("phases", "--all", "--json", str(path)).stdout)["phases"]
+    got = {(r["phase"], r["step"]): round(r["duration"], 3) for r in rows}
+    assert got[("training_step", 2)] == 0.1  # was 0.9: up to the run's last event
+    assert got[("validation", None)] == 0.05  # was 0.7
+    assert got[("training", None)] == 0.35
+    text = cli("summary", str(path)).stdout
+    share = next(line.split()[-1] for line in text.splitlines() if line.startswith("training_step"))
+    assert float(share.rstrip("%")) <= 100
+
+
+def test_a_phase_left_open_when_its_run_finished_is_not_the_next_runs_parent(tmp_path: Path) -> None:
+    """finish() inside a `with phase` (a sweep that runs trials in one process) closed the phase, but the next
+    run's phases nested under it: `initialization step 1` in the console, `parent` and `step` in the file."""
+    eventlog.init(tmp_path / "a", run="a", console="off")
+    eventlog.phase("training").__enter__()
+    eventlog.phase("training_step", step=1).__enter__()
+    eventlog.finish()
+    eventlog.init(tmp_path / "b", run="b", console="off")
+    with eventlog.phase("initialization"):
+        eventlog.get_logger("t").info("hello")
+    assert eventlog.current_phase() is None
+    eventlog.finish()
+    got = [e for e in read_events(tmp_path / "b" / "events.jsonl") if e["event"] in ("phase_start", "log")]
+    assert [("parent" in e, "step" in e) for e in got] == [(False, False), (False, False)]
