@@ -79,14 +79,22 @@ def value_text(key: str, v: Any) -> str:
     return fmt_num(v)
 
 
+_FIELD_CAP = 500  # characters of one field value on a console line; the file keeps the whole value
+
+
 def compact(v: Any) -> str:
-    """A field value in one line: numbers for people, containers as compact JSON."""
+    """A field value in one line: numbers for people, containers as compact JSON; a value longer than
+    ``_FIELD_CAP`` (a whole tokenizer config) is cut there and says how much more the file holds."""
     if isinstance(v, (dict, list)):
         try:
-            return sanitize(orjson.dumps(v).decode("utf-8"))
+            text = sanitize(orjson.dumps(v).decode("utf-8"))
         except TypeError:
-            return sanitize(repr(v))
-    return fmt_num(v)
+            text = sanitize(repr(v))
+    else:
+        text = fmt_num(v)
+    if len(text) > _FIELD_CAP:
+        return f"{text[:_FIELD_CAP]}… (+{len(text) - _FIELD_CAP:,} chars)"
+    return text
 
 
 def fixed(v: Any, digits: int) -> str:

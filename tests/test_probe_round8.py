@@ -100,3 +100,21 @@ def test_a_phase_left_open_when_its_run_finished_is_not_the_next_runs_parent(tmp
     eventlog.finish()
     got = [e for e in read_events(tmp_path / "b" / "events.jsonl") if e["event"] in ("phase_start", "log")]
     assert [("parent" in e, "step" in e) for e in got] == [(False, False), (False, False)]
+
+
+def test_a_huge_config_update_is_cut_on_the_console_and_whole_in_the_file(tmp_path: Path) -> None:
+    """A 3 MB config_update (a tokenizer config) was printed whole to the console, and by replay and grep."""
+    stream = io.StringIO()
+    eventlog.init(tmp_path / "run", run="r", console_stream=stream)
+    eventlog.emit("config_update", config={"tokenizer": "y" * 3_000_000, "n": 3})
+    eventlog.get_logger("t").info("hello", blob="q" * 3000)
+    eventlog.finish()
+    lines = stream.getvalue().splitlines()
+    update = next(ln for ln in lines if "config_update" in ln)
+    assert len(update) < 600 and update.endswith("… (+2,999,522 chars)")
+    log = next(ln for ln in lines if "hello" in ln)
+    assert len(log) < 600 and log.endswith("… (+2,500 chars)")
+    saved = next(e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "config_update")
+    assert len(saved["config"]["tokenizer"]) == 3_000_000
+    replay = cli("replay", str(tmp_path / "run")).stdout
+    assert max(map(len, replay.splitlines())) < 600
