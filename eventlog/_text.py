@@ -10,8 +10,9 @@ from eventlog._constants import NONFINITE
 
 __all__ = ["fmt_bytes", "fmt_duration", "fmt_fixed", "fmt_num", "label", "sanitize", "title_of"]
 
-# C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 except tab and newline, DEL, C1, the line and paragraph separators (U+2028, U+2029),
+# and the bidi embedding/override/isolate controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _escape(m: re.Match[str]) -> str:

@@ -118,3 +118,11 @@ def test_a_huge_config_update_is_cut_on_the_console_and_whole_in_the_file(tmp_pa
     assert len(saved["config"]["tokenizer"]) == 3_000_000
     replay = cli("replay", str(tmp_path / "run")).stdout
     assert max(map(len, replay.splitlines())) < 600
+
+
+def test_line_and_paragraph_separators_are_shown_as_escapes() -> None:
+    """U+2028 and U+2029 reached the terminal as they are (a line break in some terminals and in pagers)."""
+    from eventlog._text import label, sanitize
+
+    assert sanitize("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
+    assert label("loss\u2028[META] PHASE: TRAINING STEP") == "loss\\u2028[META] PHASE: TRAINING STEP"
