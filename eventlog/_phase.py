@@ -79,6 +79,8 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         self._recent: deque[float] = deque(maxlen=_RECENT)
         self._steps_done = 0
         self._steps_started = 0
+        self._first_step = 0.0  # elapsed when this phase's first step_phase() started
+        self._in_steps = 0.0  # seconds inside its steps that ended ok
         self._batches = 0
         self._questions: Any = None
         self._closed = False
@@ -156,6 +158,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         if self.parent is not None and self.name == PHASE_TRAINING_STEP and status == "ok":
             self.parent._recent.append(duration)
             self.parent._steps_done += 1
+            self.parent._in_steps += duration
 
     def _totals(self, duration: float) -> dict[str, Any]:
         """The totals the phase counted itself: questions and time per batch, steps completed."""
@@ -214,8 +217,9 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     def step_phase(self, step: int, *, epoch: float | None = None, **info: Any) -> phase:
         """A ``training_step`` child phase with epoch, progress, elapsed and ETA.
 
-        ETA is the mean of the last ten step durations of this phase times the
-        steps left (this one included). Before any step of this phase has
+        ETA is the steps left (this one included) times the time a step takes:
+        the mean of the last ten step durations of this phase, plus the time
+        spent between its steps so far (validation, checkpoints) per step done. Before any step of this phase has
         finished (the first step, also after a resume) the time the phase ran
         before this step counts as one step when it is at least a second (seed
         001: 42 s before step 1 of 35); else the ETA is unknown and shows ``?``,
@@ -230,11 +234,14 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         if total is not None:
             fields["total_steps"] = total
         elapsed = self.elapsed
+        if not self._steps_started:
+            self._first_step = elapsed
         fields["elapsed"] = round(elapsed, 3)
         if isinstance(total, int):
             left = max(0, total - step + 1)
             if self._recent:
-                fields["eta"] = round(sum(self._recent) / len(self._recent) * left, 3)
+                between = max(0.0, elapsed - self._first_step - self._in_steps) / max(1, self._steps_done)
+                fields["eta"] = round((sum(self._recent) / len(self._recent) + between) * left, 3)
             elif elapsed >= _SETUP_AS_STEP or left == 0:
                 fields["eta"] = round(elapsed * left, 3)
         fields.update(info)

@@ -126,3 +126,25 @@ def test_line_and_paragraph_separators_are_shown_as_escapes() -> None:
 
     assert sanitize("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
     assert label("loss\u2028[META] PHASE: TRAINING STEP") == "loss\\u2028[META] PHASE: TRAINING STEP"
+
+
+def test_the_step_eta_counts_the_validation_between_steps(tmp_path: Path, clock: object) -> None:
+    """1 s steps with a 5 s validation every 5 steps: the ETA was the mean step time alone, half the time left."""
+    eventlog.init(tmp_path / "run", run="r", console="off")
+    with eventlog.phase("training", total_steps=40) as tr:
+        for step in range(1, 41):
+            with tr.step_phase(step, epoch=1):
+                clock.advance(1.0)  # type: ignore[attr-defined]
+            if step % 5 == 0:
+                with eventlog.phase("validation"):
+                    clock.advance(5.0)  # type: ignore[attr-defined]
+    eventlog.finish()
+    starts = {
+        e["step"]: e
+        for e in read_events(tmp_path / "run" / "events.jsonl")
+        if e["event"] == "phase_start" and e["phase"] == "training_step"
+    }
+    end = 40 * 1.0 + 8 * 5.0  # the phase's own clock: when the last validation ends
+    for step in (11, 21, 31):
+        left = end - starts[step]["elapsed"]
+        assert abs(starts[step]["eta"] - left) <= 0.15 * left, (step, starts[step]["eta"], left)  # was about half
