@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -19,12 +20,14 @@ from weakref import WeakKeyDictionary
 
 from eventlog import _clock, _run
 from eventlog._constants import PHASE_CHECKPOINT, PHASE_TRAINING_STEP
+from eventlog._values import as_count
 
 __all__ = ["checkpoint", "current_phase", "current_step", "phase", "set_step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _current: ContextVar[phase | None] = ContextVar("eventlog_phase", default=None)
 _RECENT = 10
+_COUNTS = frozenset({"total_steps", "total_epochs", "total_batches", "total_questions", "batch_size"})
 _SETUP_AS_STEP = 1.0  # seconds of a phase before its first step that count as one step for the ETA
 _open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
 _open_lock = threading.Lock()
@@ -68,7 +71,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     def __init__(self, name: str, /, *, label: str | None = None, step: int | None = None, **info: Any) -> None:
         self.name = name
         self.label = label
-        self.info = info
+        self.info = {k: as_count(v) if k in _COUNTS else v for k, v in info.items()}  # numpy totals too
         self._step = step
         self.id: int | None = None
         self.parent: phase | None = None
@@ -89,6 +92,8 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
     # --- context manager / decorator ------------------------------------------
 
     def __enter__(self) -> phase:
+        if self._closed:  # a phase object used again (one per epoch): a new phase, as if made anew
+            self.__init__(self.name, label=self.label, step=self._step, **self.info)  # type: ignore[misc]
         st = _run.current_run()
         self.parent = current_phase()
         self._thread = threading.get_ident()
@@ -117,7 +122,7 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             st = _run.current_run()
             if st is not None and st.status is None:
                 st.status, st.error = "failed", error
-        elif issubclass(tp, (KeyboardInterrupt, GeneratorExit)):
+        elif issubclass(tp, (KeyboardInterrupt, GeneratorExit)) or _cancelled(tp):
             status, error = "interrupted", None
         else:
             status, error = "failed", f"{tp.__name__}: {value}"[:2000]
@@ -249,9 +254,15 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         return phase(PHASE_TRAINING_STEP, step=step, **fields)
 
 
+def _cancelled(tp: type[BaseException]) -> bool:
+    """An asyncio task cancelled (Ctrl-C under ``asyncio.run``, ``wait_for``'s timeout): interrupted, not failed."""
+    aio = sys.modules.get("asyncio")  # never imported here: only a program that uses asyncio can be cancelled
+    return aio is not None and issubclass(tp, aio.CancelledError)
+
+
 def current_phase() -> phase | None:
-    """The innermost open phase of this context; from another thread, the run's: the innermost one of the
-    thread that opened the outermost (the training loop's), never a phase another worker thread opened."""
+    """The innermost open phase of this context; from a worker thread (whose context starts empty), the main
+    thread's innermost open phase (the training loop's), never a phase another worker thread opened."""
     p = _current.get()
     while p is not None and p._closed:  # closed by finish() while its block still ran: not a parent any more
         p = p.parent
@@ -259,10 +270,12 @@ def current_phase() -> phase | None:
         return p
     st = _run.current_run()
     opened = list(_open.get(st, {}).values()) if st is not None else []
-    if not opened:
+    main = threading.main_thread().ident
+    me = threading.get_ident()
+    if not opened or me == main:  # the main thread (asyncio tasks too) has its own phases in its context
         return None
-    driver = opened[0]._thread
-    return next((q for q in reversed(opened) if q._thread == driver), opened[-1])
+    # A worker thread (its context starts empty): the main thread's innermost phase, never another worker's.
+    return next((q for q in reversed(opened) if q._thread == main), None)
 
 
 def _step_context(payload: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from eventlog._hooks import die_of, install_process_hooks, install_sigterm, regi
 from eventlog._inherit import child_config, export, rank_from_env, worker_slot
 from eventlog._render import Renderer
 from eventlog._schema import Refused, encode
+from eventlog._values import as_count
 from eventlog._writer import SEQ_PLACEHOLDER, Writer
 from eventlog.exceptions import ConfigError, ValidationError
 
@@ -146,8 +147,9 @@ def start(
     if config is not None:
         start["config"] = dict(config)
     for key in ("total_steps", "total_epochs"):
-        if config is not None and isinstance(config.get(key), int):
-            start[key] = config[key]
+        total = as_count(config.get(key)) if config is not None else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            start[key] = total
     emit("run_start", **start)
     return st
 

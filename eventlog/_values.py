@@ -24,6 +24,7 @@ from eventlog.exceptions import EncodeError
 
 __all__ = [
     "NONFINITE",
+    "as_count",
     "as_number",
     "decode_nonfinite",
     "safe_repr",
@@ -47,6 +48,18 @@ def as_number(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
     return float(v)
+
+
+def as_count(v: Any) -> Any:
+    """A total (``total_steps=np.int64(35)``, ``np.ceil(34.5)``) as an int when it is a whole number; else ``v``."""
+    u = _unwrap_scalar(v) if not isinstance(v, (int, float)) else v
+    if isinstance(u, bool):
+        return v
+    if isinstance(u, int):
+        return int(u)
+    if isinstance(u, float) and u.is_integer():
+        return int(u)
+    return v
 
 
 def to_float(v: Any) -> float:

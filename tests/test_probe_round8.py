@@ -148,3 +148,101 @@ def test_the_step_eta_counts_the_validation_between_steps(tmp_path: Path, clock:
     for step in (11, 21, 31):
         left = end - starts[step]["elapsed"]
         assert abs(starts[step]["eta"] - left) <= 0.15 * left, (step, starts[step]["eta"], left)  # was about half
+
+
+def test_a_phase_object_used_again_is_a_new_phase_each_time(tmp_path: Path) -> None:
+    """`val = phase("validation")` used every epoch: the second use lost its phase_end (closed `interrupted` at
+    finish), the third raised RecursionError (the phase had become its own parent) and failed the run."""
+    eventlog.init(tmp_path / "run", run="r", console="off")
+    val = eventlog.phase("validation")
+    for _ in range(3):
+        with val:
+            pass
+    eventlog.finish()
+    events = read_events(tmp_path / "run" / "events.jsonl")
+    ends = [(e["id"], e["status"]) for e in events if e["event"] == "phase_end"]
+    assert ends == [(0, "ok"), (1, "ok"), (2, "ok")]
+    assert all("parent" not in e for e in events if e["event"] == "phase_start")
+    assert events[-1]["status"] == "completed"
+
+
+def test_numpy_and_whole_float_totals_give_progress_and_eta(tmp_path: Path) -> None:
+    """total_steps=np.int64(3) turned the ETA off and left total_steps out of run_start; np.ceil(2.5) the percent."""
+    import numpy as np
+
+    eventlog.init(tmp_path / "run", run="r", console="off", config={"total_steps": np.int64(3)})
+    with eventlog.phase("training", total_steps=np.int64(3), total_epochs=np.ceil(0.5)) as tr:
+        for step in range(1, 4):
+            with tr.step_phase(step, epoch=1):
+                pass
+    with eventlog.phase("validation", total_batches=np.int32(2)) as v:
+        v.val_batch(1)
+        v.val_batch(2)
+    eventlog.finish()
+    events = read_events(tmp_path / "run" / "events.jsonl")
+    assert events[0]["total_steps"] == 3
+    steps = [e for e in events if e["event"] == "phase_start" and e["phase"] == "training_step"]
+    assert [(e["total_steps"], e["total_epochs"]) for e in steps] == [(3, 1)] * 3
+    assert all("eta" in e for e in steps[1:])
+    assert all("eta" in e for e in events if e["event"] == "val_batch")
+
+
+def test_thread_and_task_phases_are_not_nested_under_a_sibling(tmp_path: Path) -> None:
+    """With no phase open on the main thread, a worker thread's phase (or a sibling asyncio task's) took another
+    worker's open phase as its parent."""
+    import asyncio
+    import threading
+
+    eventlog.init(tmp_path / "run", run="r", console="off")
+    inside = threading.Event()
+    go_on = threading.Event()
+
+    def first() -> None:
+        with eventlog.phase("load0"):
+            inside.set()
+            go_on.wait(5)
+
+    t = threading.Thread(target=first)
+    t.start()
+    inside.wait(5)
+    second = threading.Thread(target=lambda: eventlog.phase("load1").__enter__().__exit__(None, None, None))
+    second.start()
+    second.join()
+    go_on.set()
+    t.join()
+
+    async def task(name: str, delay: float) -> None:
+        with eventlog.phase(name):
+            await asyncio.sleep(delay)
+
+    async def both() -> None:
+        await asyncio.gather(task("a", 0.05), task("b", 0.01))
+
+    asyncio.run(both())
+    eventlog.finish()
+    starts = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "phase_start"]
+    got = [(e["phase"], e.get("parent")) for e in starts]
+    assert got == [("load0", None), ("load1", None), ("a", None), ("b", None)]
+
+
+def test_a_cancelled_asyncio_phase_is_interrupted_not_failed(tmp_path: Path) -> None:
+    """wait_for's timeout (or Ctrl-C under asyncio.run) cancels a task: its phases were `failed` with
+    `CancelledError: ` and summary listed each as a failure."""
+    import asyncio
+
+    eventlog.init(tmp_path / "run", run="r", console="off")
+
+    async def rollout() -> None:
+        with eventlog.phase("rollout"):
+            await asyncio.sleep(30)
+
+    async def main() -> None:
+        try:
+            await asyncio.wait_for(rollout(), 0.05)
+        except TimeoutError:
+            pass
+
+    asyncio.run(main())
+    eventlog.finish()
+    ends = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "phase_end"]
+    assert [(e["phase"], e["status"], "error" in e) for e in ends] == [("rollout", "interrupted", False)]
