@@ -246,3 +246,23 @@ def test_a_cancelled_asyncio_phase_is_interrupted_not_failed(tmp_path: Path) -> 
     eventlog.finish()
     ends = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "phase_end"]
     assert [(e["phase"], e["status"], "error" in e) for e in ends] == [("rollout", "interrupted", False)]
+
+
+def test_plot_of_a_long_metric_name_or_values_near_the_float_limit_is_no_traceback(tmp_path: Path) -> None:
+    """plot with a 300-character metric name raised OSError (File name too long); values of ±1e308 a ValueError
+    from matplotlib's tight_layout."""
+    from conftest import write_events
+
+    long = "x" * 300
+    events = [
+        {"event": "step_metrics", "step": s, "metrics": {"huge": h, long: s}}
+        for s, h in ((1, 1e308), (2, -1e308), (3, 5.0))
+    ]
+    path = write_events(tmp_path / "run.jsonl", events)
+    drawn = cli("plot", long, str(path), "-o", str(tmp_path / "long.png"))
+    assert drawn.exit_code == 0 and (tmp_path / "long.png").stat().st_size > 0
+    assert "Warning" not in drawn.output
+    huge = cli("plot", "huge", str(path), "-o", str(tmp_path / "huge.png"))
+    assert huge.exit_code == 1
+    assert "Traceback" not in huge.output
+    assert "cannot draw these values" in huge.output and "trend METRIC --json" in huge.output

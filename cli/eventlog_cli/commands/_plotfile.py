@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,12 +62,20 @@ def write_plot(
             ax.set_yscale("log")
         if len(lines) > 1:
             ax.legend(fontsize=8)
-    fig.tight_layout()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120, metadata=_metadata(out))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an overflow is said below in one line; a too long title is no error
+            fig.tight_layout()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out, dpi=120, metadata=_metadata(out))
     except OSError as exc:
         msg = f"{out}: cannot write ({exc.strerror or exc}); pass another --out"
+        raise DataError(msg) from None
+    except (ValueError, OverflowError):  # values near ±1.8e308: the axis ticks overflow
+        msg = (
+            "cannot draw these values: they span more than the chart's axis can scale (near ±1.8e308); "
+            "`eventlog trend METRIC --json` prints them"
+        )
         raise DataError(msg) from None
     finally:
         plt.close(fig)

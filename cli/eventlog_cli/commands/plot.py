@@ -22,9 +22,16 @@ Args = Annotated[list[str], typer.Argument(help="METRIC... then RUN... (run dire
 def split_args(args: list[str]) -> tuple[list[str], list[str]]:
     """``loss kl runs/a runs/b`` → (metrics, runs): the trailing arguments that name files are runs."""
     k = len(args)
-    while k > 0 and (Path(args[k - 1]).exists() or args[k - 1] == "-" or glob.glob(args[k - 1])):
+    while k > 0 and (_exists(args[k - 1]) or args[k - 1] == "-" or glob.glob(args[k - 1])):
         k -= 1
     return args[:k], args[k:]
+
+
+def _exists(arg: str) -> bool:
+    try:
+        return Path(arg).exists()
+    except OSError:  # a name longer than a file name can be (a 300-character metric): not a path
+        return False
 
 
 @guarded
