@@ -266,3 +266,21 @@ def test_plot_of_a_long_metric_name_or_values_near_the_float_limit_is_no_traceba
     assert huge.exit_code == 1
     assert "Traceback" not in huge.output
     assert "cannot draw these values" in huge.output and "trend METRIC --json" in huge.output
+
+
+def test_one_step_written_as_text_does_not_make_every_step_text(tmp_path: Path) -> None:
+    """One line with "step": "13" made the step column text: summary said `steps 9`, table --last 3 showed steps
+    7, 8, 9, trend and plot ordered steps 1, 10, 11, 12, 13, 2, ... and --json wrote every step as a string."""
+    from conftest import write_events
+
+    events = [{"event": "step_metrics", "step": s, "metrics": {"loss": 1 / s}} for s in range(1, 13)]
+    events.append({"event": "step_metrics", "step": "13", "metrics": {"loss": 1 / 13}})
+    path = write_events(tmp_path / "run.jsonl", events)
+    table = cli("table", "--json", "--cols", "step,loss", str(path))
+    assert [r["step"] for r in orjson.loads(table.stdout)] == [*range(1, 13), None]
+    assert "step: 1 value(s) are not numbers (line 13); shown as empty" in table.stderr
+    summary = orjson.loads(cli("summary", "--json", str(path)).stdout)
+    assert summary["runs"][0]["steps_done"] == 12
+    trend = cli("trend", "loss", str(path)).stdout
+    assert "None" not in trend
+    assert [ln.split()[0] for ln in trend.splitlines() if ln.strip()[:2].strip().isdigit()][:3] == ["1", "2", "3"]

@@ -169,7 +169,8 @@ def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = Fals
         )
         for r in part:
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
-            t.add_row(text(r["step"]), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
+            step = "-" if r["step"] is None else r["step"]  # no step, as table and the several-runs view show it
+            t.add_row(text(step), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
         out.print(t)
         points = f"{len(part)} point{'s' if len(part) != 1 else ''}"
         out.print(text(f"  {sparkline([r['value'] for r in part])}  ({points})"))
@@ -182,7 +183,11 @@ def _chart(rows: list[dict[str, Any]], runs: list[str], source: str, name: str) 
     out = console()
     lines = [(run, [r["step"] for r in rows if r["run"] == run], [r["value"] for r in rows if r["run"] == run])
              for run in runs]  # fmt: skip
-    best = ", ".join(f"{sanitize(r['run'])} {fmt_num(r['value'])} @{r['step']}" for r in rows if r["best"])
+    best = ", ".join(
+        f"{sanitize(r['run'])} {fmt_num(r['value'])} @{'-' if r['step'] is None else r['step']}"
+        for r in rows
+        if r["best"]
+    )
     height = max(12, min(24, out.height - 4)) if out.is_terminal else 20
     sys.stdout.write(terminal_chart(lines, f"{source}.{name}", width=min(out.width, 120), height=height,
                                     colour=out.is_terminal and not out.no_color) + "\n")  # fmt: skip

@@ -96,6 +96,10 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
                 row[k] = x = _envelope_number(v, ENVELOPE_DTYPES[k])
                 if x is None and v is not None:
                     odd.setdefault(k, []).append(rec.line)
+            elif k == "step" and type(v) is not int and type(v) is not float:  # a step "13" or true: no step
+                row[k] = None  # (as text it made every step text, sorted 1, 10, 11, 2, ...)
+                if v is not None:
+                    odd.setdefault(k, []).append(rec.line)
             elif isinstance(v, (dict, list)):
                 row[k] = orjson.dumps(v).decode()
             else:
