@@ -284,3 +284,30 @@ def test_one_step_written_as_text_does_not_make_every_step_text(tmp_path: Path) 
     trend = cli("trend", "loss", str(path)).stdout
     assert "None" not in trend
     assert [ln.split()[0] for ln in trend.splitlines() if ln.strip()[:2].strip().isdigit()][:3] == ["1", "2", "3"]
+
+
+def test_export_keeps_payload_fields_named_n_file_and_source_dir(tmp_path: Path) -> None:
+    """export dropped a sample's (group_summary's, log's) own `n` and `file` fields with its internal columns, and
+    over several directories a payload `source_dir` hid the directory column."""
+    import polars as pl
+
+    from conftest import write_events
+
+    for k, d in enumerate(("x1", "x2")):
+        (tmp_path / "runs" / d).mkdir(parents=True)
+        write_events(
+            tmp_path / "runs" / d / "events.jsonl",
+            [
+                {"event": "sample", "step": 1, "output": "hi", "n": 5 + k, "file": f"p{k}.txt", "source_dir": "own"},
+                {"event": "log", "level": "info", "msg": "m", "n": 42, "file": "train.py"},
+            ],
+        )
+    result = cli("export", "--out", str(tmp_path / "out"), str(tmp_path / "runs" / "*"))
+    assert result.exit_code == 0, result.output
+    assert "source_dir field is exported as payload.source_dir" in result.stderr
+    sample = pl.read_parquet(tmp_path / "out" / "sample.parquet")
+    got = sample.select("source_dir", "payload.source_dir", "n", "file").rows()
+    runs = tmp_path / "runs"
+    assert got == [(str(runs / "x1"), "own", 5, "p0.txt"), (str(runs / "x2"), "own", 6, "p1.txt")]
+    log = pl.read_parquet(tmp_path / "out" / "log.parquet")
+    assert log.select("n", "file").rows() == [(42, "train.py")] * 2

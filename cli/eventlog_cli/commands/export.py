@@ -22,6 +22,7 @@ from eventlog_cli.commands._output import dumps
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.runs import only_rank, source_of
+from eventlog_cli.read import SHADOWED
 
 if TYPE_CHECKING:
     import polars as pl
@@ -63,8 +64,13 @@ def export(
             continue
         if several and "file" in frame.columns:
             where = pl.Series("source_dir", sources, dtype=pl.String).gather(frame["file"])
-            frame = frame.insert_column(0, where) if "source_dir" not in frame.columns else frame
+            if "source_dir" in frame.columns:  # the events' own field of that name: kept beside the directory
+                frame = frame.rename({"source_dir": "payload.source_dir"})
+                own = f"{sanitize(name)} events' own source_dir field"
+                sys.stderr.write(f"note: {own} is exported as payload.source_dir\n")
+            frame = frame.insert_column(0, where)
         frame = frame.drop([c for c in ("file", "n") if c in frame.columns])
+        frame = frame.rename({v: k for k, v in SHADOWED.items() if v in frame.columns})  # the events' own file, n
         written += 1
         target = out / f"{file_stem(name)}.{fmt}"
         try:

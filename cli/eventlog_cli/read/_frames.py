@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-__all__ = ["ENVELOPE_DTYPES", "frame_from_records", "is_free", "map_fields"]
+__all__ = ["ENVELOPE_DTYPES", "SHADOWED", "frame_from_records", "is_free", "map_fields"]
 
 ENVELOPE_DTYPES: dict[str, str] = {
     "v": "Int64",
@@ -35,6 +35,9 @@ ENVELOPE_DTYPES: dict[str, str] = {
 }
 """Envelope field → the name of its polars dtype (named, as polars is imported on first use)."""
 
+
+SHADOWED = {"file": "payload.file", "n": "payload.n"}
+"""A payload field named like a frame's own ``file``/``n`` columns → its column (``export`` gives it its name back)."""
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ENVELOPE_NUMBERS = frozenset(k for k, dtype in ENVELOPE_DTYPES.items() if dtype != "String")
@@ -80,7 +83,8 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
 
     A metric value that is not a number becomes null and is passed to ``note``
     with its line, never dropped silently. Like the typed path, the frame has the
-    ``file`` and 0-based ``n`` of each event (runs are told apart by file).
+    ``file`` and 0-based ``n`` of each event (runs are told apart by file); payload fields
+    of those names are kept as ``payload.file`` and ``payload.n`` (:data:`SHADOWED`).
     """
     rows = []
     odd: dict[str, list[int]] = {}
@@ -101,9 +105,9 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
                 if v is not None:
                     odd.setdefault(k, []).append(rec.line)
             elif isinstance(v, (dict, list)):
-                row[k] = orjson.dumps(v).decode()
+                row[SHADOWED.get(k, k)] = orjson.dumps(v).decode()
             else:
-                row[k] = v
+                row[SHADOWED.get(k, k)] = v
         rows.append(row)
     for col, where in odd.items():
         if note is not None:
@@ -124,4 +128,4 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
         pl.Series("file", [r.file for r in records], dtype=pl.UInt32),
         pl.Series("n", [r.line - 1 for r in records], dtype=pl.UInt32),
     ]
-    return pl.DataFrame([*located, *(x for x in series if x.name not in ("file", "n"))])
+    return pl.DataFrame([*located, *series])
