@@ -126,6 +126,9 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
             status, error = "interrupted", None
         else:
             status, error = "failed", f"{tp.__name__}: {value}"[:2000]
+        st = _run.current_run()
+        if self.parent is None and st is not None and status != "interrupted":  # see Run.failed_phase
+            st.failed_phase = error
         try:
             _current.reset(self._token)
         except ValueError:  # exited in another context (a generator moved threads); fall back

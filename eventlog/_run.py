@@ -59,6 +59,7 @@ class Run:
         self.last_step: int | None = None
         self.status: str | None = None
         self.error: str | None = None
+        self.failed_phase: str | None = None  # the error that ended the last outermost phase, until one ends ok
         self.finished = False
         self.finishing: int | None = None  # the thread running finish()
         self.die_of: int | None = None  # a signal that arrived during finish(): re-raised at its end
@@ -134,7 +135,7 @@ def start(
     global _state
     with _init_lock:
         if _state is not None and not _state.finished and _state.pid == os.getpid():
-            finish()
+            _implicit_finish()
         cfg = load_config({"dir": os.fspath(dir) if dir is not None else None, "run": run, **settings})
         st = Run(cfg, console_stream)
         _state = st
@@ -324,7 +325,17 @@ def _install_waiting_sigterm() -> None:
 
 
 def _at_exit() -> None:
-    finish()
+    _implicit_finish()
+
+
+def _implicit_finish() -> None:
+    """finish() of a run nobody finished (the exit hook, or init() again): when the last outermost phase ended
+    with an exception that no excepthook saw (a notebook cell that raised), the run failed, not completed."""
+    st = _state
+    if st is not None and st.status is None and st.failed_phase is not None:
+        finish(status="failed", error=st.failed_phase)
+    else:
+        finish()
 
 
 def _on_uncaught(tp: type[BaseException], value: BaseException) -> None:

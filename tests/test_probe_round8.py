@@ -311,3 +311,24 @@ def test_export_keeps_payload_fields_named_n_file_and_source_dir(tmp_path: Path)
     assert got == [(str(runs / "x1"), "own", 5, "p0.txt"), (str(runs / "x2"), "own", 6, "p1.txt")]
     log = pl.read_parquet(tmp_path / "out" / "log.parquet")
     assert log.select("n", "file").rows() == [(42, "train.py")] * 2
+
+
+def test_init_again_after_a_cell_that_raised_records_the_first_run_failed(tmp_path: Path) -> None:
+    """A notebook cell raised inside the training phase (no excepthook runs in a notebook), then the cell ran again:
+    init() ended the first run `completed`, with no error."""
+    def cell(fail: bool) -> None:
+        eventlog.init(tmp_path / "run", run="nb", console="off")
+        with eventlog.phase("training", total_steps=3) as tr:
+            for step in (1, 2):
+                with tr.step_phase(step, epoch=1):
+                    if fail and step == 2:
+                        raise RuntimeError("CUDA OOM")
+
+    try:
+        cell(True)
+    except RuntimeError:
+        pass
+    cell(False)
+    eventlog.finish()
+    ends = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "run_end"]
+    assert [(e["status"], e.get("error")) for e in ends] == [("failed", "RuntimeError: CUDA OOM"), ("completed", None)]
