@@ -332,3 +332,15 @@ def test_init_again_after_a_cell_that_raised_records_the_first_run_failed(tmp_pa
     eventlog.finish()
     ends = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "run_end"]
     assert [(e["status"], e.get("error")) for e in ends] == [("failed", "RuntimeError: CUDA OOM"), ("completed", None)]
+
+
+def test_hf_test_and_eval_sets_of_one_name_are_two_splits() -> None:
+    """`test_squad_*` (evaluate(metric_key_prefix="test") on a named set) and `eval_squad_*` at one step were one
+    split `squad`: eval showed the test numbers as the eval's, and the eval's were gone."""
+    from eventlog.integrations._common import hf_eval_records
+
+    logs = {"step": 6, "epoch": 1.0}
+    for prefix, loss in (("eval_squad", 0.9), ("test_squad", 0.2), ("val_a", 0.5)):
+        logs.update({f"{prefix}_loss": loss, f"{prefix}_runtime": 1.0, f"{prefix}_samples_per_second": 10.0})
+    got = {split: metrics["loss"] for split, (metrics, _) in hf_eval_records(logs).items()}
+    assert got == {"squad": 0.9, "test_squad": 0.2, "val_a": 0.5}

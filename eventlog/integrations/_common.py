@@ -177,7 +177,8 @@ def hf_is_final(logs: Mapping[str, Any]) -> bool:
 
 
 def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], float | None]]:
-    """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``.
+    """``eval_*``/``test_*`` keys grouped by split; ``eval_g0_accuracy`` (a named eval dataset) → split ``g0``;
+    another prefix is its own split (``test_g0``, ``val_g0``: never the same split as ``eval_g0``).
 
     Trainer writes ``<prefix>_runtime`` and ``<prefix>_samples_per_second`` for every evaluation
     (``evaluate(metric_key_prefix="val")`` gives ``val_*``), so the prefixes come from those pairs;
@@ -191,7 +192,7 @@ def hf_eval_records(logs: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], 
     for k in keys:
         prefix = next((p for p in prefixes if k.startswith(p + "_")), None) or _HF_EVAL.match(k).group(1)  # type: ignore[union-attr]
         name = k[len(prefix) + 1 :] or k
-        split = prefix.split("_", 1)[1] if "_" in prefix else prefix
+        split = prefix[5:] if prefix.startswith("eval_") else prefix  # eval_squad → squad; test_squad, val_a stay
         metrics, duration = out.get(split, ({}, None))
         n = as_number(logs[k])
         if name == "runtime" and isinstance(n, (int, float)):
