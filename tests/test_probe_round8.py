@@ -344,3 +344,34 @@ def test_hf_test_and_eval_sets_of_one_name_are_two_splits() -> None:
         logs.update({f"{prefix}_loss": loss, f"{prefix}_runtime": 1.0, f"{prefix}_samples_per_second": 10.0})
     got = {split: metrics["loss"] for split, (metrics, _) in hf_eval_records(logs).items()}
     assert got == {"squad": 0.9, "test_squad": 0.2, "val_a": 0.5}
+
+
+def test_watch_of_two_ranks_is_over_when_the_shown_rank_ends_and_a_dead_rank_stalls() -> None:
+    """Rank 1's run_end made watch say `run completed` (and a piped watch exit) while rank 0 still trained; a
+    killed rank 0 never stalled while rank 1 wrote, and then showed rank 1's `completed`."""
+    from eventlog_cli.query.watch import WatchState
+
+    def line(rank: int, seq: int, event: str, **kw: object) -> bytes:
+        return orjson.dumps({"v": 1, "ts": 100.0 + seq, "event": event, "run": "r", "rank": rank, "seq": seq, **kw})
+
+    state = WatchState(stall_after=5)
+    state.feed_line(line(0, 0, "run_start"), "events.jsonl", now=0.0)
+    state.feed_line(line(1, 0, "run_start"), "events.rank1.jsonl", now=0.0)
+    state.feed_line(line(0, 1, "phase_start", phase="training", id=0), "events.jsonl", now=1.0)
+    worker = line(1, 1, "run_start", parent_pid=9)  # a DataLoader worker of rank 1: its end is not the run's
+    state.feed_line(worker, "events.rank1.pid9.jsonl", now=1.0)
+    state.feed_line(line(1, 2, "run_end", status="completed"), "events.rank1.pid9.jsonl", now=1.0)
+    state.feed_line(line(1, 1, "run_end", status="completed", duration=1.0), "events.rank1.jsonl", now=2.0)
+    assert state.ended is None and [p.name for p in state.stack] == ["training"]  # rank 0 still trains
+    for t in range(3, 20):  # rank 0 was killed; rank 1's other process keeps writing
+        state.feed_line(line(2, t, "log", msg="x"), "events.rank2.jsonl", now=float(t))
+        state.tick(float(t))
+    assert state.stalled is not None and "no event for" in state.stalled
+    state.feed_line(line(0, 2, "run_end", status="completed", duration=9.0), "events.jsonl", now=20.0)
+    assert state.ended is not None and state.ended["duration"] == 9.0
+    assert state.still_running() == []  # rank 2 never had a main-process run_start here
+    early = WatchState()
+    early.feed_line(line(0, 0, "run_start"), "events.jsonl", now=0.0)
+    early.feed_line(line(1, 0, "run_start"), "events.rank1.jsonl", now=0.0)
+    early.feed_line(line(0, 1, "run_end", status="completed"), "events.jsonl", now=1.0)
+    assert early.ended is not None and early.still_running() == [1]  # a piped watch waits for rank 1

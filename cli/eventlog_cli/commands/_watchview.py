@@ -106,5 +106,9 @@ def render(state: WatchState, target: str, now: float | None = None, width: int 
         if state.ended.get("error"):
             line += f": {state.ended['error']}"
         parts.append(_t(line, style))
+        others = state.still_running()
+        if others:
+            ranks = ", ".join(str(r) for r in others)
+            parts.append(_t(f"rank{'s' if len(others) > 1 else ''} {ranks} still running", "yellow"))
     parts.append(_t("q quits", "dim"))
     return Group(*parts)

@@ -114,7 +114,7 @@ def watch(
         sys.stderr.write("note: stdout is not a terminal: the frame is printed when the run ends or on Ctrl-C\n")
         watcher.poll(time.time())
         try:
-            while state.ended is None:  # a killed run never ends: Ctrl-C prints the frame as it stands
+            while state.ended is None or state.still_running():  # a killed run never ends: Ctrl-C prints it
                 time.sleep(refresh)
                 watcher.poll(time.time())
         except KeyboardInterrupt:

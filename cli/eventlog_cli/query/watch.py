@@ -97,6 +97,8 @@ class WatchState:
     stalled: str | None = None
     metric_keys: list[str] = field(default_factory=list)
     ranks: set[Any] = field(default_factory=set)  # every rank seen (decoded events)
+    running: dict[Any, bool] = field(default_factory=dict)  # rank -> its main process started and has not ended
+    _children: set[str] = field(default_factory=set)  # files of child processes (run_start with parent_pid)
     _seq: dict[tuple[str, Any], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -109,14 +111,17 @@ class WatchState:
         line = line.strip().removeprefix(b"\xef\xbb\xbf")  # a BOM can open the first line
         if not line:
             return
-        self.last_seen = now
         self.stalled = None
+        if self.last_seen is None:
+            self.last_seen = now  # the stall clock starts with the first line; then the shown rank's lines move it
         if _SKIP[0] in line or _SKIP[1] in line:
             m = _SEQ.search(line)
             rank = _RANK.search(line)
             if m:
                 self._check_seq(source, int(rank.group(1)) if rank else 0, int(m.group(1)))
             self.events += 1
+            if (int(rank.group(1)) if rank else 0) == self.rank:
+                self.last_seen = now
             return
         try:
             ev = orjson.loads(line)
@@ -126,22 +131,33 @@ class WatchState:
                 self._warn(f"{source}: a line that is not JSON was skipped")
                 return
         if isinstance(ev, dict):
+            if ev.get("rank", 0) == self.rank:
+                self.last_seen = now
             self.feed(ev, source)
 
     def feed(self, ev: dict[str, Any], source: str = "") -> None:
         self.events += 1
-        self.ranks.add(ev.get("rank", 0))
+        rank = ev.get("rank", 0)
+        self.ranks.add(rank)
         if isinstance(ev.get("seq"), int):
             self._check_seq(source, ev.get("rank", 0), ev["seq"])
         ts = as_number(ev.get("ts"))
         if ts is not None:
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         kind = ev.get("event")
+        if kind == "run_start" and ev.get("parent_pid") is not None:
+            self._children.add(source)  # a worker process: its run_end is not the run's
+        elif kind in ("run_start", "run_end") and source not in self._children:
+            self.running[rank] = kind == "run_start"
+            if kind == "run_end" and rank != self.rank:
+                return
         handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None and ev.get("rank", 0) == self.rank:
+        if handler is not None and rank == self.rank and not (kind == "run_end" and source in self._children):
             handler(ev, ts)
-        elif kind == "run_end":
-            self._on_run_end(ev, ts)
+
+    def still_running(self) -> list[Any]:
+        """The other ranks whose main process started and has not ended (the run is not over for them)."""
+        return sorted((r for r, on in self.running.items() if on and r != self.rank), key=str)
 
     def rank_note(self) -> str | None:
         """Why nothing is shown: events came, none of the rank asked for (the ranks seen listed)."""
