@@ -375,3 +375,20 @@ def test_watch_of_two_ranks_is_over_when_the_shown_rank_ends_and_a_dead_rank_sta
     early.feed_line(line(1, 0, "run_start"), "events.rank1.jsonl", now=0.0)
     early.feed_line(line(0, 1, "run_end", status="completed"), "events.jsonl", now=1.0)
     assert early.ended is not None and early.still_running() == [1]  # a piped watch waits for rank 1
+
+
+def test_verl_tensor_on_a_device_is_its_number(tmp_path: Path) -> None:
+    """`actor/grad_norm:tensor(0.5, device='cuda:0')` was cut at the device's colon: the metric was lost and a log
+    event got a mangled key."""
+    log = tmp_path / "verl.log"
+    log.write_text(
+        "step:1 - actor/pg_loss:-0.25 - actor/grad_norm:tensor(0.5, device='cuda:0') - critic/score/mean:0.75\n"
+        "step:2 - actor/pg_loss:-0.5 - actor/grad_norm:tensor(1.5, device='cuda:1') - critic/score/mean:0.5\n"
+    )
+    result = cli("import", str(log), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    events = read_events(tmp_path / "run" / "events.jsonl")
+    steps = [e["metrics"] for e in events if e["event"] == "step_metrics"]
+    assert [m["actor/grad_norm"] for m in steps] == [0.5, 1.5]
+    assert [m["actor/pg_loss"] for m in steps] == [-0.25, -0.5]
+    assert not [e for e in events if e["event"] == "log"]

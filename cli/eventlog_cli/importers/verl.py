@@ -163,7 +163,8 @@ def _pairs(rest: str) -> tuple[dict[str, Any], dict[str, str]]:
         part = part.strip()
         if not part:
             continue
-        key, sep, raw = part.rpartition(":")
+        cut = _last_colon(part)  # not a value's own: tensor(0.5, device='cuda:0')
+        key, sep, raw = (part[:cut], ":", part[cut + 1 :]) if cut >= 0 else ("", "", part)
         if not sep or not key:
             odd[f"field{len(odd)}"] = part
             continue
@@ -173,6 +174,19 @@ def _pairs(rest: str) -> tuple[dict[str, Any], dict[str, str]]:
         else:
             pairs[key] = value
     return pairs, odd
+
+
+def _last_colon(part: str) -> int:
+    """Where the last ``:`` outside parentheses is (``train/lr(1e-3):0.001`` keeps its key), or -1."""
+    depth, cut = 0, -1
+    for i, c in enumerate(part):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(0, depth - 1)
+        elif c == ":" and depth == 0:
+            cut = i
+    return cut
 
 
 def _step_line(w: RunWriter, ts: float, where: str, step: int, rest: str) -> dict[str, Any]:
