@@ -316,6 +316,7 @@ def test_export_keeps_payload_fields_named_n_file_and_source_dir(tmp_path: Path)
 def test_init_again_after_a_cell_that_raised_records_the_first_run_failed(tmp_path: Path) -> None:
     """A notebook cell raised inside the training phase (no excepthook runs in a notebook), then the cell ran again:
     init() ended the first run `completed`, with no error."""
+
     def cell(fail: bool) -> None:
         eventlog.init(tmp_path / "run", run="nb", console="off")
         with eventlog.phase("training", total_steps=3) as tr:
@@ -392,3 +393,59 @@ def test_verl_tensor_on_a_device_is_its_number(tmp_path: Path) -> None:
     assert [m["actor/grad_norm"] for m in steps] == [0.5, 1.5]
     assert [m["actor/pg_loss"] for m in steps] == [-0.25, -0.5]
     assert not [e for e in events if e["event"] == "log"]
+
+
+def _tb_run(
+    logdir: Path, steps: range, walltime0: float, tags: tuple[str, ...] = ("train/loss",), base: float = 10.0
+) -> None:
+    import pytest
+
+    tb = pytest.importorskip("torch.utils.tensorboard")
+    w = tb.SummaryWriter(log_dir=str(logdir))
+    for step in steps:
+        for k, tag in enumerate(tags):
+            w.add_scalar(tag, base * (k + 1) + step, step, walltime=walltime0 + step)
+    w.close()
+
+
+def test_tensorboard_file_cut_short_or_damaged_is_named(tmp_path: Path) -> None:
+    """A .tfevents file cut in half (or with one bad byte) imported half its scalars as a `completed` run, silently."""
+    import time
+
+    _tb_run(tmp_path / "tb", range(1, 101), 1.7e9)
+    (src,) = (tmp_path / "tb").iterdir()
+    data = src.read_bytes()
+    for name, damaged in (
+        ("cut", data[: len(data) // 2 + 5]),
+        ("bad", data[:600] + bytes([data[600] ^ 0xFF]) + data[601:]),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / src.name).write_bytes(damaged)
+        result = cli("import", str(tmp_path / name), "--out", str(tmp_path / f"run_{name}"))
+        assert result.exit_code == 0, result.output
+        assert "event file(s) cut short or damaged, read up to the damage" in result.stderr, (name, result.stderr)
+        assert src.name in result.stderr
+    time.sleep(0)
+    whole = cli("import", str(tmp_path / "tb"), "--out", str(tmp_path / "run_whole"))
+    assert "cut short" not in whole.stderr
+
+
+def test_tensorboard_clashing_tags_and_a_restart_with_an_earlier_clock(tmp_path: Path) -> None:
+    """`train/loss` and `loss` at one step were both imported as `loss` (one lost, no note); a restarted run whose
+    clock was behind kept the first run's values although the note said 'the later kept'."""
+    _tb_run(tmp_path / "tb", range(1, 3), 1.7e9, tags=("train/loss", "loss"))
+    result = cli("import", str(tmp_path / "tb"), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    steps = [e["metrics"] for e in read_events(tmp_path / "run" / "events.jsonl") if e["event"] == "step_metrics"]
+    assert [sorted(m) for m in steps] == [["loss", "train/loss"]] * 2
+    assert steps[0]["train/loss"] != steps[0]["loss"]
+    _tb_run(tmp_path / "restart", range(1, 6), 1.7e9)
+    _tb_run(tmp_path / "restart", range(3, 8), 1.7e9 - 1000, base=100.0)  # written later, its clock 1000 s behind
+    result = cli("import", str(tmp_path / "restart"), "--out", str(tmp_path / "run2"))
+    assert "the later kept" in result.stderr
+    loss = {
+        e["step"]: e["metrics"]["loss"]
+        for e in read_events(tmp_path / "run2" / "events.jsonl")
+        if e["event"] == "step_metrics"
+    }
+    assert [round(loss[s]) for s in range(1, 8)] == [11, 12, 103, 104, 105, 106, 107]  # steps 3-5 from the later file

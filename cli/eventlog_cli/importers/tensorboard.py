@@ -77,6 +77,8 @@ def import_tensorboard(src: Path, w: RunWriter) -> None:
         shown = ", ".join(sorted(tags)[:5]) + (" ..." if len(tags) > 5 else "")
         if plugin == "add_scalars":
             w.note(f"add_scalars directories imported as KEY/TAG: {shown}")
+        elif plugin == "cut":
+            w.note(f"event file(s) cut short or damaged, read up to the damage: {shown}")
         elif plugin == "overwritten":
             w.note(
                 f"{len(tags)} scalar(s) written twice for one tag and step with different values; "
@@ -119,9 +121,13 @@ def _read(
         events = []
         for path in files:
             try:
-                events += list(loader_cls(str(path)).Load())
+                loaded = list(loader_cls(str(path)).Load())
             except Exception as exc:  # a damaged record: the loader's own error, named with the file
                 raise DataError(f"{path}: cannot read TensorBoard events ({type(exc).__name__}: {exc})") from None
+            records, whole = _framing(path)
+            if not whole or len(loaded) < records:  # the loader stops quietly at a cut or a bad checksum
+                skipped["cut"].add(f"{path.name} ({len(loaded)} of {records}{'' if whole else '+'} records)")
+            events += loaded
         rename = _child_tags(src, child, events, skipped) if child is not None else {}
         for ev in events:
             if not ev.HasField("summary"):
@@ -152,13 +158,29 @@ def _read(
                     skipped[plugin or "untyped"].add(tag)
                     continue
                 by_tag = scalars[int(ev.step)]
-                if tag in by_tag:  # the same tag and step written twice (a resumed run): the later write wins
-                    if by_tag[tag][1] != x:
-                        skipped["overwritten"].add(f"{tag}@{ev.step}")
-                    if by_tag[tag][0] > ev.wall_time:
-                        continue
-                by_tag[tag] = (ev.wall_time, x)
+                if tag in by_tag and by_tag[tag][1] != x:  # the same tag and step written twice (a resumed run):
+                    skipped["overwritten"].add(f"{tag}@{ev.step}")  # the later write wins (file, then record
+                by_tag[tag] = (ev.wall_time, x)  # order: a resumed run's clock may be behind the first one's)
     return dict(scalars), texts, dict(skipped), hparams
+
+
+def _framing(path: Path) -> tuple[int, bool]:
+    """How many TFRecord frames the file holds (length, its checksum, data, its checksum) and whether the last one
+    ends at the end of the file."""
+    import struct
+
+    records = 0
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        pos = 0
+        while pos + 12 <= size:
+            f.seek(pos)
+            (length,) = struct.unpack("<Q", f.read(8))
+            end = pos + 12 + length + 4
+            if end > size:
+                return records, False
+            records, pos = records + 1, end
+    return records, pos == size
 
 
 def _child_tags(src: Path, child: str, events: list[Any], skipped: dict[str, set[str]]) -> dict[str, str]:
@@ -207,10 +229,11 @@ def _scalars(w: RunWriter, t: float, where: str, step: int, by_tag: dict[str, tu
             hf_style[f"{m.group(1)}_{m.group(2)}"] = x  # eval/g0_accuracy → eval_g0_accuracy: named datasets split
         elif m:
             evals[_SPLIT[m.group(1)]][m.group(2)] = x
-        elif tag in ("epoch", "train/epoch"):
+        elif tag == "epoch" or (tag == "train/epoch" and "epoch" not in by_tag):
             epoch = x
-        else:
-            train[tag.removeprefix("train/")] = x
+        else:  # train/loss is loss, unless a tag loss is there too: then each keeps its own name
+            name = tag.removeprefix("train/")
+            train[name if name == tag or name not in by_tag else tag] = x
     if epoch is not None and not train:  # an evaluation's record: its epoch goes with its metrics
         hf_style = {**hf_style, "epoch": epoch} if hf_style else hf_style
         for metrics in evals.values():
