@@ -449,3 +449,28 @@ def test_tensorboard_clashing_tags_and_a_restart_with_an_earlier_clock(tmp_path:
         if e["event"] == "step_metrics"
     }
     assert [round(loss[s]) for s in range(1, 8)] == [11, 12, 103, 104, 105, 106, 107]  # steps 3-5 from the later file
+
+
+def test_import_refuses_a_directory_with_other_event_files_and_leaves_nothing_when_it_fails(tmp_path: Path) -> None:
+    """--out holding a run as events.jsonl.gz or a rank file was accepted and the two runs merged; a failed import
+    left an empty directory behind."""
+    import gzip
+    import json
+
+    state = tmp_path / "hf" / "trainer_state.json"
+    state.parent.mkdir()
+    state.write_text(json.dumps({"log_history": [{"loss": 0.5, "step": 1, "epoch": 0.1}], "global_step": 1}))
+    for name in ("events.jsonl.gz", "events.rank1.jsonl"):
+        out = tmp_path / name.replace(".", "_")
+        out.mkdir()
+        with gzip.open(out / name, "wb") if name.endswith(".gz") else open(out / name, "wb") as f:
+            f.write(b'{"v":1,"ts":1.0,"event":"run_start","run":"x","rank":0,"seq":0}\n')
+        result = cli("import", str(state), "--out", str(out))
+        assert result.exit_code == 1 and f"already holds event files ({name})" in result.output
+        assert not (out / "events.jsonl").exists()
+    bad = tmp_path / "bad" / "trainer_state.json"
+    bad.parent.mkdir()
+    bad.write_text("{not json")
+    result = cli("import", str(bad), "--out", str(tmp_path / "new" / "run"))
+    assert result.exit_code == 1
+    assert not (tmp_path / "new").exists()

@@ -27,6 +27,12 @@ class RunWriter:
         self.seq = 0
         self.counts: Counter[str] = Counter()
         self.notes: list[str] = []
+        held = sorted(p.name for p in out.glob("*.jsonl*") if p.name != "events.jsonl") if out.is_dir() else []
+        if held:  # another run's files (a rank file, a .jsonl.gz): the directory would read as two runs
+            shown = ", ".join(held[:3]) + (" ..." if len(held) > 3 else "")
+            msg = f"{out} already holds event files ({shown}); pass an empty or new --out directory"
+            raise DataError(msg)
+        self._made = [d for d in (out, *out.parents) if not d.exists()]  # what abort() removes again
         try:
             out.mkdir(parents=True, exist_ok=True)
             self._f = open(self.path, "xb")  # noqa: SIM115 - closed in close()
@@ -61,6 +67,11 @@ class RunWriter:
         """Remove the half-written file (an import either completes or leaves nothing)."""
         self._f.close()
         self.path.unlink(missing_ok=True)
+        for d in self._made:  # the directories this import made, innermost first, if nothing else is in them
+            try:
+                d.rmdir()
+            except OSError:
+                break
 
 
 def _never(key: str, message: str) -> None:  # strict: check() raises instead of calling this
