@@ -474,3 +474,37 @@ def test_import_refuses_a_directory_with_other_event_files_and_leaves_nothing_wh
     result = cli("import", str(bad), "--out", str(tmp_path / "new" / "run"))
     assert result.exit_code == 1
     assert not (tmp_path / "new").exists()
+
+
+def test_samples_of_several_ranks_say_whose_and_the_report_takes_the_latest(tmp_path: Path) -> None:
+    """The last N samples were the last rank file's (a slower rank's older steps), shown without a rank label when
+    all came from one rank; the report's samples table had no rank column; -n never said how many matched."""
+    run = tmp_path / "run"
+    run.mkdir()
+    for rank, name, t0 in ((0, "events.jsonl", 100.0), (1, "events.rank1.jsonl", 0.0)):
+        lines = [{"v": 1, "ts": t0, "event": "run_start", "run": "r", "rank": rank, "seq": 0}]
+        for i in range(1, 7):
+            lines.append(
+                {
+                    "v": 1,
+                    "ts": t0 + i,
+                    "event": "sample",
+                    "run": "r",
+                    "rank": rank,
+                    "seq": i,
+                    "step": i,
+                    "index": 0,
+                    "output": f"r{rank} s{i}",
+                    "correct": False,
+                }
+            )
+        (run / name).write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in lines))
+    result = cli("samples", "--wrong", "-n", "2", str(run))
+    heads = [ln for ln in result.stdout.splitlines() if ln.startswith("──")]
+    assert len(heads) == 2 and all(h.startswith("── rank ") for h in heads), heads
+    assert "the last 2 of 12 matching samples" in result.stderr
+    cli("report", str(run), "--out", str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text()
+    assert "<th>run</th><th>rank</th><th>step</th>" in html
+    first = html.index('<tr class="sample')
+    assert "r0 s6" in html[first : first + 2000]  # the latest first, whatever file it is in

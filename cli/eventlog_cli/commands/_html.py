@@ -118,30 +118,34 @@ def _warnings(runs: Sequence[RunData], summaries: list[dict[str, Any]]) -> str:
 
 def _samples(runs: Sequence[RunData], limit: int) -> str:
     rows = []
-    for run in runs:
-        for s in pick_samples(run, limit):
-            ok = s.get("correct")
-            mark = "✓" if ok is True else "✗" if ok is False else "?"
-            golden = s.get("golden")
-            golden_text = (
-                ", ".join(map(str, golden)) if isinstance(golden, list) else ("" if golden is None else golden)
-            )
-            cls = "wrong" if ok is False else "right" if ok is True else ""
-            prompt = f"<pre class='prompt'>{esc(s['prompt'])}</pre>" if s.get("prompt") is not None else ""
-            rows.append(
-                f'<tr class="sample {cls}"><td>{esc(run.label)}</td><td>{esc(fmt_num(s.get("step")))}</td>'
-                f'<td>{esc(s.get("split") or "")}</td><td class="mark">{mark}</td>'
-                f"<td>{esc(fmt_num(s.get('reward')))}</td>"
-                f'<td class="golden">{esc(golden_text)}</td><td class="extracted">{esc(s.get("extracted", ""))}</td>'
-                f'<td><details><summary>output</summary>{prompt}<pre class="output">{esc(s.get("output", ""))}</pre>'
-                "</details></td></tr>"
-            )
+    picked = [(run, s) for run in runs for s in pick_samples(run, limit)]
+    ranks = len({s.get("rank", 0) for _, s in picked}) > 1  # several ranks' samples: a rank column says whose
+    for run, s in picked:
+        ok = s.get("correct")
+        mark = "✓" if ok is True else "✗" if ok is False else "?"
+        golden = s.get("golden")
+        golden_text = (
+            ", ".join(map(str, golden)) if isinstance(golden, list) else ("" if golden is None else golden)
+        )
+        cls = "wrong" if ok is False else "right" if ok is True else ""
+        prompt = f"<pre class='prompt'>{esc(s['prompt'])}</pre>" if s.get("prompt") is not None else ""
+        rows.append(
+            f'<tr class="sample {cls}"><td>{esc(run.label)}</td>'
+            + (f"<td>{esc(fmt_num(s.get('rank', 0)))}</td>" if ranks else "")
+            + f'<td>{esc(fmt_num(s.get("step")))}</td>'
+            f'<td>{esc(s.get("split") or "")}</td><td class="mark">{mark}</td>'
+            f"<td>{esc(fmt_num(s.get('reward')))}</td>"
+            f'<td class="golden">{esc(golden_text)}</td><td class="extracted">{esc(s.get("extracted", ""))}</td>'
+            f'<td><details><summary>output</summary>{prompt}<pre class="output">{esc(s.get("output", ""))}</pre>'
+            "</details></td></tr>"
+        )
     if not rows:
         return "<p>No samples.</p>"
     return (
         '<div class="controls"><input type="search" id="sample-filter" placeholder="filter samples">'
         '<label><input type="checkbox" id="wrong-only"> wrong only</label></div>'
-        '<table class="samples"><tr><th>run</th><th>step</th><th>split</th><th></th><th>reward</th>'
+        '<table class="samples"><tr><th>run</th>' + ("<th>rank</th>" if ranks else "") + "<th>step</th><th>split</th>"
+        '<th></th><th>reward</th>'
         "<th>golden</th><th>extracted</th><th>text</th></tr>" + "\n".join(rows) + "</table>"
     )
 

@@ -35,14 +35,17 @@ def samples(
     """Model outputs with prompt, golden and extracted answers, reward and correctness."""
     fmt = output_format(json_output, csv_output)
     records = only_rank_records(read(paths, ["sample"], strict=strict).records(["sample"]), rank)
-    rows = select_samples(records, wrong, step, split, limit)
+    rows, matched = select_samples(records, wrong, step, split, limit)
+    if matched > len(rows):
+        sys.stderr.write(f"note: the last {len(rows)} of {matched} matching samples (-n sets how many)\n")
     unknown = unjudged(records, step, split) if wrong else 0
     if unknown:  # a sample that does not say whether it is correct cannot be called wrong: say how many
         sys.stderr.write(f"note: {unknown} sample(s) without a correct field are left out (--wrong: correct=false)\n")
     if not rows and fmt == "table":
         raise DataError("no samples match")
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    render(Result(rows, columns, view=lambda: _view(rows, full)), fmt)
+    ranks = len({r.event.get("rank") for r in records}) > 1  # the run's ranks, not only those of the rows shown
+    render(Result(rows, columns, view=lambda: _view(rows, full, ranks)), fmt)
 
 
 def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:
@@ -51,11 +54,11 @@ def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:
     return f"{s[:head]} … [{len(s) - head - tail:,} chars omitted; --full shows all] … {s[-tail:]}"
 
 
-def _view(rows: list[dict[str, Any]], full: bool) -> None:
+def _view(rows: list[dict[str, Any]], full: bool, ranks: bool) -> None:
+    """The samples as blocks; ``ranks``: the run has several, so each block says whose it is."""
     from rich.text import Text  # rich on use: eventlog --help stays fast
 
     out = console()
-    ranks = len({r.get("rank") for r in rows}) > 1  # several ranks: say which
     for r in rows:
         correct = r.get("correct")
         mark = ("✓ correct", "green") if correct is True else ("✗ wrong", "red") if correct is False else ("?", "")

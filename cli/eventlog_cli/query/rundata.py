@@ -358,6 +358,9 @@ def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[
     lines = lines.filter(line.str.contains(rf'"run"\s*:\s*{mark}') | line.str.contains("\\", literal=True))
     if run.files:  # this run's directory only (a glob can hold two runs of one name)
         lines = lines.filter(pl.col("file").is_in(sorted(run.files)))
+    # Latest first across ranks (their files one after another): by the envelope's ts, file order where it has none.
+    stamp = line.str.extract(r'"ts"\s*:\s*(-?[0-9][0-9.eE+-]*)').cast(pl.Float64, strict=False)
+    lines = lines.with_columns(stamp.alias("_ts")).sort("_ts", nulls_last=False, maintain_order=True)
     wrong_mask = line.str.contains(r'"correct"\s*:\s*false')
     wrong = lines.filter(wrong_mask).tail(limit)
     rest = lines.filter(~wrong_mask).tail(max(0, limit - wrong.height))

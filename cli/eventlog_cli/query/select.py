@@ -132,11 +132,11 @@ def regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
 
 def select_samples(
     records: Sequence[Record], wrong: bool, step: int | None, split: str | None, limit: int
-) -> list[dict[str, Any]]:
-    """The last ``limit`` sample events that match (``wrong``: only ``correct`` false), payload whole."""
-    return [r.event for r in records if _at(r.event, step, split) and (not wrong or r.event.get("correct") is False)][
-        -limit:
-    ]
+) -> tuple[list[dict[str, Any]], int]:
+    """The last ``limit`` sample events that match (``wrong``: only ``correct`` false), payload whole, and how
+    many matched."""
+    hits = [r.event for r in records if _at(r.event, step, split) and (not wrong or r.event.get("correct") is False)]
+    return hits[-limit:], len(hits)
 
 
 def unjudged(records: Sequence[Record], step: int | None, split: str | None) -> int:
