@@ -7,6 +7,7 @@ Inputs are written as JSONL by hand (eventlog's compact encoding), so every valu
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,7 @@ class TestShapes:
                 metrics=lambda s: {"train/loss": 1 / s, "rewards/acc/mean": 0.2 * s, "rewards/acc/std": 0.1, "lr": 1e-6}
             ),
         )
+        os.utime("trl/events.jsonl", (0, 0))  # written long ago: no run_end means interrupted, not maybe running
         result = cli("summary", "trl")
         assert 0 == result.exit_code, result.stderr
         golden("cli_summary_grouped", result.stdout)

@@ -508,3 +508,20 @@ def test_samples_of_several_ranks_say_whose_and_the_report_takes_the_latest(tmp_
     assert "<th>run</th><th>rank</th><th>step</th>" in html
     first = html.index('<tr class="sample')
     assert "r0 s6" in html[first : first + 2000]  # the latest first, whatever file it is in
+
+
+def test_summary_of_a_run_written_seconds_ago_without_run_end_may_still_be_running(tmp_path: Path) -> None:
+    """A live run and a dead one both read `interrupted (inferred: no run_end)`; now the first says it may still run."""
+    import os
+
+    from conftest import write_events
+
+    path = write_events(tmp_path / "run.jsonl", [{"event": "step_metrics", "step": 1, "metrics": {"loss": 1.0}}])
+    live = cli("summary", str(path)).stdout.splitlines()[0]
+    assert live.startswith("run r: no run_end yet: running, or stopped ") and live.endswith(" ago (last write)")
+    report = cli("report", str(path), "--out", str(tmp_path / "r.html"))
+    assert report.exit_code == 0 and "no run_end yet: running, or stopped" in (tmp_path / "r.html").read_text()
+    os.utime(path, (0, 0))
+    assert cli("summary", str(path)).stdout.splitlines()[0] == "run r: interrupted (inferred: no run_end)"
+    data = orjson.loads(cli("summary", "--json", str(path)).stdout)["runs"][0]
+    assert data["status"] == "interrupted" and data["status_inferred"] and data["last_write_s"] > 1e9

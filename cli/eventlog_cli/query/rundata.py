@@ -28,7 +28,7 @@ from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows, steps_done
-from eventlog_cli.query.runs import default_rank, run_duration, run_labels, source_of
+from eventlog_cli.query.runs import default_rank, last_write, run_duration, run_labels, source_of
 from eventlog_cli.read import Loaded, Record
 
 __all__ = [
@@ -107,6 +107,7 @@ class RunData:
         return {
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,
+            "last_write_s": last_write(self.loaded.files, self.records, self.steps, self.evals),
             "duration": duration,
             "steps_done": steps_done(self.phases, self.steps["step"].max() if self.steps.height else None),
             "total_steps": total_steps,

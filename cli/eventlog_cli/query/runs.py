@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import bisect
+import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +32,11 @@ else:
     from eventlog_cli._lazy import polars as pl
 
 __all__ = [
+    "RECENT_WRITE_S",
     "Resume",
     "RunIds",
     "default_rank",
+    "last_write",
     "latest_per_step",
     "only_rank",
     "only_rank_records",
@@ -274,3 +278,22 @@ def run_duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.Da
         return None, max(1, len(starts))
     total = sum(seg_end[i] if i in seg_end else max(v) - min(v) for i, v in seg_ts.items())
     return total, max(1, len(starts))
+
+
+RECENT_WRITE_S = 120.0  # a run without run_end written to this recently is called possibly running
+
+
+def last_write(files: Sequence[str], records: Sequence[Record], *frames: pl.DataFrame) -> float | None:
+    """Seconds since the files holding these records and frames' rows were last written (None for stdin): a
+    run without run_end written to seconds ago may still be running."""
+    mine = {r.file for r in records}
+    for frame in frames:
+        if "file" in frame.columns:
+            mine.update(frame["file"].unique().to_list())
+    times = []
+    for f in mine:
+        try:
+            times.append(os.stat(files[f]).st_mtime)
+        except (OSError, IndexError, TypeError):
+            continue
+    return round(max(0.0, time.time() - max(times)), 1) if times else None

@@ -11,6 +11,7 @@ from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows, s
 from eventlog_cli.query.runs import (
     RunIds,
     default_rank,
+    last_write,
     latest_per_step,
     only_rank,
     only_rank_records,
@@ -117,6 +118,7 @@ def run_summary(
         "ranks": ranks,
         "status": status,
         "status_inferred": status == "interrupted" and (end is None or end.get("status") != "interrupted"),
+        "last_write_s": last_write(loaded.files, all_records, all_steps, all_evals),
         "mode": end.get("mode") if end else None,
         "error": error,
         "failed_rank": failed_rank,
