@@ -107,7 +107,7 @@ class RunData:
         return {
             "status": end.get("status", "?") if end else "interrupted",
             "status_inferred": end is None,
-            "last_write_s": last_write(self.loaded.files, self.records, self.steps, self.evals),
+            "last_write_s": None if end else last_write(self.loaded.files, self.records, self.steps, self.evals),
             "duration": duration,
             "steps_done": steps_done(self.phases, self.steps["step"].max() if self.steps.height else None),
             "total_steps": total_steps,

@@ -118,7 +118,7 @@ def run_summary(
         "ranks": ranks,
         "status": status,
         "status_inferred": status == "interrupted" and (end is None or end.get("status") != "interrupted"),
-        "last_write_s": last_write(loaded.files, all_records, all_steps, all_evals),
+        "last_write_s": last_write(loaded.files, all_records, all_steps, all_evals) if end is None else None,
         "mode": end.get("mode") if end else None,
         "error": error,
         "failed_rank": failed_rank,
