@@ -305,8 +305,19 @@ def validate_event(ev: dict[str, Any]) -> list[str]:
         if v is None and (f is None or not f.required):
             continue
         if not kind.ok(v) or (f is not None and f.enum and v not in f.enum):
-            out.append(f"{et.name}: field {k!r} should be {kind.words}, got {v!r}"[:200])
+            out.append(_not_ok(et.name, k, kind.words, v))
     return out
+
+
+def _not_ok(event: str, k: str, words: str, v: Any) -> str:
+    """What is wrong with field ``k``; of a map, the keys whose values are wrong (``'boolv' is True``)."""
+    if isinstance(v, dict) and words.startswith("an object of"):
+        bad = [(mk, mv) for mk, mv in v.items() if not (mv is None or is_number(mv))]
+        if bad:
+            shown = ", ".join(f"{mk!r} is {mv!r}"[:80] for mk, mv in bad[:3])
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            return f"{event}: field {k!r} should be {words}: {shown}{more}"
+    return f"{event}: field {k!r} should be {words}, got {v!r}"[:200]
 
 
 # --- JSON Schema -----------------------------------------------------------------

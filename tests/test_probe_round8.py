@@ -525,3 +525,15 @@ def test_summary_of_a_run_written_seconds_ago_without_run_end_may_still_be_runni
     assert cli("summary", str(path)).stdout.splitlines()[0] == "run r: interrupted (inferred: no run_end)"
     data = orjson.loads(cli("summary", "--json", str(path)).stdout)["runs"][0]
     assert data["status"] == "interrupted" and data["status_inferred"] and data["last_write_s"] > 1e9
+
+
+def test_validate_names_the_metric_that_is_not_a_number(tmp_path: Path) -> None:
+    """validate said `field 'metrics' should be an object of numbers, got {'bigint': ...` cut at 200 characters,
+    never reaching the key that was wrong."""
+    from conftest import write_events
+
+    metrics = {f"metric_{i:02d}": i / 3 for i in range(20)}
+    metrics.update(boolv=True, nested={"a": 1})
+    path = write_events(tmp_path / "run.jsonl", [{"event": "step_metrics", "step": 1, "metrics": metrics}])
+    out = cli("validate", str(path)).output
+    assert "field 'metrics' should be an object of numbers: 'boolv' is True, 'nested' is {'a': 1}" in out
