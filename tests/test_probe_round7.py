@@ -44,7 +44,7 @@ def test_table_with_a_known_metric_keeps_its_default_columns(tmp_path: Path) -> 
     events = [{"event": "step_metrics", "step": 1, "metrics": {"loss": 0.5, "foo_score": 1.0}}]
     result = cli("table", "--json", str(_write(tmp_path / "run.jsonl", events)))
     assert "foo_score" not in orjson.loads(result.stdout)[0]  # the roles decide, as before
-    assert "note:" not in result.stderr
+    assert "note: 1 more metric(s) not in the default columns (foo_score)" in result.stderr  # but it is named
 
 
 def test_groups_at_a_step_without_tables_says_so(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from eventlog._columns import DEFAULT_COLUMNS, Column
 from eventlog._columns import column_for as _declared_for
 from eventlog._constants import ENVELOPE
 from eventlog._schema import get_type
+from eventlog._text import label
 from eventlog_cli.query.names import unknown_name
 
 __all__ = [
@@ -119,17 +120,21 @@ def default_keys(metrics: Sequence[str], width: int | None = None) -> list[str]:
 
 
 def left_out(metrics: Sequence[str], keys: Sequence[str]) -> str | None:
-    """A note when the default columns hide metrics and none of them has a role: what is shown, how to choose."""
+    """A note when the default columns hide metrics: how many, the first of them, how to choose."""
     present = set(metrics)
-    if not metrics or any(c.key in present for role in ROLES for c in role):
+    if not metrics:
         return None
-    shown = sum(1 for k in keys if k not in FIELDS and not k.startswith("timing."))
-    if shown >= len(metrics):
+    shown = {k.removeprefix("metrics.") for k in keys if k not in FIELDS and not k.startswith("timing.")}
+    hidden = [m for m in metrics if m not in shown]
+    if not hidden:
         return None
-    return (
-        f"note: no metric of this run has a default column (reward, loss, kl...); {shown} of its "
-        f"{len(metrics)} metrics fit the width: choose them with --cols NAME,... or --cols all"
-    )
+    if not any(c.key in present for role in ROLES for c in role):
+        return (
+            f"note: no metric of this run has a default column (reward, loss, kl...); {len(shown)} of its "
+            f"{len(metrics)} metrics fit the width: choose them with --cols NAME,... or --cols all"
+        )
+    names = ", ".join(label(m) for m in hidden[:4]) + (", ..." if len(hidden) > 4 else "")
+    return f"note: {len(hidden)} more metric(s) not in the default columns ({names}): --cols NAME,... or --cols all"
 
 
 def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> list[str]:
