@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -14,7 +15,7 @@ from eventlog_cli.commands._output import console, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.runs import only_rank_records
-from eventlog_cli.query.select import groups_at
+from eventlog_cli.query.select import detail_step, groups_at, step_text
 
 
 @guarded
@@ -34,17 +35,24 @@ def groups(
     """
     fmt = output_format(json_output, csv_output)
     loaded = read(paths, ["group_summary", "group_detail"], strict=strict)
+    steps = only_rank_records(loaded.records(["group_detail"], only={"group_detail": ["step"]}), rank)
+    at = detail_step(steps, step)  # only that step's tables are decoded whole (a run holds 10^5 of them)
+    details = loaded.records(["group_detail"], where=step_text(at)) if at is not None else []
     summ, chosen = groups_at(
-        only_rank_records(loaded.records(["group_summary"]), rank),
-        only_rank_records(loaded.records(["group_detail"]), rank),
-        step,
+        only_rank_records(loaded.records(["group_summary"]), rank), only_rank_records(details, rank), step, steps
     )
     columns = list(dict.fromkeys(k for r in summ for k in r))
     data = {"summaries": summ, "details": chosen}
     render(Result(summ, columns, data=data, view=lambda: _view(summ, chosen)), fmt)
 
 
+_SHOWN = 200  # summary rows in the terminal view: the last ones (--json and --csv have every step)
+
+
 def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
+    if len(summ) > _SHOWN:
+        sys.stderr.write(f"note: the last {_SHOWN} of {len(summ)} steps' group summaries (--json or --csv: all)\n")
+        summ = summ[-_SHOWN:]
     extra = list(dict.fromkeys(k for r in summ for k in r if k not in _KNOWN and not k.startswith("_")))
     ranks = len({r.get("rank") for r in summ}) > 1  # several ranks: a rank column
     cols = ("step", "groups", "kept", "filtered", "early exit", "rollout", "train", "tokens", "trainable")

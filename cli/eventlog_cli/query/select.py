@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventlog._schema import all_types
@@ -18,10 +18,12 @@ __all__ = [
     "check_events",
     "check_phase",
     "check_where_keys",
+    "detail_step",
     "groups_at",
     "regex",
     "select_events",
     "select_samples",
+    "step_text",
     "unjudged",
 ]
 
@@ -148,21 +150,39 @@ def _at(ev: dict[str, Any], step: int | None, split: str | None) -> bool:
     return (step is None or ev.get("step") == step) and (split is None or ev.get("split") == split)
 
 
+def detail_step(steps: Sequence[Record], step: int | None) -> Any:
+    """The step whose group_detail tables are shown: ``step``, else the last detail's (``steps``: the
+    group_detail events, their step at least)."""
+    return step if step is not None else (steps[-1].event.get("step") if steps else None)
+
+
+def step_text(step: Any) -> Callable[[bytes], bool]:
+    """A pre-filter of lines that may hold ``"step": step`` (any spacing, ``2.0`` for 2, or escaped): it keeps
+    too much rather than too little, the decoded event decides."""
+    if type(step) is not int:
+        return lambda text: True
+    pattern = re.compile(rb'"step"\s*:\s*' + str(step).encode() + rb"(?:\.0*)?(?![0-9.eE])|\\")
+    return lambda text: pattern.search(text) is not None
+
+
 def groups_at(
-    summaries: Sequence[Record], details: Sequence[Record], step: int | None
+    summaries: Sequence[Record], details: Sequence[Record], step: int | None, steps: Sequence[Record] = ()
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every group_summary, and the group_detail events at ``step`` (default: the last detail's step).
+
+    ``steps``: every group_detail (its step at least), when ``details`` holds only those of the step shown.
 
     Raises:
         DataError: there are neither, or no group_detail at the ``step`` asked for.
     """
-    if not summaries and not details:
+    steps = steps or details
+    if not summaries and not steps:
         raise DataError("no group_summary or group_detail events in these files")
-    at = step if step is not None else (details[-1].event.get("step") if details else None)
+    at = detail_step(steps, step)
     chosen = [d.event for d in details if d.event.get("step") == at]
     if step is not None and not chosen:  # asked for a step's advantage tables: say there are none, never print nothing
-        steps = sorted({s for d in details if isinstance(s := d.event.get("step"), int)})
-        shown = ", ".join(map(str, steps[:10])) + (f" ... ({len(steps)} steps)" if len(steps) > 10 else "")
-        where = f"; steps with them: {shown}" if steps else " (--step picks the advantage tables of a step)"
+        have = sorted({s for d in steps if isinstance(s := d.event.get("step"), int)})
+        shown = ", ".join(map(str, have[:10])) + (f" ... ({len(have)} steps)" if len(have) > 10 else "")
+        where = f"; steps with them: {shown}" if have else " (--step picks the advantage tables of a step)"
         raise DataError(f"no group_detail events at step {step}{where}")
     return [r.event for r in summaries], chosen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import orjson
 
@@ -106,6 +106,7 @@ class Loaded:
         types: Iterable[str] | None = None,
         only: Mapping[str, Sequence[str]] | None = None,
         fold: bool = False,
+        where: Callable[[bytes], bool] | None = None,
     ) -> list[Record]:
         """Decoded events in run order (ts, then rank, then seq), each with its file and line.
 
@@ -115,6 +116,8 @@ class Loaded:
         kept as two records, the first and the last, and ``event["_count"]`` says how many
         lines each stands for (they add up): memory stays bounded by the distinct values, not
         the number of lines, while the first and last times survive.
+        ``where``: a test of each line's text; a line it rejects is not decoded (it may keep too
+        much, never too little: the caller checks the decoded events).
         """
         wanted = None if types is None else set(types)
         light = {t: _light_decoder(fs) for t, fs in (only or {}).items()}
@@ -125,9 +128,11 @@ class Loaded:
             store = self.stores[f]
             numbers = store.numbers(rows)
             for (r, text), n in zip(store.texts(rows), numbers, strict=True):
+                if where is not None and not where(text):
+                    continue
                 dec = light.get(self.types[store.codes[r]]) if light else None
                 try:
-                    ev = loads(text) if dec is None else _as_dict(dec.decode(text))
+                    ev = loads(text) if dec is None else dec.decode(text)
                 except (orjson.JSONDecodeError, msgspec.DecodeError) as exc:
                     ev = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the value is kept
                     if ev is None:
@@ -292,19 +297,10 @@ class Loaded:
 
 
 def _light_decoder(fields: Sequence[str]) -> Any:
-    """A decoder of the envelope and ``fields`` only (absent fields stay absent)."""
-    names = [*ENVELOPE_DTYPES, *fields]
-    rename = {f"f{i}": n for i, n in enumerate(names)}
-    return msgspec.json.Decoder(msgspec.defstruct("Light", [(a, Any, msgspec.UNSET) for a in rename], rename=rename))
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    """A light struct as the event dict it stands for (fields the line did not have left out)."""
-    return {
-        name: v
-        for attr, name in zip(obj.__struct_fields__, obj.__struct_encode_fields__, strict=True)
-        if (v := getattr(obj, attr)) is not msgspec.UNSET
-    }
+    """A decoder of the envelope and ``fields`` only, into a dict (absent fields stay absent; the rest of the
+    line is skipped, never built)."""
+    names = dict.fromkeys([*ENVELOPE_DTYPES, *fields])
+    return msgspec.json.Decoder(TypedDict("Light", {n: Any for n in names}, total=False))  # type: ignore[misc,operator]
 
 
 def _foreign(texts: Sequence[bytes], et: Any) -> bool:
