@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -48,8 +49,10 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)
 def source_of(path: str) -> str:
-    """Where a file came from: its directory (``-`` for stdin, which the reader names ``stdin``)."""
+    """Where a file came from: its directory (``-`` for stdin, which the reader names ``stdin``); cached, as it
+    is asked once per event."""
     return "-" if path in ("-", "stdin") else str(Path(path).parent)
 
 
