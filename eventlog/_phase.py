@@ -30,6 +30,14 @@ _RECENT = 10
 _COUNTS = frozenset({"total_steps", "total_epochs", "total_batches", "total_questions", "batch_size"})
 _SETUP_AS_STEP = 1.0  # seconds of a phase before its first step that count as one step for the ETA
 _open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
+_main = [threading.main_thread().ident]  # the main thread's ident (a fork from another thread makes a new one)
+
+
+def _new_main() -> None:
+    _main[0] = threading.main_thread().ident
+
+
+os.register_at_fork(after_in_child=_new_main)
 _open_lock = threading.Lock()
 
 
@@ -271,11 +279,12 @@ def current_phase() -> phase | None:
         p = p.parent
     if p is not None:
         return p
+    main = _main[0]
+    if threading.get_ident() == main:  # the main thread (asyncio tasks too) has its own phases in its context
+        return None
     st = _run.current_run()
     opened = list(_open.get(st, {}).values()) if st is not None else []
-    main = threading.main_thread().ident
-    me = threading.get_ident()
-    if not opened or me == main:  # the main thread (asyncio tasks too) has its own phases in its context
+    if not opened:
         return None
     # A worker thread (its context starts empty): the main thread's innermost phase, never another worker's.
     return next((q for q in reversed(opened) if q._thread == main), None)
@@ -283,6 +292,9 @@ def current_phase() -> phase | None:
 
 def _step_context(payload: dict[str, Any]) -> None:
     """A ``step_metrics`` payload of the innermost open step phase's step: its missing epoch and totals."""
+    p = _current.get()
+    if p is None and threading.get_ident() == _main[0]:  # no phase here: the hot path's common case, at once
+        return
     p = current_phase()
     while p is not None and p.name != PHASE_TRAINING_STEP:
         p = p.parent
