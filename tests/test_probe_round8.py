@@ -559,3 +559,13 @@ def test_groups_decodes_only_the_tables_of_the_step_it_shows(tmp_path: Path) -> 
     assert [d["group"] for d in last] == [2, 5, 9]
     missing = cli("groups", "--step", "3", str(path))
     assert missing.exit_code == 1 and "steps with them: 1, 2, 12, 21" in missing.output
+
+
+def test_eventlog_demo_takes_the_options_the_readme_gives_it(tmp_path: Path) -> None:
+    """The README makes its two runs with `eventlog demo --seed 1 --out runs/seed1 --run demo`: exit 2, no such option."""
+    out = tmp_path / "seed1"
+    args = ["--seed", "1", "--out", str(out), "--run", "demo", "--style", "off", "--delay", "0", "--steps", "4"]
+    result = cli("demo", *args, "--eval-every", "2")
+    assert result.exit_code == 0, result.output
+    start = read_events(out / "events.jsonl")[0]
+    assert start["run"] == "demo" and start["config"]["seed"] == 1 and start["config"]["eval_every"] == 2

@@ -26,14 +26,20 @@ def demo_script() -> Path:
 @guarded
 def demo(
     out: Annotated[str, typer.Option("--out", help="Run directory.")] = "runs/demo",
+    run: Annotated[str, typer.Option("--run", help="Run id.")] = "demo",
     steps: Annotated[int, typer.Option("--steps", min=1)] = 60,
+    eval_every: Annotated[int, typer.Option("--eval-every", min=1, help="Validate every N steps.")] = 15,
     delay: Annotated[float, typer.Option("--delay", min=0.0, help="Seconds of simulated work per step.")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (two seeds: two runs to compare).")] = 0,
     style: Annotated[str, typer.Option("--style", help="banner, compact or off.")] = "banner",
     verbose: Annotated[bool, typer.Option("--verbose")] = False,
+    validate_only: Annotated[bool, typer.Option("--validate-only", help="Pre-training validation only.")] = False,
 ) -> None:
     """Run the demo GRPO training (numpy) that emits the whole event flow."""
-    args = ["--out", out, "--steps", str(steps), "--delay", str(delay), "--style", style]
+    args = ["--out", out, "--run", run, "--steps", str(steps), "--eval-every", str(eval_every)]
+    args += ["--delay", str(delay), "--seed", str(seed), "--style", style]
     args += ["--verbose"] if verbose else []
+    args += ["--validate-only"] if validate_only else []
     raise typer.Exit(run_demo(args))
 
 
