@@ -30,6 +30,7 @@ _RECENT = 10
 _COUNTS = frozenset({"total_steps", "total_epochs", "total_batches", "total_questions", "batch_size"})
 _SETUP_AS_STEP = 1.0  # seconds of a phase before its first step that count as one step for the ETA
 _open: WeakKeyDictionary[_run.Run, dict[int, phase]] = WeakKeyDictionary()
+_open_lock = threading.Lock()
 _main = [threading.main_thread().ident]  # the main thread's ident (a fork from another thread makes a new one)
 
 
@@ -38,7 +39,6 @@ def _new_main() -> None:
 
 
 os.register_at_fork(after_in_child=_new_main)
-_open_lock = threading.Lock()
 
 
 def _open_phases(st: _run.Run) -> dict[int, phase]:
@@ -235,8 +235,9 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
 
         ETA is the steps left (this one included) times the time a step takes:
         the mean of the last ten step durations of this phase, plus the time
-        spent between its steps so far (validation, checkpoints) per step done. Before any step of this phase has
-        finished (the first step, also after a resume) the time the phase ran
+        spent between its steps so far (validation, checkpoints) per step done.
+        Before any step of this phase has finished (the first step, also after a
+        resume) the time the phase ran
         before this step counts as one step when it is at least a second (seed
         001: 42 s before step 1 of 35); else the ETA is unknown and shows ``?``,
         never a made-up ``0.0s``.

@@ -179,9 +179,10 @@ class TestDemo:
             "    sys.exit(3)\n"
         )
         monkeypatch.setattr(demo_cmd, "demo_script", lambda: script)
-        result = cli("demo", "--out", "r", "--steps", "2", "--delay", "0")
+        result = cli("demo", "--out", "r", "--steps", "2", "--delay", "0", "--seed", "1")
         assert 3 == result.exit_code
-        expected = ["--out", "r", "--steps", "2", "--delay", "0.0", "--style", "banner"]
+        expected = ["--out", "r", "--run", "demo", "--steps", "2", "--eval-every", "15"]
+        expected += ["--delay", "0.0", "--seed", "1", "--style", "banner"]
         assert expected == json.loads(Path("argv.json").read_text())
 
     def test_missing_script_is_one_clear_line(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
