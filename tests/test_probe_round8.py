@@ -562,7 +562,7 @@ def test_groups_decodes_only_the_tables_of_the_step_it_shows(tmp_path: Path) -> 
 
 
 def test_eventlog_demo_takes_the_options_the_readme_gives_it(tmp_path: Path) -> None:
-    """The README makes its two runs with `eventlog demo --seed 1 --out runs/seed1 --run demo`: exit 2, no such option."""
+    """The README makes its runs with `eventlog demo --seed 1 --out runs/seed1 --run demo`: exit 2, no such option."""
     out = tmp_path / "seed1"
     args = ["--seed", "1", "--out", str(out), "--run", "demo", "--style", "off", "--delay", "0", "--steps", "4"]
     result = cli("demo", *args, "--eval-every", "2")
