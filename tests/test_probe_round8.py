@@ -548,7 +548,9 @@ def test_groups_decodes_only_the_tables_of_the_step_it_shows(tmp_path: Path) -> 
             f'{{"v":1,"ts":{seq},"event":"group_detail","run":"r","rank":0,"seq":{seq},'
             f'"step":{spelled},"group":{seq},"rewards":[{seq}.5]}}'
         )
-    lines.append('{"v":1,"ts":9,"event":"group_detail","run":"r","rank":0,"seq":9,"st\\u0065p":2,"group":9,"rewards":[]}')
+    lines.append(
+        '{"v":1,"ts":9,"event":"group_detail","run":"r","rank":0,"seq":9,"st\\u0065p":2,"group":9,"rewards":[]}'
+    )
     path = tmp_path / "run.jsonl"
     path.write_text("\n".join(lines) + "\n")
     details = orjson.loads(cli("groups", "--json", "--step", "2", str(path)).stdout)["details"]
@@ -569,3 +571,38 @@ def test_eventlog_demo_takes_the_options_the_readme_gives_it(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     start = read_events(out / "events.jsonl")[0]
     assert start["run"] == "demo" and start["config"]["seed"] == 1 and start["config"]["eval_every"] == 2
+
+
+def test_the_reports_duration_is_the_one_summary_gives(tmp_path: Path) -> None:
+    """Rank 1 ran 77 s and rank 0 60 s: the report's header said 1.3m (rank 1's), summary 1.0m (rank 0's)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    for rank, name, end in ((0, "events.jsonl", 60.0), (1, "events.rank1.jsonl", 77.0)):
+        lines = [
+            {"v": 1, "ts": 1000.0, "event": "run_start", "run": "r", "rank": rank, "seq": 0},
+            {
+                "v": 1,
+                "ts": 1001.0,
+                "event": "step_metrics",
+                "run": "r",
+                "rank": rank,
+                "seq": 1,
+                "step": 1,
+                "metrics": {"loss": 1.0},
+            },
+            {
+                "v": 1,
+                "ts": 1000.0 + end,
+                "event": "run_end",
+                "run": "r",
+                "rank": rank,
+                "seq": 2,
+                "status": "completed",
+                "duration": end,
+            },
+        ]
+        (run / name).write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in lines))
+    assert "duration 1.0m" in cli("summary", str(run)).stdout
+    cli("report", str(run), "--out", str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text()
+    assert "<td>1.0m</td>" in html and "<td>1.3m</td>" not in html
