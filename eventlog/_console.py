@@ -130,6 +130,8 @@ class Console:
         bar_cls = getattr(tqdm_mod, "tqdm", None)
         if bar_cls is not None and getattr(bar_cls, "_instances", None):
             bar_cls.write(text, file=stream)
-            return
-        stream.write(text + "\n")
+        else:
+            stream.write(text + "\n")
+        # tqdm.write does not flush: into a file, our lines would wait in the buffer for as long as a bar is
+        # open (a whole training loop) and be lost with a killed process
         stream.flush()

@@ -606,3 +606,40 @@ def test_the_reports_duration_is_the_one_summary_gives(tmp_path: Path) -> None:
     cli("report", str(run), "--out", str(tmp_path / "r.html"))
     html = (tmp_path / "r.html").read_text()
     assert "<td>1.0m</td>" in html and "<td>1.3m</td>" not in html
+
+
+def test_console_lines_written_while_a_tqdm_bar_is_open_are_flushed(tmp_path: Path) -> None:
+    """tqdm.write does not flush: into a file, every console line of a training loop under a bar waited in the
+    buffer (tail -f showed nothing, a killed job lost them)."""
+    import pytest
+
+    tqdm = pytest.importorskip("tqdm")
+
+    class Buffered(io.StringIO):
+        """A file: what is written waits until flush()."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.pending: list[str] = []
+            self.flushed: list[str] = []
+
+        def write(self, s: str) -> int:
+            self.pending.append(s)
+            return len(s)
+
+        def flush(self) -> None:
+            self.flushed += self.pending
+            self.pending.clear()
+
+        def isatty(self) -> bool:
+            return False
+
+    stream = Buffered()
+    eventlog.init(tmp_path / "run", run="r", console_stream=stream)
+    seen = []
+    with eventlog.phase("training", total_steps=3, total_epochs=1) as tr:
+        for step in tqdm.tqdm(range(1, 4), file=io.StringIO()):
+            with tr.step_phase(step, epoch=1):
+                seen.append("".join(stream.flushed))
+    eventlog.finish()
+    assert all(f"Step {s}/3" in text for s, text in zip(range(1, 4), seen, strict=True)), seen[-1][-300:]
