@@ -43,13 +43,16 @@ _RESET = "\x1b[0m"
 
 
 def use_colour(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:
-    """Colour when FORCE_COLOR is set, never when NO_COLOR is set, else only on a terminal."""
+    """Colour when FORCE_COLOR is set, never when NO_COLOR is set, else only on a terminal that is not
+    ``TERM=dumb`` (an Emacs shell buffer shows the raw codes)."""
     if env is None:
         env = os.environ
     if env.get("NO_COLOR"):
         return False
     if env.get("FORCE_COLOR", "") not in ("", "0"):
         return True
+    if env.get("TERM") == "dumb":
+        return False
     try:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):

@@ -643,3 +643,16 @@ def test_console_lines_written_while_a_tqdm_bar_is_open_are_flushed(tmp_path: Pa
                 seen.append("".join(stream.flushed))
     eventlog.finish()
     assert all(f"Step {s}/3" in text for s, text in zip(range(1, 4), seen, strict=True)), seen[-1][-300:]
+
+
+def test_a_dumb_terminal_gets_no_colour() -> None:
+    """TERM=dumb (an Emacs shell buffer) got ANSI colour codes shown raw."""
+    from eventlog._console import use_colour
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert use_colour(Tty(), {"TERM": "xterm-256color"}) is True
+    assert use_colour(Tty(), {"TERM": "dumb"}) is False
+    assert use_colour(Tty(), {"TERM": "dumb", "FORCE_COLOR": "1"}) is True
