@@ -99,11 +99,8 @@ class RunData:
         """Status, duration, steps and warnings (as ``summary``); seq gaps checked over whole files."""
         events = self.events
         end = next((e for e in reversed(events) if e.get("event") == "run_end"), None)
-        rank = self.rank if self.rank is not None else default_rank(e.get("rank", 0) for e in events)
-        mine = [e for e in events if e.get("rank", 0) == rank]  # the duration of one rank, as summary gives it
-        of_rank_ = [f.filter(pl.col("rank") == rank) if "rank" in f.columns else f for f in (self.steps, self.evals)]
-        steps, evals = of_rank_
-        duration, _ = run_duration(mine, steps, evals)  # a resumed run's segments added up, as summary
+        one = of_rank(self, self.rank)  # the duration of one rank (the default one), as summary gives it
+        duration, _ = run_duration(one.events, one.steps, one.evals)  # a resumed run's segments added up
         total_steps = self.start.get("total_steps")
         if total_steps is None and self.steps.height and "total_steps" in self.steps.columns:
             total_steps = self.steps["total_steps"].drop_nulls().max()

@@ -140,19 +140,21 @@ class WatchState:
         rank = ev.get("rank", 0)
         self.ranks.add(rank)
         if isinstance(ev.get("seq"), int):
-            self._check_seq(source, ev.get("rank", 0), ev["seq"])
+            self._check_seq(source, rank, ev["seq"])
         ts = as_number(ev.get("ts"))
         if ts is not None:
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         kind = ev.get("event")
         if kind == "run_start" and ev.get("parent_pid") is not None:
             self._children.add(source)  # a worker process: its run_end is not the run's
-        elif kind in ("run_start", "run_end") and source not in self._children:
-            self.running[rank] = kind == "run_start"
-            if kind == "run_end" and rank != self.rank:
-                return
+        if kind in ("run_start", "run_end"):
+            if source in self._children:
+                if kind == "run_end":
+                    return
+            else:
+                self.running[rank] = kind == "run_start"
         handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None and rank == self.rank and not (kind == "run_end" and source in self._children):
+        if handler is not None and rank == self.rank:
             handler(ev, ts)
 
     def still_running(self) -> list[Any]:
