@@ -123,18 +123,17 @@ class phase:  # noqa: N801 - used like a function: ``with eventlog.phase("valida
         return self
 
     def __exit__(self, tp: type[BaseException] | None, value: BaseException | None, tb: Any) -> None:
+        st = _run.current_run()
         if tp is None or (issubclass(tp, SystemExit) and getattr(value, "code", None) in (0, None)):
             status, error = "ok", None
         elif issubclass(tp, SystemExit):  # sys.exit(n): atexit cannot see n, so record it here
             status, error = "failed", f"SystemExit: {getattr(value, 'code', '?')}"
-            st = _run.current_run()
             if st is not None and st.status is None:
                 st.status, st.error = "failed", error
         elif issubclass(tp, (KeyboardInterrupt, GeneratorExit)) or _cancelled(tp):
             status, error = "interrupted", None
         else:
             status, error = "failed", f"{tp.__name__}: {value}"[:2000]
-        st = _run.current_run()
         if self.parent is None and st is not None and status != "interrupted":  # see Run.failed_phase
             st.failed_phase = error
         try:
@@ -294,9 +293,10 @@ def current_phase() -> phase | None:
 def _step_context(payload: dict[str, Any]) -> None:
     """A ``step_metrics`` payload of the innermost open step phase's step: its missing epoch and totals."""
     p = _current.get()
-    if p is None and threading.get_ident() == _main[0]:  # no phase here: the hot path's common case, at once
-        return
-    p = current_phase()
+    if p is None:
+        if threading.get_ident() == _main[0]:  # no phase here: the hot path's common case, at once
+            return
+        p = current_phase()  # a worker thread: the main thread's
     while p is not None and p.name != PHASE_TRAINING_STEP:
         p = p.parent
     if p is None or p._step is None or payload.get("step") != p._step:
