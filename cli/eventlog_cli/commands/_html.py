@@ -19,7 +19,7 @@ from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._charts import colour, eval_charts, group_chart, step_charts, timeline_chart
 from eventlog_cli.commands._output import dumps
 from eventlog_cli.query.rundata import MISSING, RunData, config_diff, pick_samples
-from eventlog_cli.query.runs import RECENT_WRITE_S
+from eventlog_cli.query.runs import maybe_running
 
 __all__ = ["plotly_js", "render_report", "script_json"]
 
@@ -74,8 +74,7 @@ def _header(runs: Sequence[RunData], summaries: list[dict[str, Any]]) -> str:
         ts = start.get("ts")
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts)) if isinstance(ts, (int, float)) else "?"
         status = s["status"] + (" (no run_end)" if s["status_inferred"] else "")
-        if s["status_inferred"] and s.get("last_write_s") is not None and s["last_write_s"] < RECENT_WRITE_S:
-            status = f"no run_end yet: running, or stopped {fmt_duration(s['last_write_s'])} ago"
+        status = maybe_running(s) or status
         steps = f"{fmt_num(s['steps_done'])}/{fmt_num(s['total_steps'])}" if s["steps_done"] is not None else "-"
         rows.append(
             f'<tr><td><span class="swatch" style="background:{colour(i)}"></span>{esc(run.label)}</td>'

@@ -12,7 +12,7 @@ from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict
 from eventlog_cli.commands._output import console, dumps, new_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
-from eventlog_cli.query.runs import RECENT_WRITE_S
+from eventlog_cli.query.runs import maybe_running
 from eventlog_cli.query.summary import TYPES, summarize
 
 COLUMNS = ["run", "metric", "group", "last", "last_step", "best", "best_step", "higher_better"]
@@ -62,9 +62,9 @@ def _print_summary(s: dict[str, Any]) -> None:
 
     out = console()
     status = s["status"] + (" (inferred: no run_end)" if s["status_inferred"] else "")
-    age = s.get("last_write_s")
-    if s["status_inferred"] and age is not None and age < RECENT_WRITE_S:  # a live run, or one just killed
-        status = f"no run_end yet: running, or stopped {fmt_duration(age)} ago (last write)"
+    live = maybe_running(s)
+    if live:
+        status = f"{live} (last write)"
     if s.get("mode"):
         status += f" ({s['mode']})"
     style = {"completed": "green", "failed": "bold red"}.get(s["status"], "yellow")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventlog._text import fmt_duration
 from eventlog._values import as_number
 from eventlog_cli.errors import DataError
 from eventlog_cli.read import Record
@@ -33,12 +34,12 @@ else:
     from eventlog_cli._lazy import polars as pl
 
 __all__ = [
-    "RECENT_WRITE_S",
     "Resume",
     "RunIds",
     "default_rank",
     "last_write",
     "latest_per_step",
+    "maybe_running",
     "only_rank",
     "only_rank_records",
     "resumes",
@@ -284,6 +285,15 @@ def run_duration(events: list[dict[str, Any]], steps: pl.DataFrame, evals: pl.Da
 
 
 RECENT_WRITE_S = 120.0  # a run without run_end written to this recently is called possibly running
+
+
+def maybe_running(summary: dict[str, Any]) -> str | None:
+    """The status words of a summary whose run has no ``run_end`` but was written to seconds ago (a live run, or
+    one just killed); None for any other run."""
+    age = summary.get("last_write_s")
+    if summary.get("status_inferred") and age is not None and age < RECENT_WRITE_S:
+        return f"no run_end yet: running, or stopped {fmt_duration(age)} ago"
+    return None
 
 
 def last_write(files: Sequence[str], records: Sequence[Record], *frames: pl.DataFrame) -> float | None:
