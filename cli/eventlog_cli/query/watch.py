@@ -217,7 +217,7 @@ class WatchState:
 
     def _on_step_metrics(self, ev: dict[str, Any], ts: float | None) -> None:
         metrics: dict[str, Any] = ev["metrics"] if isinstance(ev.get("metrics"), dict) else {}
-        row = {"step": ev.get("step"), "epoch": ev.get("epoch"), "total_steps": ev.get("total_steps"), **metrics}
+        row = {k: ev.get(k) for k in ("step", "epoch", "total_steps", "total_epochs")} | metrics
         for k, v in (ev.get("timing") or {}).items():
             row[f"timing.{k}"] = v
         self.steps.append(row)
