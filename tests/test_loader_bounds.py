@@ -71,6 +71,21 @@ class TestBoundedMemory:
                      if e["event"] == "step_metrics"]  # fmt: skip
             assert steps == [r["step"] for r in json.loads(proc.stdout)]
 
+    @pytest.mark.timeout(600)
+    @pytest.mark.parametrize(
+        "command", [["grep", "TOO LONG"], ["replay"], ["validate"], ["filter"], ["samples"]], ids=lambda c: c[0]
+    )
+    def test_commands_that_read_every_event_stream_them(self, runs: dict[str, Path], command: list[str]) -> None:
+        """grep, replay, validate, filter and samples hold a window of the file, not its events (they held every
+        event as a dict: grep peaked at ten times the file)."""
+        base, proc = peak_mb(*command, str(runs["small"]))
+        assert proc.returncode in (0, 1), proc.stderr  # validate: the generator's last seq gap
+        big, proc = peak_mb(*command, str(runs["big"]))
+        assert proc.returncode in (0, 1), proc.stderr
+        assert proc.stdout
+        size_mb = runs["big"].stat().st_size / (1 << 20)
+        assert big - base < size_mb / 2, f"{command[0]}: peak {big:.0f} MB, {big - base:.0f} MB above tiny"
+
     def test_the_index_holds_no_text(self, runs: dict[str, Path]) -> None:
         """What load() keeps of a selected line is five numbers, whatever its length."""
         loaded = load([str(runs["small"])], ["step_metrics"])

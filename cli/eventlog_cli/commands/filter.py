@@ -14,7 +14,7 @@ from eventlog_cli.commands._output import json_line
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError
 from eventlog_cli.query import compile_where
-from eventlog_cli.query.select import check_events, check_where_keys, select_events
+from eventlog_cli.query.select import Selector, check_events, check_where_keys
 
 
 @guarded
@@ -35,16 +35,16 @@ def filter_(
     pred = compile_where(where) if where else None
     names = split_names(event)
     loaded = read(paths, names, strict=strict)
-    records = loaded.records()
     try:
-        check_events(names, records)
+        check_events(names, loaded.present())
     except DataError:  # name the types the files do have: read them all (only on this error path)
-        check_events(names, read(paths).records())
+        check_events(names, read(paths).present())
     if where:
-        check_where_keys(where_fields(where), records)
+        check_where_keys(where_fields(where), loaded.all_keys)
     out = sys.stdout.buffer
-    for rec, _ in select_events(records, names, rank, steps):
-        if pred is None or pred(rec.event):
+    sel = Selector(names, rank, steps)
+    for rec in loaded.stream():  # one event at a time: memory stays bounded at any size
+        if sel.keep(rec) is not None and (pred is None or pred(rec.event)):
             out.write(json_line(rec.event))
     out.flush()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import NoMatchError
 from eventlog_cli.query.phases import Context, path_text
-from eventlog_cli.query.select import check_events, regex, select_events
+from eventlog_cli.query.select import Selector, check_events, regex
 from eventlog_cli.read import Record
 
 
@@ -38,34 +39,64 @@ def grep(
     """
     fmt = output_format(json_output, csv_output)
     rx = regex(pattern, ignore_case)
-    records = read(paths, strict=strict).records()
-    check_events(split_names(event), records)
-    picked = select_events(records, split_names(event), rank)
+    names = split_names(event)
+    loaded = read(paths, strict=strict)
+    check_events(names, loaded.present())
     renderer = Renderer("compact", verbose=True)
-    texts = [renderer.oneline(rec.event) for rec, _ in picked]
-    hits = [i for i, (rec, _) in enumerate(picked) if rx.search(texts[i]) or rx.search(dumps(rec.event).decode())]
-    if fmt == "table" and not hits:
-        raise NoMatchError
-    rows = [
-        {"path": path_text(picked[i][1].path), "step": picked[i][1].step, "event": picked[i][0].event} for i in hits
-    ]
-    render(Result(rows, ["path", "step", "event"], view=lambda: _view(picked, texts, hits, context)), fmt)
+    sel = Selector(names, rank)
+    several = rank is None and len(loaded.ranks(names)) > 1  # several ranks: each line says whose it is
+    lines = _Lines(context, several)
+    rows = []
+    for rec in loaded.stream():  # one event at a time: memory stays bounded at any size
+        if (ctx := sel.keep(rec)) is None:
+            continue
+        text = renderer.oneline(rec.event)
+        hit = rx.search(text) is not None or rx.search(dumps(rec.event).decode()) is not None
+        if fmt != "table":
+            if hit:
+                rows.append({"path": path_text(ctx.path), "step": ctx.step, "event": rec.event})
+        else:
+            lines.add(rec, ctx, text, hit)
+    if fmt == "table":
+        if not lines.hits:
+            raise NoMatchError
+        return
+    render(Result(rows, ["path", "step", "event"]), fmt)
 
 
-def _view(picked: list[tuple[Record, Context]], texts: list[str], hits: list[int], context: int) -> None:
-    ranks = len({rec.event.get("rank") for rec, _ in picked}) > 1  # several ranks: each line says whose it is
-    shown = -1
-    for i in hits:
-        lo, hi = max(0, i - context, shown + 1), min(len(picked) - 1, i + context)
-        if context and shown >= 0 and lo > shown + 1:
+class _Lines:
+    """The terminal view, printed as the events stream past: each match (``>``) with ``context`` events before
+    and after it, ``--`` between runs of lines that are not next to each other."""
+
+    def __init__(self, context: int, ranks: bool) -> None:
+        self.context, self.ranks = context, ranks
+        self.before: deque[tuple[int, Record, Context, str]] = deque(maxlen=context)
+        self.after = 0  # events still to show after the last match
+        self.index = -1
+        self.shown = -1  # index of the last event shown
+        self.hits = 0
+
+    def add(self, rec: Record, ctx: Context, text: str, hit: bool) -> None:
+        self.index += 1
+        if hit:
+            self.hits += 1
+            while self.before:
+                self._write(*self.before.popleft(), " ")
+            self._write(self.index, rec, ctx, text, ">")
+            self.after = self.context
+        elif self.after:
+            self._write(self.index, rec, ctx, text, " ")
+            self.after -= 1
+        elif self.context:
+            self.before.append((self.index, rec, ctx, text))
+
+    def _write(self, i: int, rec: Record, ctx: Context, text: str, mark: str) -> None:
+        if self.context and self.shown >= 0 and i > self.shown + 1:
             sys.stdout.write("--\n")
-        for j in range(lo, hi + 1):
-            rec, ctx = picked[j]
-            step = f" step {ctx.step}" if ctx.step is not None else ""
-            mark = ">" if j == i else " "
-            who = f"rank {sanitize(rec.event.get('rank'))}: " if ranks else ""
-            sys.stdout.write(f"{mark} [{who}{path_text(ctx.path)}{step}] {texts[j] or rec.event.get('event')}\n")
-        shown = hi
+        self.shown = i
+        step = f" step {ctx.step}" if ctx.step is not None else ""
+        who = f"rank {sanitize(rec.event.get('rank'))}: " if self.ranks else ""
+        sys.stdout.write(f"{mark} [{who}{path_text(ctx.path)}{step}] {text or rec.event.get('event')}\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -23,11 +23,6 @@ from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.select import Selector, check_events, check_phase, regex
 from eventlog_cli.read import Loaded, Record, loads_lenient, resolve_paths
-
-if TYPE_CHECKING:
-    import polars as pl
-else:
-    from eventlog_cli._lazy import polars as pl
 
 
 @guarded
@@ -74,10 +69,9 @@ def replay(
         _wait_for(paths or [])
     loaded = read(paths, strict=strict)
     names = split_names(event)
-    records = loaded.records()
-    check_events(names, records)
+    check_events(names, loaded.present())
     if not follow:
-        check_phase(phase, records)
+        check_phase(phase, loaded.records(["phase_start"]))
     selector = Selector(names, rank, steps, phase)
     files = list(loaded.files)
 
@@ -89,10 +83,10 @@ def replay(
             beside.update(file=name, saved=saved_beside(name))
         _print(renderer, rec.event, rx, colour)
 
-    for rec in records:
+    for rec in loaded.stream():  # one event at a time: memory stays bounded at any size
         show(rec)
     if follow:
-        tail = _Tail(paths or [], loaded, records)
+        tail = _Tail(paths or [], loaded, loaded.records(["run_start", "run_end"]))
         files = tail.files  # the same list, grown as new files appear
         for rec in tail.records(until_end):
             show(rec)
@@ -199,10 +193,7 @@ def _skipped(path: str, line: int, reason: str) -> None:
 
 def _lines_read(loaded: Loaded) -> dict[int, int]:
     """Per file index: how many whole lines the first read used (a torn last line is read again)."""
-    done: dict[int, int] = {}
-    if loaded.lines.height:
-        for f, n in loaded.lines.group_by("file").agg(pl.col("n").max()).iter_rows():
-            done[f] = n + 1
+    done = loaded.last_lines()
     index = {f: i for i, f in enumerate(loaded.files)}
     for s in loaded.skipped:
         if not s.torn and s.path in index:

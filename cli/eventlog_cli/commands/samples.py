@@ -15,8 +15,7 @@ from eventlog_cli.commands._output import console, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.runs import only_rank_records
-from eventlog_cli.query.select import select_samples, unjudged
+from eventlog_cli.query.select import pick_samples
 
 
 @guarded
@@ -34,18 +33,16 @@ def samples(
 ) -> None:
     """Model outputs with prompt, golden and extracted answers, reward and correctness."""
     fmt = output_format(json_output, csv_output)
-    records = only_rank_records(read(paths, ["sample"], strict=strict).records(["sample"]), rank)
-    rows, matched = select_samples(records, wrong, step, split, limit)
-    if matched > len(rows):
-        sys.stderr.write(f"note: the last {len(rows)} of {matched} matching samples (-n sets how many)\n")
-    unknown = unjudged(records, step, split) if wrong else 0
+    found = pick_samples(read(paths, ["sample"], strict=strict).stream(["sample"]), rank, wrong, step, split, limit)
+    rows, unknown = found.rows, found.unjudged
+    if found.matched > len(rows):
+        sys.stderr.write(f"note: the last {len(rows)} of {found.matched} matching samples (-n sets how many)\n")
     if unknown:  # a sample that does not say whether it is correct cannot be called wrong: say how many
         sys.stderr.write(f"note: {unknown} sample(s) without a correct field are left out (--wrong: correct=false)\n")
     if not rows and fmt == "table":
         raise DataError("no samples match")
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    ranks = len({r.event.get("rank") for r in records}) > 1  # the run's ranks, not only those of the rows shown
-    render(Result(rows, columns, view=lambda: _view(rows, full, ranks)), fmt)
+    render(Result(rows, columns, view=lambda: _view(rows, full, found.ranks)), fmt)
 
 
 def _clip(s: str, full: bool, head: int = 300, tail: int = 150) -> str:

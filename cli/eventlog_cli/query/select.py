@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventlog._schema import all_types
@@ -14,17 +16,17 @@ from eventlog_cli.query.phases import Annotator, Context
 from eventlog_cli.read import Record
 
 __all__ = [
+    "Samples",
     "Selector",
     "check_events",
     "check_phase",
     "check_where_keys",
     "detail_step",
     "groups_at",
+    "pick_samples",
     "regex",
     "select_events",
-    "select_samples",
     "step_text",
-    "unjudged",
 ]
 
 
@@ -78,13 +80,12 @@ class Selector:
         return ctx
 
 
-def check_events(names: Sequence[str] | None, records: Sequence[Record]) -> None:
-    """Every ``--event`` name is in the files or a registered type.
+def check_events(names: Sequence[str] | None, present: Sequence[str]) -> None:
+    """Every ``--event`` name is in the files (``present``: their types) or a registered type.
 
     Raises:
         DataError: one is neither (with the closest present type and the list).
     """
-    present = list(dict.fromkeys(str(r.event.get("event")) for r in records))
     registered = [t.name for t in all_types()]
     for name in names or []:
         if name not in present and name not in registered:
@@ -92,7 +93,7 @@ def check_events(names: Sequence[str] | None, records: Sequence[Record]) -> None
 
 
 def check_phase(phase: str | None, records: Sequence[Record]) -> None:
-    """``--phase`` names a phase that occurs in the files.
+    """``--phase`` names a phase that occurs in the files (``records``: their ``phase_start`` events at least).
 
     Raises:
         DataError: it does not (with the closest phase and the list).
@@ -104,8 +105,9 @@ def check_phase(phase: str | None, records: Sequence[Record]) -> None:
         raise unknown_name("phase", phase, present, where=" in these files")
 
 
-def check_where_keys(paths: Sequence[Sequence[str]], records: Sequence[Record]) -> None:
-    """Every ``metrics.NAME`` / ``timing.NAME`` a ``--where`` reads exists in some event.
+def check_where_keys(paths: Sequence[Sequence[str]], keys_of: Callable[[str], Sequence[str]]) -> None:
+    """Every ``metrics.NAME`` / ``timing.NAME`` a ``--where`` reads exists in some event (``keys_of(field)``:
+    the keys of that map across the events).
 
     Raises:
         DataError: one does not (with the closest name and the list).
@@ -113,7 +115,7 @@ def check_where_keys(paths: Sequence[Sequence[str]], records: Sequence[Record]) 
     for path in paths:
         if len(path) < 2 or path[0] not in ("metrics", "timing"):
             continue
-        known = list(dict.fromkeys(k for r in records if isinstance(m := r.event.get(path[0]), dict) for k in m))
+        known = list(keys_of(path[0]))
         if path[1] not in known:
             what = "metric" if path[0] == "metrics" else "timing"
             raise unknown_name(what, path[1], known, usage=False, where=" in these events")
@@ -132,18 +134,60 @@ def regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
         raise UsageError(msg) from None
 
 
-def select_samples(
-    records: Sequence[Record], wrong: bool, step: int | None, split: str | None, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The last ``limit`` sample events that match (``wrong``: only ``correct`` false), payload whole, and how
-    many matched."""
-    hits = [r.event for r in records if _at(r.event, step, split) and (not wrong or r.event.get("correct") is False)]
-    return hits[-limit:], len(hits)
+@dataclass
+class Samples:
+    """What :func:`pick_samples` found: the last rows that match, how many matched, how many say neither
+    ``correct: true`` nor ``false`` (``--wrong`` cannot list them), whether the rank's events come from
+    several ranks."""
+
+    rows: list[dict[str, Any]]
+    matched: int
+    unjudged: int
+    ranks: bool
 
 
-def unjudged(records: Sequence[Record], step: int | None, split: str | None) -> int:
-    """How many samples that match say neither ``correct: true`` nor ``false`` (``--wrong`` cannot list them)."""
-    return sum(1 for r in records if _at(r.event, step, split) and not isinstance(r.event.get("correct"), bool))
+def pick_samples(
+    records: Iterable[Record], rank: int | None, wrong: bool, step: int | None, split: str | None, limit: int
+) -> Samples:
+    """The last ``limit`` sample events of ``rank`` (all when None) that match (``wrong``: only ``correct``
+    false), payload whole, in one pass that keeps only those.
+
+    Raises:
+        DataError: there are samples, none of ``rank`` (the ranks present are listed).
+    """
+    rows: deque[dict[str, Any]] = deque(maxlen=limit)
+    matched = unknown = 0
+    present: set[int] = set()
+    ranks: set[Any] = set()
+    seen = False
+    for rec in records:
+        ev = rec.event
+        seen = True
+        r = ev.get("rank", 0)
+        if isinstance(r, int):
+            present.add(r)
+        if rank is not None and r != rank:
+            continue
+        ranks.add(_hashable(ev.get("rank")))
+        if not _at(ev, step, split):
+            continue
+        if wrong and not isinstance(ev.get("correct"), bool):
+            unknown += 1
+        if not wrong or ev.get("correct") is False:
+            matched += 1
+            rows.append(ev)
+    if rank is not None and seen and not ranks:
+        msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, sorted(present))) or 'none'}"
+        raise DataError(msg)
+    return Samples(list(rows), matched, unknown, len(ranks) > 1)
+
+
+def _hashable(v: Any) -> Any:
+    try:
+        hash(v)
+    except TypeError:
+        return repr(v)
+    return v
 
 
 def _at(ev: dict[str, Any], step: int | None, split: str | None) -> bool:

@@ -26,7 +26,7 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
     problems: list[dict[str, Any]] = [{"file": s.path, "line": s.line, "problem": s.reason} for s in loaded.skipped]
     seen: dict[tuple[int, Any], dict[int, int]] = {}
     count = 0
-    for f, n, line in loaded.lines.select("file", "n", "line").iter_rows():
+    for f, n, line in loaded.each_line():  # a window at a time: memory stays bounded at any size
         count += 1
         where = {"file": loaded.files[f], "line": n + 1}
         try:
@@ -81,9 +81,9 @@ def _count_keys(v: Any) -> int:
     return 0
 
 
-def _duplicate_key(line: str, ev: dict[str, Any]) -> str | None:
+def _duplicate_key(line: bytes, ev: dict[str, Any]) -> str | None:
     """A key repeated within one object, if any (an exact check only when a cheap count disagrees)."""
-    if line.count('":') == _count_keys(ev):
+    if line.count(b'":') == _count_keys(ev):
         return None
     found: list[str] = []
 

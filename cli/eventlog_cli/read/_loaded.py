@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -15,6 +15,7 @@ from eventlog_cli.read._record import Record
 from eventlog_cli.read._scan import MAPS, Skipped, empty, scan
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
+from eventlog_cli.read._stream import Make, in_run_order
 from eventlog_cli.read._why import loads_lenient, short
 
 if TYPE_CHECKING:
@@ -81,6 +82,15 @@ class Loaded:
             )
         return pl.concat(parts) if parts else empty()
 
+    def each_line(self) -> Iterator[tuple[int, int, bytes]]:
+        """(file, 0-based number, text) of every kept line, in file order, a window at a time."""
+        for f, rows in self._rows(None):
+            store = self.stores[f]
+            store.numbers(rows)
+            ns = store.ns
+            for r, text in store.texts(rows):
+                yield f, ns[r], text
+
     def count(self, types: Iterable[str] | None = None) -> int:
         """How many lines of these types (all when None) were kept."""
         return sum(len(rows) for _, rows in self._rows(types))
@@ -91,6 +101,33 @@ class Loaded:
         for store in self.stores:
             seen.update(dict.fromkeys(store.codes))
         return [self.types[c] for c in seen]
+
+    def ranks(self, types: Iterable[str] | None = None) -> set[Any]:
+        """The ``rank`` of each kept line of ``types`` (all when None; None for a line without one), read alone."""
+        dec: Any = msgspec.json.Decoder(msgspec.defstruct("Rank", [("rank", Any, None)])).decode
+        out: set[Any] = set()
+        for f, rows in self._rows(types):
+            for _, text in self.stores[f].texts(rows):
+                try:
+                    rank = dec(text).rank
+                except (msgspec.ValidationError, msgspec.DecodeError):
+                    ev = loads_lenient(text)
+                    if not isinstance(ev, dict):
+                        continue  # not an event: set aside when decoded
+                    rank = ev.get("rank")
+                try:
+                    out.add(rank)
+                except TypeError:  # another writer's list or object: a rank of its own
+                    out.add(orjson.dumps(rank))
+        return out
+
+    def last_lines(self) -> dict[int, int]:
+        """Per file with kept lines (its index): the 1-based number of its last kept line."""
+        return {f: self.stores[f].numbers(rows[-1:])[0] + 1 for f, rows in self._rows(None)}
+
+    def all_keys(self, field: str) -> list[str]:
+        """The keys of the object ``field`` across every kept type, in first-seen order (type by type)."""
+        return list(dict.fromkeys(k for t in self.present() for k in self.keys(t, field)))
 
     def _rows(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
         codes = None if types is None else {self.types.index(t) for t in set(types) if t in self.types}
@@ -119,41 +156,67 @@ class Loaded:
         ``where``: a test of each line's text; a line it rejects is not decoded (it may keep too
         much, never too little: the caller checks the decoded events).
         """
-        wanted = None if types is None else set(types)
-        light = {t: _light_decoder(fs) for t, fs in (only or {}).items()}
+        make = self._maker(types, only, where)
         out: list[Record | None] = []
         groups: dict[tuple[Any, ...], list[int]] = {}  # key -> [index of first, index of last (-1: none)]
-        loads = orjson.loads
         for f, rows in self._rows(types):
             store = self.stores[f]
             numbers = store.numbers(rows)
             for (r, text), n in zip(store.texts(rows), numbers, strict=True):
-                if where is not None and not where(text):
+                rec = make(f, n, r, text)
+                if rec is None:
                     continue
-                dec = light.get(self.types[store.codes[r]]) if light else None
-                try:
-                    ev = loads(text) if dec is None else dec.decode(text)
-                except (orjson.JSONDecodeError, msgspec.DecodeError) as exc:
-                    ev = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the value is kept
-                    if ev is None:
-                        self._skip(f, n, f"not valid JSON ({short(exc)})")
-                        continue
-                if not isinstance(ev, dict):
-                    self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
-                    continue
-                if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
-                    continue
-                step = ev.get("step")
-                if type(step) is float and step.is_integer():  # another writer's 2.0: step 2 for every command
-                    ev["step"] = int(step)
-                rec = Record(f, n + 1, ev)
-                if fold and dec is not None and self._fold(out, groups, rec, only or {}):
+                if fold and only and rec.event.get("event") in only and self._fold(out, groups, rec, only):
                     continue
                 out.append(rec)
         kept = [r for r in out if r is not None] if groups else cast("list[Record]", out)  # None: folded away
         if len(self.files) > 1:
             kept.sort(key=Record.order)
         return kept
+
+    def stream(
+        self,
+        types: Iterable[str] | None = None,
+        only: Mapping[str, Sequence[str]] | None = None,
+        where: Callable[[bytes], bool] | None = None,
+    ) -> Iterator[Record]:
+        """:meth:`records` one at a time, in the same order, never holding them all (a window of each file)."""
+        return in_run_order(self.stores, self._rows(types), self._maker(types, only, where), len(self.files) > 1)
+
+    def _maker(
+        self,
+        types: Iterable[str] | None,
+        only: Mapping[str, Sequence[str]] | None,
+        where: Callable[[bytes], bool] | None,
+    ) -> Make:
+        """A line's text → its record (None: ``where`` rejects it, or it is not an event, set aside with a
+        warning); ``only``, ``where``: see :meth:`records`."""
+        wanted = None if types is None else set(types)
+        light = {t: _light_decoder(fs) for t, fs in (only or {}).items()}
+        loads = orjson.loads
+
+        def make(f: int, n: int, r: int, text: bytes) -> Record | None:
+            if where is not None and not where(text):
+                return None
+            dec = light.get(self.types[self.stores[f].codes[r]]) if light else None
+            try:
+                ev = loads(text) if dec is None else dec.decode(text)
+            except (orjson.JSONDecodeError, msgspec.DecodeError) as exc:
+                ev = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the value is kept
+                if ev is None:
+                    self._skip(f, n, f"not valid JSON ({short(exc)})")
+                    return None
+            if not isinstance(ev, dict):
+                self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
+                return None
+            if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
+                return None
+            step = ev.get("step")
+            if type(step) is float and step.is_integer():  # another writer's 2.0: step 2 for every command
+                ev["step"] = int(step)
+            return Record(f, n + 1, ev)
+
+        return make
 
     @staticmethod
     def _fold(

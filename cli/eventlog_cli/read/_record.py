@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Record", "Skipped"]
+__all__ = ["Record", "Skipped", "order_key"]
+
+
+def order_key(ts: Any, rank: Any, seq: Any) -> tuple[float, int, int]:
+    """Run order across files: ts, then rank, then seq (odd values last or first)."""
+    return (
+        ts if isinstance(ts, (int, float)) else float("inf"),
+        rank if isinstance(rank, int) else 0,
+        seq if isinstance(seq, int) else 0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,12 +28,7 @@ class Record:
     def order(self) -> tuple[float, int, int]:
         """Run order across files: ts, then rank, then seq (odd values last or first)."""
         ev = self.event
-        ts, rank, seq = ev.get("ts"), ev.get("rank"), ev.get("seq")
-        return (
-            ts if isinstance(ts, (int, float)) else float("inf"),
-            rank if isinstance(rank, int) else 0,
-            seq if isinstance(seq, int) else 0,
-        )
+        return order_key(ev.get("ts"), ev.get("rank"), ev.get("seq"))
 
 
 @dataclass(frozen=True, slots=True)
