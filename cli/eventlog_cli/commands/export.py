@@ -45,7 +45,7 @@ def export(
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format {fmt!r}: expected parquet or csv")
     loaded = read(paths)
-    types = loaded.lines["event"].unique(maintain_order=True).to_list()
+    types = loaded.present()
     if not types:
         raise DataError("no events in these files")
     try:

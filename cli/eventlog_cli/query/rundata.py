@@ -239,7 +239,7 @@ def _group_fields() -> dict[str, Any]:
 def group_frame(loaded: Loaded) -> pl.DataFrame:
     """The group_summary columns the charts use, decoded with an explicit dtype (the generic path
     decodes every line in Python because the type allows extra fields)."""
-    lines = loaded.lines.filter(pl.col("event") == "group_summary")
+    lines = loaded.lines_of(["group_summary"])
     if lines.height == 0:
         return pl.DataFrame()
     try:
@@ -348,29 +348,33 @@ def timeline_rows(records: Sequence[Record], phases: list[PhaseRow] | None = Non
 def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[dict[str, Any]]:
     """Up to ``limit`` samples, wrong ones first (latest first within each), long texts shortened.
 
-    Only the chosen lines are decoded: on a run with 10^5 samples the rest are never parsed.
+    Only the chosen lines are decoded, and only their text is kept: on a run with 10^5 samples the rest
+    are looked at once, by pre-filters on their text, and never parsed.
     """
-    lines = run.loaded.lines.filter(pl.col("event") == "sample")
-    if lines.height == 0:
-        return []
     # Pre-filters that may only keep too much (each line is checked after decoding): any writer's
     # spacing around ':', and a line with an escape may spell the run name otherwise (json.dumps' \u00fc).
-    line = pl.col("line")
-    mark = re.escape(orjson.dumps(run.run).decode())
-    lines = lines.filter(line.str.contains(rf'"run"\s*:\s*{mark}') | line.str.contains("\\", literal=True))
-    if run.files:  # this run's directory only (a glob can hold two runs of one name)
-        lines = lines.filter(pl.col("file").is_in(sorted(run.files)))
+    mine = re.compile(rb'"run"\s*:\s*' + re.escape(orjson.dumps(run.run)) + rb"|\\")
+    wrong_text = re.compile(rb'"correct"\s*:\s*false')
+    loaded = run.loaded
+    found: list[tuple[bool, float, int, int, int]] = []  # (has a ts, ts, file, row, wrong)
+    for f, rows in loaded.rows_of(["sample"]):
+        if run.files and f not in run.files:  # this run's directory only (a glob can hold two runs of one name)
+            continue
+        for r, text in loaded.stores[f].texts(rows):
+            if mine.search(text):
+                ts = _stamp(text)
+                found.append((ts is not None, ts or 0.0, f, r, wrong_text.search(text) is not None))
     # Latest first across ranks (their files one after another): by the envelope's ts, file order where it has none.
-    stamp = line.str.extract(r'"ts"\s*:\s*(-?[0-9][0-9.eE+-]*)').cast(pl.Float64, strict=False)
-    lines = lines.with_columns(stamp.alias("_ts")).sort("_ts", nulls_last=False, maintain_order=True)
-    wrong_mask = line.str.contains(r'"correct"\s*:\s*false')
-    wrong = lines.filter(wrong_mask).tail(limit)
-    rest = lines.filter(~wrong_mask).tail(max(0, limit - wrong.height))
+    found.sort(key=lambda x: (x[0], x[1]))
+    wrong = [x for x in found if x[4]][-limit:]
+    rest = [x for x in found if not x[4]]
+    rest = rest[len(rest) - (limit - len(wrong)) :] if len(wrong) < limit else []
+    texts = _texts(loaded, [x[2:4] for x in (*wrong, *rest)])
     out = []
     for part, is_wrong in ((wrong, True), (rest, False)):
-        for line in reversed(part["line"].to_list()):
+        for x in reversed(part):
             try:
-                ev = orjson.loads(line)
+                ev = orjson.loads(texts[x[2], x[3]])
             except orjson.JSONDecodeError:
                 continue
             if not isinstance(ev, dict) or ev.get("event") != "sample" or ev.get("run") != run.run:
@@ -380,6 +384,29 @@ def pick_samples(run: RunData, limit: int = 200, max_chars: int = 4000) -> list[
             if run.rank is not None and ev.get("rank", 0) != run.rank:
                 continue
             out.append({k: _clip(v, max_chars) for k, v in ev.items() if k not in ("v", "event", "run", "seq")})
+    return out
+
+
+_TS = re.compile(rb'"ts"\s*:\s*(-?[0-9][0-9.eE+-]*)')
+
+
+def _stamp(text: bytes) -> float | None:
+    """The first ``"ts": number`` of the line, as a float (None: there is none, or it does not read as one)."""
+    m = _TS.search(text)
+    if m is None:
+        return None
+    try:
+        return float(m[1])
+    except ValueError:
+        return None
+
+
+def _texts(loaded: Loaded, where: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The text of these (file, row) lines, each file read once in file order."""
+    out: dict[tuple[int, int], bytes] = {}
+    for f in sorted({f for f, _ in where}):
+        rows = sorted({r for g, r in where if g == f})
+        out.update(((f, r), text) for r, text in loaded.stores[f].texts(rows))
     return out
 
 

@@ -8,7 +8,8 @@ and values of an unexpected type, go through :func:`frame_from_records`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -78,16 +79,20 @@ def _spelled_numbers(vals: list[Any]) -> list[Any]:
     return [decode_nonfinite(v) for v in vals] if spelled and real else vals
 
 
-def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
+def frame_from_records(records: Iterable[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
     """The slow, forgiving path: flatten events in Python (unknown types, odd values).
 
     A metric value that is not a number becomes null and is passed to ``note``
     with its line, never dropped silently. Like the typed path, the frame has the
     ``file`` and 0-based ``n`` of each event (runs are told apart by file); payload fields
     of those names are kept as ``payload.file`` and ``payload.n`` (:data:`SHADOWED`).
+    ``records`` may be a stream (``Loaded.stream``): each event is flattened into columns as it
+    comes and not kept, so memory is the columns, not the events.
     """
-    rows = []
+    cols: dict[str, list[Any]] = {}
+    files, lines = array("I"), array("I")
     odd: dict[str, list[int]] = {}
+    count = 0
     for rec in records:
         row: dict[str, Any] = {}
         for k, v in rec.event.items():
@@ -108,24 +113,30 @@ def frame_from_records(records: Sequence[Record], note: Callable[[str], None] | 
                 row[SHADOWED.get(k, k)] = orjson.dumps(v).decode()
             else:
                 row[SHADOWED.get(k, k)] = v
-        rows.append(row)
-    for col, where in odd.items():
+        for k, v in row.items():
+            col = cols.get(k)
+            if col is None:
+                col = cols[k] = [None] * count  # a column first seen here: empty in the rows before
+            col.append(v)
+        count += 1
+        for col in cols.values():
+            if len(col) < count:  # a column this event does not have
+                col.append(None)
+        files.append(rec.file)
+        lines.append(rec.line - 1)
+    for name, where in odd.items():
         if note is not None:
             shown = ", ".join(str(n) for n in where[:5]) + (" ..." if len(where) > 5 else "")
-            note(f"{col}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
-    if not rows:
+            note(f"{name}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
+    if not count:
         return pl.DataFrame()
-    cols = list(dict.fromkeys(k for r in rows for k in r))
     series = []
-    for c in cols:
-        vals = _spelled_numbers([r.get(c) for r in rows])
+    for c, given in cols.items():
+        vals = _spelled_numbers(given)
         try:
             s = pl.Series(c, vals, strict=False)
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             s = pl.Series(c, [None if v is None else str(v) for v in vals], dtype=pl.String)
         series.append(s)
-    located = [
-        pl.Series("file", [r.file for r in records], dtype=pl.UInt32),
-        pl.Series("n", [r.line - 1 for r in records], dtype=pl.UInt32),
-    ]
+    located = [pl.Series("file", files, dtype=pl.UInt32), pl.Series("n", lines, dtype=pl.UInt32)]
     return pl.DataFrame([*located, *series])

@@ -66,8 +66,12 @@ class Loaded:
     @property
     def lines(self) -> pl.DataFrame:
         """Every kept line as a frame (``file``, 0-based ``n``, ``line``, ``event``): its text is read here."""
+        return self.lines_of(None)
+
+    def lines_of(self, types: Iterable[str] | None) -> pl.DataFrame:
+        """:attr:`lines` of these types only (all when None): only their text is read."""
         parts = []
-        for f, rows in self._rows(None):
+        for f, rows in self._rows(types):
             store = self.stores[f]
             texts = [t.decode("utf-8") for _, t in store.texts(rows)]
             parts.append(
@@ -128,6 +132,11 @@ class Loaded:
     def all_keys(self, field: str) -> list[str]:
         """The keys of the object ``field`` across every kept type, in first-seen order (type by type)."""
         return list(dict.fromkeys(k for t in self.present() for k in self.keys(t, field)))
+
+    def rows_of(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
+        """(file index, rows in file order) of the kept lines of these types (all when None), per file that has
+        any; ``stores[file].texts(rows)`` reads them."""
+        return self._rows(types)
 
     def _rows(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
         codes = None if types is None else {self.types.index(t) for t in set(types) if t in self.types}
@@ -290,7 +299,7 @@ class Loaded:
             return pl.DataFrame()
         et = get_type(event)
         if is_free(et):
-            return frame_from_records(self.records([event]), self.note)
+            return frame_from_records(self.stream([event]), self.note)
         wanted = {"metrics": metrics, "timing": timing}
         keys = {
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
@@ -310,7 +319,7 @@ class Loaded:
                     if strict and _foreign(texts, et):
                         raise msgspec.ValidationError("a field outside the schema")
                 except (msgspec.ValidationError, msgspec.DecodeError):  # an odd value somewhere: the forgiving path
-                    return frame_from_records(self.records([event]), self.note)
+                    return frame_from_records(self.stream([event]), self.note)
                 chunk, bad = dec.columns(objs, [f] * len(part))
                 parts.append(chunk)
                 for col, where in bad.items():
