@@ -71,6 +71,25 @@ class TestStream:
         assert expected == got
         assert len(got) >= 4
 
+    def test_values_orjson_reads_otherwise_order_alike(self, tmp_path: Path) -> None:
+        """An int beyond 64 bits (orjson reads it as a float) and a NaN ts (compares false with everything):
+        the stream's first pass orders them as the decoded records are ordered."""
+        a = _lines(
+            tmp_path / "a.jsonl",
+            [
+                b'{"v":1,"ts":-1e308,"event":"log","run":"r","rank":0,"seq":1000000000000000000000000000000}',
+                _ev(-1e308, 0, 5),
+                b'{"v":1,"ts":NaN,"event":"log","run":"r","rank":0,"seq":6}',
+                b'{"v":1,"ts":1.0,"event":"log","run":"r","rank":0,"seq":18446744073709551616}',
+                _ev(1.0, 0, 7),
+            ],
+        )
+        b = _lines(tmp_path / "b.jsonl", [_ev(-1e308, 0, 1), _ev(1.0, 0, 3), _ev(2.0, 0, 4)])
+        files = [str(a), str(b)]
+        expected = _seen(load(files).records())
+        assert expected == _seen(load(files).stream())
+        assert "NaN" not in str([e["ts"] for _, _, e in expected[:-1]])  # the NaN ts is last
+
     def test_one_file_keeps_its_file_order(self, ranks: list[str]) -> None:
         """One file is shown as written, clock going back or not (as records() does)."""
         got = [r.line for r in load(ranks[:1]).stream()]

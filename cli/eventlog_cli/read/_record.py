@@ -9,9 +9,10 @@ __all__ = ["Record", "Skipped", "order_key"]
 
 
 def order_key(ts: Any, rank: Any, seq: Any) -> tuple[float, int, int]:
-    """Run order across files: ts, then rank, then seq (odd values last or first)."""
+    """Run order across files: ts, then rank, then seq (odd values last or first; a NaN ts, which compares
+    false with everything and would leave the order to chance, last)."""
     return (
-        ts if isinstance(ts, (int, float)) else float("inf"),
+        ts if isinstance(ts, (int, float)) and ts == ts else float("inf"),
         rank if isinstance(rank, int) else 0,
         seq if isinstance(seq, int) else 0,
     )

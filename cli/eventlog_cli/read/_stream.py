@@ -98,4 +98,9 @@ def _key(text: bytes) -> tuple[float, int, int]:
     except (msgspec.DecodeError, msgspec.ValidationError):
         ev = loads_lenient(text)
         return order_key(ev.get("ts"), ev.get("rank"), ev.get("seq")) if isinstance(ev, dict) else _LAST
-    return order_key(o.ts, o.rank, o.seq)
+    return order_key(_as_orjson(o.ts), _as_orjson(o.rank), _as_orjson(o.seq))
+
+
+def _as_orjson(v: Any) -> Any:
+    """``v`` as orjson decodes it (the records are decoded by orjson): an int beyond -2**63 .. 2**64-1 is a float."""
+    return float(v) if type(v) is int and not -(2**63) <= v < 2**64 else v
