@@ -90,7 +90,7 @@ class Loaded:
         """(file, 0-based number, text) of every kept line, in file order, a window at a time."""
         for f, rows in self._rows(None):
             store = self.stores[f]
-            store.numbers(rows)
+            store.number(rows)
             ns = store.ns
             for r, text in store.texts(rows):
                 yield f, ns[r], text
@@ -133,12 +133,12 @@ class Loaded:
         """The keys of the object ``field`` across every kept type, in first-seen order (type by type)."""
         return list(dict.fromkeys(k for t in self.present() for k in self.keys(t, field)))
 
-    def rows_of(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
+    def rows_of(self, types: Iterable[str] | None) -> list[tuple[int, Sequence[int]]]:
         """(file index, rows in file order) of the kept lines of these types (all when None), per file that has
         any; ``stores[file].texts(rows)`` reads them."""
         return self._rows(types)
 
-    def _rows(self, types: Iterable[str] | None) -> list[tuple[int, list[int]]]:
+    def _rows(self, types: Iterable[str] | None) -> list[tuple[int, Sequence[int]]]:
         codes = None if types is None else {self.types.index(t) for t in set(types) if t in self.types}
         out = []
         for f, store in enumerate(self.stores):

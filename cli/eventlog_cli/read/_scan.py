@@ -288,7 +288,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
         torn = torn_tail(f, size)
         if torn is not None:
             stop = torn[0]
-            n = store.count_lines([stop])[0]
+            n = next(store.count_lines([stop]))
             state.skipped.append(Skipped(path, n + 1, why(torn[1], True), True))
         first = 0  # line number of the window's first line (every-line way only)
         for mm, start, end, base in _windows(fd, stop):

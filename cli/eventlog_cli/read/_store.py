@@ -16,7 +16,7 @@ import mmap
 import os
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
 __all__ = ["WINDOW", "FileLines", "count_newlines"]
@@ -64,10 +64,11 @@ class FileLines:
         self.add(self._spooled, len(text), n, code)
         self._spooled += len(text)
 
-    def rows(self, codes: set[int] | None) -> list[int]:
-        """Indices of the kept lines of these type codes (all when None), in file order."""
+    def rows(self, codes: set[int] | None) -> Sequence[int]:
+        """Indices of the kept lines of these type codes (all when None: a range, not a list of every index), in
+        file order."""
         if codes is None:
-            return list(range(len(self.offs)))
+            return range(len(self.offs))
         return [i for i, c in enumerate(self.codes) if c in codes]
 
     def texts(self, rows: Sequence[int]) -> Iterator[tuple[int, bytes]]:
@@ -110,38 +111,42 @@ class FileLines:
 
     def numbers(self, rows: Sequence[int]) -> list[int]:
         """0-based line numbers of ``rows`` (in file order), counting the file's newlines once if needed."""
+        self.number(rows)
         ns = self.ns
-        todo = [r for r in rows if ns[r] < 0]
-        if todo:
-            for r, n in zip(todo, self.count_lines([self.offs[r] for r in todo]), strict=True):
-                ns[r] = n
         return [ns[r] for r in rows]
 
-    def count_lines(self, offsets: Sequence[int]) -> list[int]:
+    def number(self, rows: Sequence[int]) -> None:
+        """Find the line numbers of ``rows`` (in file order) that are not known yet; ``ns`` then holds them."""
+        ns, offs = self.ns, self.offs
+        todo = array("q", (r for r in rows if ns[r] < 0))  # 8 bytes a row: a million rows are 8 MB, not 36
+        for r, n in zip(todo, self.count_lines(offs[r] for r in todo), strict=True):
+            ns[r] = n
+
+    def count_lines(self, offsets: Iterable[int]) -> Iterator[int]:
         """0-based line numbers of the lines starting at ``offsets`` (ascending) in the plain file."""
-        out: list[int] = []
-        if not offsets:
-            return out
+        it = iter(offsets)
+        off = next(it, None)
+        if off is None:
+            return
         with open(self.path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            n, pos, i, last = 0, 0, 0, len(offsets)
-            while i < last:
-                if min(offsets[i], size) <= pos:  # no newline between: the count so far
-                    out.append(n)
-                    i += 1
+            n, pos = 0, 0
+            while off is not None:
+                if min(off, size) <= pos:  # no newline between: the count so far
+                    yield n
+                    off = next(it, None)
                     continue
                 base = pos - pos % mmap.ALLOCATIONGRANULARITY  # one window mapped at a time, for every offset in
                 hi = min(size, base + WINDOW)  # it (a mapping per offset cost 20 us a line); its pages are released
                 with mmap.mmap(f.fileno(), hi - base, prot=mmap.PROT_READ, offset=base) as mm:
-                    while i < last and (off := min(offsets[i], size)) <= hi:
-                        n += count_newlines(mm, pos - base, off - base)
-                        pos = off
-                        out.append(n)
-                        i += 1
-                    if i < last:  # the next offset lies past this window
+                    while off is not None and (end := min(off, size)) <= hi:
+                        n += count_newlines(mm, pos - base, end - base)
+                        pos = end
+                        yield n
+                        off = next(it, None)
+                    if off is not None:  # the next offset lies past this window
                         n += count_newlines(mm, pos - base, hi - base)
                         pos = hi
-        return out
 
     def close(self) -> None:
         if self.spool is not None:

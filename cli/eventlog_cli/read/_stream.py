@@ -33,7 +33,7 @@ _LAST = (float("inf"), 0, 0)
 
 
 def in_run_order(
-    stores: Sequence[FileLines], parts: Iterable[tuple[int, list[int]]], make: Make, merge: bool
+    stores: Sequence[FileLines], parts: Iterable[tuple[int, Sequence[int]]], make: Make, merge: bool
 ) -> Iterator[Record]:
     """The records of ``parts`` (file index, rows in file order) as ``records()`` orders them: in file order,
     or (``merge``: the load has several files) by ``Record.order``."""
@@ -47,7 +47,7 @@ def in_run_order(
 
 
 def _in_file_order(store: FileLines, f: int, rows: Sequence[int], make: Make) -> Iterator[Record]:
-    store.numbers(rows)  # counted once, for all rows (then read from the index)
+    store.number(rows)  # counted once, for all rows (then read from the index)
     ns = store.ns
     for chunk, texts in store.chunks(rows):
         for r, text in zip(chunk, texts, strict=True):
@@ -56,7 +56,7 @@ def _in_file_order(store: FileLines, f: int, rows: Sequence[int], make: Make) ->
                 yield rec
 
 
-def _sorted(store: FileLines, f: int, rows: list[int], make: Make) -> Iterator[Record]:
+def _sorted(store: FileLines, f: int, rows: Sequence[int], make: Make) -> Iterator[Record]:
     """The file's records stably sorted by ``Record.order``, a block of rows at a time."""
     if _in_order(store, rows):
         yield from _in_file_order(store, f, rows, make)
@@ -64,7 +64,7 @@ def _sorted(store: FileLines, f: int, rows: list[int], make: Make) -> Iterator[R
     keys = dict(zip(rows, (_key(text) for _, text in store.texts(rows)), strict=True))
     order = sorted(rows, key=keys.__getitem__)
     del keys
-    store.numbers(rows)
+    store.number(rows)
     ns = store.ns
     for i in range(0, len(order), _BLOCK):
         block = order[i : i + _BLOCK]
