@@ -132,6 +132,19 @@ class TestGrepContext:
             ("-", "--"), (" ", "x7"), (">", "hit8"), (" ", "x9"),
         ]  # fmt: skip
 
+    def test_a_number_too_large_for_a_float_is_read_as_inf_not_skipped_mid_output(self, tmp_path: Path) -> None:
+        """``1e400``: the scan (msgspec) and the frames read inf, orjson refuses it; the stream read it as damaged
+        and warned in the middle of the output, after the load-time report."""
+        path = _lines(
+            tmp_path / "e.jsonl",
+            [_ev(1.0, 0, 0, msg="a", level="info"), b'{"v":1,"ts":2.0,"event":"log","run":"r","rank":0,"seq":1,'
+             b'"level":"info","msg":"huge","value":1e400}', _ev(3.0, 0, 2, msg="c", level="info")],
+        )  # fmt: skip
+        result = _cli("grep", "huge", str(path))
+        assert 0 == result.exit_code, result.stderr
+        assert "huge" in result.stdout
+        assert "" == result.stderr
+
     def test_no_match_prints_nothing_and_exits_1(self, tmp_path: Path) -> None:
         path = _lines(tmp_path / "e.jsonl", [_ev(1.0, 0, 0, msg="a", level="info")])
         result = _cli("grep", "-C", "3", "zzz", str(path))

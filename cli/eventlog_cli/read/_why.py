@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -41,17 +42,19 @@ def torn_text(data: bytes) -> str | None:
 
 
 _NON_STANDARD = ("NaN", "Infinity")
+_HUGE = re.compile(r"[0-9][eE]\+?[0-9]{3}")  # 1e400: orjson refuses it, msgspec (the scan, frames) and json read inf
 
 
 def loads_lenient(text: str | bytes) -> Any:
-    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN or Infinity; else None.
+    """A line orjson refused, decoded as Python's ``json`` reads it when it holds NaN, Infinity or a number too
+    large for a float (``1e400``: inf, as the scan and the frames read it); else None.
 
     ``json.dumps`` writes a float NaN or ±inf as the bare tokens ``NaN``, ``Infinity`` and
     ``-Infinity`` (not JSON, but what any Python writer without eventlog produces): the
     value is kept as that float rather than the whole line lost.
     """
     probe = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    if not any(t in probe for t in _NON_STANDARD):
+    if not any(t in probe for t in _NON_STANDARD) and not _HUGE.search(probe):
         return None
     try:
         return json.loads(probe)
