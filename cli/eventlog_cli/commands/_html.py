@@ -18,8 +18,9 @@ import orjson
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._charts import colour, eval_charts, group_chart, step_charts, timeline_chart
 from eventlog_cli.commands._output import dumps
-from eventlog_cli.query.rundata import MISSING, RunData, config_diff, pick_samples
+from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 from eventlog_cli.query.runs import maybe_running
+from eventlog_cli.query.samples import report_samples
 
 __all__ = ["plotly_js", "render_report", "script_json"]
 
@@ -120,7 +121,7 @@ def _warnings(runs: Sequence[RunData], summaries: list[dict[str, Any]]) -> str:
 
 def _samples(runs: Sequence[RunData], limit: int) -> str:
     rows = []
-    picked = [(run, s) for run in runs for s in pick_samples(run, limit)]
+    picked = [(run, s) for run in runs for s in report_samples(run, limit)]
     ranks = len({s.get("rank", 0) for _, s in picked}) > 1  # several ranks' samples: a rank column says whose
     for run, s in picked:
         ok = s.get("correct")

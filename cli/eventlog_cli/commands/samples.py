@@ -15,7 +15,7 @@ from eventlog_cli.commands._output import console, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.select import pick_samples
+from eventlog_cli.query.samples import last_samples
 
 
 @guarded
@@ -33,7 +33,7 @@ def samples(
 ) -> None:
     """Model outputs with prompt, golden and extracted answers, reward and correctness."""
     fmt = output_format(json_output, csv_output)
-    found = pick_samples(read(paths, ["sample"], strict=strict).stream(["sample"]), rank, wrong, step, split, limit)
+    found = last_samples(read(paths, ["sample"], strict=strict).stream(["sample"]), rank, wrong, step, split, limit)
     rows, unknown = found.rows, found.unjudged
     if found.matched > len(rows):
         sys.stderr.write(f"note: the last {len(rows)} of {found.matched} matching samples (-n sets how many)\n")

@@ -8,8 +8,9 @@ dicts and small dataclasses; nothing prints, nothing knows exit codes):
 * ``summary``: one run at a glance;
 * ``checks``: what looks wrong in a run (NaN/Inf, drops, seq gaps, skipped lines, bad phases, logged errors);
 * ``validate``: every line against its schema;
-* ``select``: events by type/rank/steps/phase (``Selector``, one record at a time for
-  ``replay --follow``), samples, groups, regexes, and the checks of ``--event``/``--phase``/``--where`` names;
+* ``select``: events by type/rank/steps/phase (``Selector``, one record at a time as the
+  events stream past), groups, regexes, and the checks of ``--event``/``--phase``/``--where`` names;
+* ``samples``: the last samples ``samples`` shows and the ones the report picks, keeping only those;
 * ``runs``: run identity (directory + run name → a label), the default rank, resumed segments,
   the later value of a repeated step;
 * ``columns``: ``table --cols`` (``all``, globs, ``metrics.NAME``, no repeats);

@@ -1,11 +1,9 @@
-"""Choosing events: by type, rank, step range and phase (replay, grep, filter), samples, groups."""
+"""Choosing events: by type, rank, step range and phase (replay, grep, filter), groups."""
 
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventlog._schema import all_types
@@ -16,38 +14,19 @@ from eventlog_cli.query.phases import Annotator, Context
 from eventlog_cli.read import Record
 
 __all__ = [
-    "Samples",
     "Selector",
     "check_events",
     "check_phase",
     "check_where_keys",
     "detail_step",
     "groups_at",
-    "pick_samples",
     "regex",
-    "select_events",
     "step_text",
 ]
 
 
-def select_events(
-    records: Sequence[Record],
-    events: Sequence[str] | None = None,
-    rank: int | None = None,
-    steps: str | None = None,
-    phase: str | None = None,
-) -> list[tuple[Record, Context]]:
-    """The records that pass every given filter, each with its :class:`Context`.
-
-    Raises:
-        UsageError: ``steps`` is not of the form A:B.
-    """
-    sel = Selector(events, rank, steps, phase)
-    return [(rec, ctx) for rec in records if (ctx := sel.keep(rec)) is not None]
-
-
 class Selector:
-    """The filters of :func:`select_events`, one record at a time, in run order."""
+    """Events by type, rank, step range and phase, one record at a time, in run order, each with its context."""
 
     def __init__(
         self,
@@ -132,66 +111,6 @@ def regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     except re.error as exc:
         msg = f"bad regular expression {pattern!r}: {exc}"
         raise UsageError(msg) from None
-
-
-@dataclass
-class Samples:
-    """What :func:`pick_samples` found: the last rows that match, how many matched, how many say neither
-    ``correct: true`` nor ``false`` (``--wrong`` cannot list them), whether the rank's events come from
-    several ranks."""
-
-    rows: list[dict[str, Any]]
-    matched: int
-    unjudged: int
-    ranks: bool
-
-
-def pick_samples(
-    records: Iterable[Record], rank: int | None, wrong: bool, step: int | None, split: str | None, limit: int
-) -> Samples:
-    """The last ``limit`` sample events of ``rank`` (all when None) that match (``wrong``: only ``correct``
-    false), payload whole, in one pass that keeps only those.
-
-    Raises:
-        DataError: there are samples, none of ``rank`` (the ranks present are listed).
-    """
-    rows: deque[dict[str, Any]] = deque(maxlen=limit)
-    matched = unknown = 0
-    present: set[int] = set()
-    ranks: set[Any] = set()
-    seen = False
-    for rec in records:
-        ev = rec.event
-        seen = True
-        r = ev.get("rank", 0)
-        if isinstance(r, int):
-            present.add(r)
-        if rank is not None and r != rank:
-            continue
-        ranks.add(_hashable(ev.get("rank")))
-        if not _at(ev, step, split):
-            continue
-        if wrong and not isinstance(ev.get("correct"), bool):
-            unknown += 1
-        if not wrong or ev.get("correct") is False:
-            matched += 1
-            rows.append(ev)
-    if rank is not None and seen and not ranks:
-        msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, sorted(present))) or 'none'}"
-        raise DataError(msg)
-    return Samples(list(rows), matched, unknown, len(ranks) > 1)
-
-
-def _hashable(v: Any) -> Any:
-    try:
-        hash(v)
-    except TypeError:
-        return repr(v)
-    return v
-
-
-def _at(ev: dict[str, Any], step: int | None, split: str | None) -> bool:
-    return (step is None or ev.get("step") == step) and (split is None or ev.get("split") == split)
 
 
 def detail_step(steps: Sequence[Record], step: int | None) -> Any:
