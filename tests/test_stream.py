@@ -178,3 +178,30 @@ class TestCommandsOverSeveralFiles:
         missing = _cli("samples", "--rank", "5", str(path))
         assert 1 == missing.exit_code
         assert "ranks present: 0, 1" in missing.stderr
+
+
+class TestOddValuesFoundByTheProbe:
+    def test_a_400_digit_int_is_read_as_orjson_reads_a_big_int(self, tmp_path: Path) -> None:
+        """msgspec (the scan, the first pass) reads it, orjson refuses it: the first pass crashed on float(), and
+        the line was counted by the scan but dropped while decoding."""
+        big = b"1" + b"0" * 400
+        line = b'{"v":1,"ts":2.0,"event":"log","run":"r","rank":0,"seq":' + big + b',"msg":"b"}'
+        a = _lines(tmp_path / "a.jsonl", [_ev(1.0, 0, 0, msg="a", level="info"), line])
+        b = _lines(tmp_path / "b.jsonl", [_ev(1.5, 1, 0, msg="c", level="info")])
+        files = [str(a), str(b)]
+        assert _seen(load(files).records()) == _seen(load(files).stream())
+        result = _cli("grep", ".", *files)
+        assert 0 == result.exit_code, result.stderr
+        assert ["a", "c", "b"] == [ln.rsplit(" ", 1)[-1] for ln in result.stdout.splitlines()]
+        assert "" == result.stderr
+
+    def test_a_rank_written_as_a_list_is_a_rank_of_its_own(self, tmp_path: Path) -> None:
+        path = _lines(tmp_path / "e.jsonl", [_ev(1.0, 0, 0, msg="hello", level="info"), _ev(2.0, [1], 1, msg="x")])
+        for args in (["grep", "hello"], ["filter"], ["replay"]):
+            result = _cli(*args, str(path))
+            assert 0 == result.exit_code, (args, result.stderr)
+        assert 2 == len(_cli("filter", str(path)).stdout.splitlines())
+
+    def test_an_empty_event_list_keeps_the_rank_labels(self, ranks: list[str]) -> None:
+        """``-e ''`` is no filter: the rank pass read no type at all, and the labels were dropped."""
+        assert "[rank 0: " in _cli("grep", "-e", "", "a1", *ranks).stdout

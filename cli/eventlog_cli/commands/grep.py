@@ -44,7 +44,7 @@ def grep(
     check_events(names, loaded.present())
     renderer = Renderer("compact", verbose=True)
     sel = Selector(names, rank)
-    several = rank is None and len(loaded.ranks(names)) > 1  # several ranks: each line says whose it is
+    several = rank is None and len(loaded.ranks(names or None)) > 1  # several ranks: each line says whose it is
     lines = _Lines(context, several)
     rows = []
     for rec in loaded.stream():  # one event at a time: memory stays bounded at any size

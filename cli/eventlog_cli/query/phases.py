@@ -203,7 +203,8 @@ class Annotator:
     def add(self, rec: Record) -> Context:
         """The context of the next record (in run order)."""
         r = rec.event
-        key = (rec.file, r.get("rank"))
+        rank = r.get("rank")
+        key = (rec.file, rank if rank.__hash__ is not None else repr(rank))  # another writer's [1]: a rank of its own
         stack, parents = self.stacks[key], self.parents[key]
         ev = r.get("event")
         if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over

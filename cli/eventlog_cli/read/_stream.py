@@ -103,4 +103,6 @@ def _key(text: bytes) -> tuple[float, int, int]:
 
 def _as_orjson(v: Any) -> Any:
     """``v`` as orjson decodes it (the records are decoded by orjson): an int beyond -2**63 .. 2**64-1 is a float."""
-    return float(v) if type(v) is int and not -(2**63) <= v < 2**64 else v
+    if type(v) is int and not -(2**63) <= v < 2**64:
+        return float(str(v))  # float() of the int overflows past 1e308; of its text it is inf, as orjson reads it
+    return v

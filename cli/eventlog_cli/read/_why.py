@@ -42,7 +42,13 @@ def torn_text(data: bytes) -> str | None:
 
 
 _NON_STANDARD = ("NaN", "Infinity")
-_HUGE = re.compile(r"[0-9][eE]\+?[0-9]{3}")  # 1e400: orjson refuses it, msgspec (the scan, frames) and json read inf
+_HUGE = re.compile(r"[0-9][eE]\+?[0-9]{3}|[0-9]{309}")  # 1e400 or 400 digits: orjson refuses them, msgspec reads them
+
+
+def _int(text: str) -> Any:
+    """An int as orjson reads it: beyond -2**63 .. 2**64-1 a float (inf past 1e308)."""
+    v = int(text)
+    return v if -(2**63) <= v < 2**64 else float(text)
 
 
 def loads_lenient(text: str | bytes) -> Any:
@@ -57,7 +63,7 @@ def loads_lenient(text: str | bytes) -> Any:
     if not any(t in probe for t in _NON_STANDARD) and not _HUGE.search(probe):
         return None
     try:
-        return json.loads(probe)
+        return json.loads(probe, parse_int=_int)
     except ValueError:
         return None
 
