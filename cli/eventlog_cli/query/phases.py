@@ -10,7 +10,7 @@ from typing import Any
 from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
-from eventlog_cli.read import Record
+from eventlog_cli.read import Record, hashable
 
 __all__ = [
     "Annotator",
@@ -203,8 +203,7 @@ class Annotator:
     def add(self, rec: Record) -> Context:
         """The context of the next record (in run order)."""
         r = rec.event
-        rank = r.get("rank")
-        key = (rec.file, rank if rank.__hash__ is not None else repr(rank))  # another writer's [1]: a rank of its own
+        key = (rec.file, hashable(r.get("rank")))
         stack, parents = self.stacks[key], self.parents[key]
         ev = r.get("event")
         if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over

@@ -13,7 +13,7 @@ import orjson
 
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.rundata import RunData
-from eventlog_cli.read import Loaded, Record
+from eventlog_cli.read import Loaded, Record, hashable
 
 __all__ = ["Samples", "last_samples", "report_samples"]
 
@@ -52,7 +52,7 @@ def last_samples(
             present.add(r)
         if rank is not None and r != rank:
             continue
-        ranks.add(_hashable(ev.get("rank")))
+        ranks.add(hashable(ev.get("rank")))
         if not _at(ev, step, split):
             continue
         if wrong and not isinstance(ev.get("correct"), bool):
@@ -64,14 +64,6 @@ def last_samples(
         msg = f"no events of rank {rank}; ranks present: {', '.join(map(str, sorted(present))) or 'none'}"
         raise DataError(msg)
     return Samples(list(rows), matched, unknown, len(ranks) > 1)
-
-
-def _hashable(v: Any) -> Any:
-    try:
-        hash(v)
-    except TypeError:
-        return repr(v)
-    return v
 
 
 def _at(ev: dict[str, Any], step: int | None, split: str | None) -> bool:

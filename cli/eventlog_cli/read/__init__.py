@@ -32,7 +32,18 @@ from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._frames import SHADOWED
 from eventlog_cli.read._loaded import Loaded, load
 from eventlog_cli.read._paths import resolve_paths
-from eventlog_cli.read._record import Record, Skipped
+from eventlog_cli.read._record import Record, Skipped, hashable
 from eventlog_cli.read._why import loads_lenient
 
-__all__ = ["READERS", "SHADOWED", "Loaded", "Record", "Skipped", "load", "loads_lenient", "reader_of", "resolve_paths"]
+__all__ = [
+    "READERS",
+    "SHADOWED",
+    "Loaded",
+    "Record",
+    "Skipped",
+    "hashable",
+    "load",
+    "loads_lenient",
+    "reader_of",
+    "resolve_paths",
+]

@@ -11,7 +11,7 @@ import orjson
 from eventlog._schema import get_type
 from eventlog_cli.read._decode import Decoder, keys_decoder
 from eventlog_cli.read._frames import ENVELOPE_DTYPES, frame_from_records, is_free, map_fields
-from eventlog_cli.read._record import Record
+from eventlog_cli.read._record import Record, hashable
 from eventlog_cli.read._scan import MAPS, Skipped, empty, scan
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
@@ -119,10 +119,7 @@ class Loaded:
                     if not isinstance(ev, dict):
                         continue  # not an event: set aside when decoded
                     rank = ev.get("rank")
-                try:
-                    out.add(rank)
-                except TypeError:  # another writer's list or object: a rank of its own
-                    out.add(orjson.dumps(rank))
+                out.add(hashable(rank))
         return out
 
     def last_lines(self) -> dict[int, int]:

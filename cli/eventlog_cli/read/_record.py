@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Record", "Skipped", "order_key"]
+__all__ = ["Record", "Skipped", "hashable", "order_key"]
+
+
+def hashable(v: Any) -> Any:
+    """``v``, or its repr when it cannot be a set member or dict key (another writer's ``"rank": [1]``): a value
+    of its own."""
+    return v if v.__hash__ is not None else repr(v)
 
 
 def order_key(ts: Any, rank: Any, seq: Any) -> tuple[float, int, int]:
