@@ -17,7 +17,9 @@ What lives here:
 * ``_decode``: selected lines → typed columns (msgspec structs built from the schema and the
   wanted keys); ``_frames``: the forgiving path (flattened records) and what frames are made of;
 * ``_record``: :class:`Record`, an event with its ``file`` and ``line`` kept beside it; :class:`Skipped`;
-* ``_loaded``: ``load()`` and :class:`Loaded` (``records()``, ``frame()``, ``keys()``, ``lines``).
+* ``_stream``: ``Loaded.stream()``'s order, the same as ``records()``'s without holding the events
+  (one file as written, several merged, a file out of order read sorted a block at a time);
+* ``_loaded``: ``load()`` and :class:`Loaded` (``records()``, ``stream()``, ``frame()``, ``keys()``, ``lines``).
 
 Nothing here knows exit codes (problems are ``errors.DataError``) or prints, except the
 one ``using runs/<newest>`` line on stderr when no path is given and a note for each
