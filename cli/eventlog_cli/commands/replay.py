@@ -22,7 +22,7 @@ from eventlog_cli.commands._options import Events, Paths, Rank, Steps, Strict, s
 from eventlog_cli.commands._read import read
 from eventlog_cli.errors import DataError, UsageError
 from eventlog_cli.query.select import Selector, check_events, check_phase, regex
-from eventlog_cli.read import Loaded, Record, loads_lenient, resolve_paths
+from eventlog_cli.read import TOO_DEEP, Loaded, Record, loads_lenient, resolve_paths, too_deep
 
 
 @guarded
@@ -178,7 +178,9 @@ class _Tail:
                 if ev is None and line.strip():
                     _skipped(path, self.lines[path], f"not valid JSON ({str(exc).split(':')[0][:60]})")
                     continue
-            if isinstance(ev, dict):
+            if isinstance(ev, dict) and too_deep(line):  # as the first read sets it aside
+                _skipped(path, self.lines[path], TOO_DEEP)
+            elif isinstance(ev, dict):
                 out.append(Record(i, self.lines[path], ev))
             elif ev is not None:
                 _skipped(path, self.lines[path], f"a JSON {type(ev).__name__}, not an object")

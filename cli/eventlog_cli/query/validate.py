@@ -11,7 +11,7 @@ import orjson
 
 from eventlog._schema import get_type, validate_event
 from eventlog_cli.read import load
-from eventlog_cli.read._why import loads_lenient
+from eventlog_cli.read._why import TOO_DEEP, loads_lenient, too_deep
 
 __all__ = ["check_files"]
 
@@ -36,8 +36,9 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
             if ev is None:
                 problems.append({**where, "problem": f"not valid JSON ({str(exc).split(':')[0]})"})
                 continue
-        if not isinstance(ev, dict):
-            problems.append({**where, "problem": "a JSON value that is not an object"})
+        if not isinstance(ev, dict) or too_deep(line):
+            why = TOO_DEEP if isinstance(ev, dict) else "a JSON value that is not an object"
+            problems.append({**where, "problem": why})
             continue
         for p in validate_event(ev):
             problems.append({**where, "problem": p})

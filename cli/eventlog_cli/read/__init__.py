@@ -35,11 +35,12 @@ from eventlog_cli.read._frames import SHADOWED
 from eventlog_cli.read._loaded import Loaded, load
 from eventlog_cli.read._paths import resolve_paths
 from eventlog_cli.read._record import Record, Skipped, hashable
-from eventlog_cli.read._why import loads_lenient
+from eventlog_cli.read._why import TOO_DEEP, loads_lenient, too_deep
 
 __all__ = [
     "READERS",
     "SHADOWED",
+    "TOO_DEEP",
     "Loaded",
     "Record",
     "Skipped",
@@ -48,4 +49,5 @@ __all__ = [
     "loads_lenient",
     "reader_of",
     "resolve_paths",
+    "too_deep",
 ]

@@ -16,7 +16,7 @@ from eventlog_cli.read._scan import MAPS, Skipped, empty, scan
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
 from eventlog_cli.read._stream import Make, in_run_order
-from eventlog_cli.read._why import loads_lenient, short
+from eventlog_cli.read._why import TOO_DEEP, loads_lenient, short, too_deep
 
 if TYPE_CHECKING:
     import msgspec
@@ -212,8 +212,8 @@ class Loaded:
                 if ev is None:
                     self._skip(f, n, f"not valid JSON ({short(exc)})")
                     return None
-            if not isinstance(ev, dict):
-                self._skip(f, n, f"a JSON {type(ev).__name__}, not an object")
+            if not isinstance(ev, dict) or too_deep(text):
+                self._skip(f, n, TOO_DEEP if isinstance(ev, dict) else f"a JSON {type(ev).__name__}, not an object")
                 return None
             if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
                 return None

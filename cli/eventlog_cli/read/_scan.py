@@ -45,7 +45,7 @@ from eventlog_cli.read._paths import chunks, resolve_paths
 from eventlog_cli.read._record import Skipped
 from eventlog_cli.read._seqs import PREFIX, SeqRuns
 from eventlog_cli.read._store import WINDOW, FileLines
-from eventlog_cli.read._why import loads_lenient, torn_tail, torn_text, why
+from eventlog_cli.read._why import TOO_DEEP, loads_lenient, torn_tail, torn_text, why
 
 if TYPE_CHECKING:
     import msgspec
@@ -108,8 +108,7 @@ class _Scan:
         self._known: dict[str, tuple[int, Any]] = {}  # type → (its changes then, its ``known_keys`` decoder)
 
     def code(self, event: str) -> int:
-        c = self.codes.get(event)
-        if c is None:
+        if (c := self.codes.get(event)) is None:
             c = self.codes[event] = len(self.types)
             self.types.append(event)
         return c
@@ -126,8 +125,8 @@ class _Scan:
         try:
             head = _head().decode(text)
             event, maps = head.event, (head.metrics, head.timing)
-        except msgspec.ValidationError:
-            return None, why(text.decode("utf-8", "replace"), False)
+        except (msgspec.ValidationError, RecursionError) as exc:  # RecursionError: msgspec's depth limit
+            return None, TOO_DEEP if isinstance(exc, RecursionError) else why(text.decode("utf-8", "replace"), False)
         except msgspec.DecodeError:
             obj = loads_lenient(text)  # json.dumps' bare NaN / Infinity: the line is kept
             if not isinstance(obj, dict):
@@ -203,11 +202,11 @@ class _Scan:
                     if known[2](text).event == known[0]:
                         add(off, len(text), -1, known[1])
                         continue
-                except (msgspec.ValidationError, msgspec.DecodeError):  # a new key, another type, odd: below
+                except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):  # new key, other type, odd
                     pass
             try:
                 head = dec(text)
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
                 keep(store, off, text, -1)
                 continue
             event, m, t = head.event, head.metrics, head.timing

@@ -8,7 +8,24 @@ from typing import Any
 
 import orjson
 
-__all__ = ["loads_lenient", "short", "torn_tail", "torn_text", "why"]
+__all__ = ["TOO_DEEP", "loads_lenient", "short", "too_deep", "torn_tail", "torn_text", "why"]
+
+_DEPTH = 250  # levels of lists and objects: orjson writes 254, and an output may wrap an event in a list or two
+TOO_DEEP = f"lists or objects nested more than {_DEPTH} levels deep (eventlog cannot write it back as JSON)"
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def too_deep(text: bytes) -> bool:
+    """Whether a line's lists and objects nest more than ``_DEPTH`` levels (counted outside its strings)."""
+    if len(text) <= 2 * _DEPTH or len(text) - len(text.translate(None, b"[{")) <= _DEPTH:  # the common line
+        return False
+    depth = 0
+    for m in _BRACKET.finditer(_STRING.sub(b'""', text)):
+        depth += 1 if m.group() in b"[{" else -1
+        if depth > _DEPTH:
+            return True
+    return False
 
 
 def torn_tail(f: Any, size: int) -> tuple[int, str] | None:
@@ -63,9 +80,31 @@ def loads_lenient(text: str | bytes) -> Any:
     if not any(t in probe for t in _NON_STANDARD) and not _HUGE.search(probe):
         return None
     try:
-        return json.loads(probe, parse_int=_int)
-    except ValueError:
+        obj = json.loads(probe, parse_int=_int)
+    except (ValueError, RecursionError):
         return None
+    if "\\u" in probe and _lone_surrogate(obj):  # refused as every other path refuses it (msgspec, orjson)
+        return None
+    return obj
+
+
+def _lone_surrogate(obj: Any) -> bool:
+    """Whether a string in ``obj`` (a key or a value, at any depth) holds half of a surrogate pair."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, str):
+            if not o.isascii():
+                try:
+                    o.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(o, dict):
+            stack.extend(o)
+            stack.extend(o.values())
+        elif isinstance(o, list):
+            stack.extend(o)
+    return False
 
 
 def short(exc: Exception) -> str:
