@@ -178,7 +178,7 @@ class _Tail:
                 if ev is None and line.strip():
                     _skipped(path, self.lines[path], f"not valid JSON ({str(exc).split(':')[0][:60]})")
                     continue
-            if isinstance(ev, dict) and too_deep(line):  # as the first read sets it aside
+            if isinstance(ev, dict) and too_deep(line, ev):  # as the first read sets it aside
                 _skipped(path, self.lines[path], TOO_DEEP)
             elif isinstance(ev, dict):
                 out.append(Record(i, self.lines[path], ev))

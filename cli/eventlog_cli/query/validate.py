@@ -36,7 +36,7 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
             if ev is None:
                 problems.append({**where, "problem": f"not valid JSON ({str(exc).split(':')[0]})"})
                 continue
-        if not isinstance(ev, dict) or too_deep(line):
+        if not isinstance(ev, dict) or too_deep(line, ev):
             why = TOO_DEEP if isinstance(ev, dict) else "a JSON value that is not an object"
             problems.append({**where, "problem": why})
             continue

@@ -212,7 +212,7 @@ class Loaded:
                 if ev is None:
                     self._skip(f, n, f"not valid JSON ({short(exc)})")
                     return None
-            if not isinstance(ev, dict) or too_deep(text):
+            if not isinstance(ev, dict) or too_deep(text, ev):
                 self._skip(f, n, TOO_DEEP if isinstance(ev, dict) else f"a JSON {type(ev).__name__}, not an object")
                 return None
             if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
