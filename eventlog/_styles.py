@@ -196,7 +196,7 @@ class BannerStyle:
         return [Line(WORDS["validation"].format(_val_text(ev)))]
 
     def step_metrics(self, ev: dict[str, Any]) -> list[Line]:
-        metrics = ev.get("metrics") or {}
+        metrics = m if isinstance(m := ev.get("metrics"), dict) else {}  # another writer's list: validate names it
         lines = []
         traj = ev.get("active_traj")
         if isinstance(traj, list):
@@ -207,7 +207,7 @@ class BannerStyle:
         text = WORDS["step_line"].format(
             step=fmt_num(ev.get("step")), body=" ".join(f"{label(k)}={fmt_num(v)}" for k, v in metrics.items())
         )
-        timing = ev.get("timing") or {}
+        timing = t if isinstance(t := ev.get("timing"), dict) else {}
         if timing:
             text += " | " + " ".join(f"{label(k)}={fmt_duration(v)}" for k, v in timing.items())
         return [*lines, Line(text)]

@@ -65,8 +65,10 @@ def test_a_lone_surrogate_beside_a_bare_nan_is_damage_as_it_is_alone(tmp_path: P
 
 def test_loads_lenient_refuses_a_lone_surrogate_at_any_depth() -> None:
     assert loads_lenient(b'{"a":NaN,"b":{"k\\udc00":1}}') is None
-    assert loads_lenient(b'{"a":NaN,"b":["\\ud83d\\ude00"]}') == {"a": pytest.approx(float("nan"), nan_ok=True),
-                                                                   "b": ["\U0001f600"]}
+    assert loads_lenient(b'{"a":NaN,"b":["\\ud83d\\ude00"]}') == {
+        "a": pytest.approx(float("nan"), nan_ok=True),
+        "b": ["\U0001f600"],
+    }
 
 
 @pytest.mark.parametrize("depth", [256, 600, 1000, 3000])

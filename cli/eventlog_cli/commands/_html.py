@@ -68,12 +68,20 @@ def _value(v: Any) -> str:
     return esc(fmt_num(v) if isinstance(v, float) else v)
 
 
+def _utc(ts: Any) -> str:
+    """A start time as UTC text; ``?`` for what is no time (text, nanoseconds, beyond the platform's time_t)."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts)) if isinstance(ts, (int, float)) else "?"
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
 def _header(runs: Sequence[RunData], summaries: list[dict[str, Any]]) -> str:
     rows = []
     for i, (run, s) in enumerate(zip(runs, summaries, strict=True)):
         start = run.start
         ts = start.get("ts")
-        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts)) if isinstance(ts, (int, float)) else "?"
+        when = _utc(ts)
         status = s["status"] + (" (no run_end)" if s["status_inferred"] else "")
         status = maybe_running(s) or status
         steps = f"{fmt_num(s['steps_done'])}/{fmt_num(s['total_steps'])}" if s["steps_done"] is not None else "-"

@@ -153,8 +153,12 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
     for key in (k.strip() for k in spec.split(",")):
         if not key:
             continue
+        exact = key in FIELDS or key in known or key in timing_keys
+        exact = exact or (key.startswith("metrics.") and key[8:] in metrics)
         if key == "all":
             out += ["step", *known]
+        elif exact:  # a name that is also a glob (``acc[val]``): the metric of that name, as ``trend`` reads it
+            out.append(key)
         elif any(c in key for c in "*?["):
             hits = [
                 metric_column(m)
@@ -165,8 +169,6 @@ def select_columns(spec: str, metrics: Sequence[str], timing: Sequence[str]) -> 
             if not hits:
                 raise unknown_name("column matching", key, [*FIELDS, *known, *timing_keys])
             out += hits
-        elif key in FIELDS or key in known or key in timing_keys or (key.startswith("metrics.") and key[8:] in metrics):
-            out.append(key)
         else:
             raise unknown_name("column", key, [*known, *timing_keys, *FIELDS])
     return with_row_keys(out)

@@ -77,16 +77,18 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
         if ev == "run_start":
             segment[key_file] = segment.get(key_file, 0) + 1
         seg = (*key_file, segment.get(key_file, 0))
-        if isinstance(r.get("ts"), (int, float)):
-            last_ts[seg] = r["ts"]
+        ts = r.get("ts")
+        if isinstance(ts, (int, float)) and not isinstance(ts, bool):
+            last_ts[seg] = ts
         if ev == "phase_start":
+            start = last_ts.get(seg, t0) - t0  # a ts that is no number (another writer's text): the last one before
             key = (*seg, r.get("id"), len(order))
             parent = rows.get(parent_key := latest.get((*seg, r.get("parent")), ()))
             parents[key] = parent_key
             if r.get("phase") == TRAINING_STEP:  # steps follow each other: the one before ended by now
                 before = last_step.get((*seg, parent_key))
                 if before is not None:
-                    next_step[before] = r.get("ts", t0) - t0
+                    next_step[before] = start
                 last_step[(*seg, parent_key)] = key
             latest[(*seg, r.get("id"))] = key
             info = {k: v for k, v in r.items() if k not in _PHASE_META}
@@ -96,7 +98,7 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
                 str(r.get("phase", "?")),
                 parent.depth + 1 if parent else 0,
                 r.get("step"),
-                r.get("ts", t0) - t0,
+                start,
                 None,
                 "interrupted",
                 r.get("parent"),

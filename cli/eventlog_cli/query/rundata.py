@@ -102,7 +102,7 @@ class RunData:
             total_steps = self.steps["total_steps"].drop_nulls().max()
         warnings = run_warnings(self.loaded, events, self.phases, self.steps, self.evals, end)
         return {
-            "status": end.get("status", "?") if end else "interrupted",
+            "status": (st if isinstance(st := end.get("status", "?"), str) else "?") if end else "interrupted",
             "status_inferred": end is None,
             "last_write_s": None if end else last_write(self.loaded.files, self.records, self.steps, self.evals),
             "duration": duration,
@@ -155,7 +155,7 @@ def _part(frame: pl.DataFrame, files: frozenset[int], run: str) -> pl.DataFrame:
     """The rows of one run: its name, from its directory's files."""
     if frame.height == 0 or "run" not in frame.columns:
         return frame
-    keep = pl.col("run") == run
+    keep = pl.col("run").cast(pl.String) == str(run)  # another writer's number as the run: its text
     if "file" in frame.columns:
         keep &= pl.col("file").is_in(sorted(files))
     return frame.filter(keep)

@@ -173,7 +173,8 @@ def _status(records: list[Record], rank: int, children: set[int]) -> tuple[str, 
     mine = [e for (f, rk), e in last_end.items() if rk == rank and f not in children]
     if not mine:
         return "interrupted", None, None, []
-    return str(mine[-1].get("status", "completed")), mine[-1].get("error"), None, []
+    status = mine[-1].get("status", "completed")  # another writer's null or number: not a status
+    return status if isinstance(status, str) else "?", mine[-1].get("error"), None, []
 
 
 def _group(name: str) -> str:

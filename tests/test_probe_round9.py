@@ -1,0 +1,111 @@
+"""Other writers' odd envelopes and fields that raised a traceback, and a column name read as a glob.
+
+Found by a helper writing files as other tools would (each failed before its fix).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from conftest import cli
+
+
+def _write(path: Path, events: list[dict[str, Any]]) -> str:
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return str(path)
+
+
+def _ev(seq: int, event: str, ts: Any = None, run: Any = "r", **more: Any) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "ts": 1_700_000_000.0 + seq if ts is None else ts,
+        "event": event,
+        "run": run,
+        "rank": 0,
+        "seq": seq,
+        **more,
+    }
+
+
+def _run(path: Path, run: Any = "r", start_ts: Any = None, status: Any = "completed") -> str:
+    return _write(
+        path,
+        [
+            _ev(0, "run_start", ts=start_ts, run=run),
+            _ev(1, "step_metrics", run=run, step=1, metrics={"loss": 1.0}),
+            _ev(2, "step_metrics", run=run, step=2, metrics={"loss": 0.5}),
+            _ev(3, "run_end", run=run, status=status),
+        ],
+    )
+
+
+@pytest.mark.parametrize("run", [5, 2.5])
+def test_a_number_as_the_run_name_is_compared_reported_and_plotted(tmp_path: Path, run: Any) -> None:
+    """polars raised ``cannot compare string with numeric type`` picking the run's rows."""
+    path = _run(tmp_path / "e.jsonl", run=run)
+    compared = cli("compare", path, path)
+    assert 0 == compared.exit_code
+    assert "0.5" in compared.stdout
+    cli("report", path, "-o", str(tmp_path / "r.html"))
+    assert f">{run} #1<" in (tmp_path / "r.html").read_text() or str(run) in (tmp_path / "r.html").read_text()
+    assert 0 == cli("plot", "loss", path, "-o", str(tmp_path / "p.png")).exit_code
+    assert (tmp_path / "p.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("ts", [1_700_000_000_000_000_000, 1e20, "yesterday"])
+def test_a_start_time_that_is_no_time_is_a_question_mark_in_the_report(tmp_path: Path, ts: Any) -> None:
+    """Nanoseconds (``time.time_ns()``) raised OSError, 1e20 OverflowError, in the report's header."""
+    path = _run(tmp_path / "e.jsonl", start_ts=ts)
+    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code
+    assert "<td>?</td><td>" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("status", [None, 0, 2.5, ["completed"]])
+def test_a_run_end_status_that_is_no_text_is_a_question_mark(tmp_path: Path, status: Any) -> None:
+    path = _run(tmp_path / "e.jsonl", status=status)
+    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code
+    assert "run r: ?" == cli("summary", path).stdout.splitlines()[0]
+
+
+def test_a_phase_start_whose_ts_is_text_starts_when_the_event_before_it(tmp_path: Path) -> None:
+    """``TypeError: unsupported operand type(s) for -: 'str' and 'float'`` in phases, summary, report, compare."""
+    path = _write(
+        tmp_path / "e.jsonl",
+        [
+            _ev(0, "run_start"),
+            _ev(1, "phase_start", ts="1700000001.0", phase="training", id=0),
+            _ev(2, "phase_end", phase="training", id=0, status="ok", duration=1.0),
+        ],
+    )
+    phases = cli("phases", path)
+    assert ["training", "+00:00", "1.0s", "ok"] == phases.stdout.splitlines()[2].split()
+    assert "training      1   1.0s" in cli("summary", path).stdout
+    assert 0 == cli("compare", path, path).exit_code
+    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code
+
+
+@pytest.mark.parametrize("metrics", [[1, 2], "loss=1", 3])
+def test_replay_of_metrics_that_are_no_map_shows_the_step(tmp_path: Path, metrics: Any) -> None:
+    """``IndexError`` in the step line's renderer; ``validate`` names the line."""
+    path = _write(
+        tmp_path / "e.jsonl", [_ev(0, "run_start"), _ev(1, "step_metrics", step=1, metrics=metrics, timing="1s")]
+    )
+    assert "[Step 1]" in cli("replay", path).stdout
+    assert "e.jsonl:2" in cli("validate", path).stdout
+
+
+def test_a_column_name_that_is_also_a_glob_is_that_column(tmp_path: Path) -> None:
+    """``--cols 'acc[val]'`` showed ``accv`` (the glob ``acc[val]`` matches it) and not the metric ``acc[val]``."""
+    path = _write(
+        tmp_path / "e.jsonl",
+        [
+            _ev(0, "run_start"),
+            *(_ev(s, "step_metrics", step=s, metrics={"acc[val]": s, "accv": 100 + s}) for s in (1, 2)),
+        ],
+    )
+    assert ["step", "acc[val]"] == cli("table", "--cols", "acc[val]", path).stdout.splitlines()[0].split()
+    assert ["step", "accv"] == cli("table", "--cols", "acc[v]*", path).stdout.splitlines()[0].split()
