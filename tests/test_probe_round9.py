@@ -109,3 +109,69 @@ def test_a_column_name_that_is_also_a_glob_is_that_column(tmp_path: Path) -> Non
     )
     assert ["step", "acc[val]"] == cli("table", "--cols", "acc[val]", path).stdout.splitlines()[0].split()
     assert ["step", "accv"] == cli("table", "--cols", "acc[v]*", path).stdout.splitlines()[0].split()
+
+
+def _ranked(path: Path, rank: Any, **odd: Any) -> str:
+    """A small run whose events all carry ``rank``; ``odd`` replaces fields of its log and phase events."""
+    path.mkdir()
+    events = [
+        _ev(0, "run_start"),
+        _ev(1, "phase_start", phase="training", id=odd.get("id", 0)),
+        _ev(2, "step_metrics", step=1, metrics={"loss": 1.0}),
+        _ev(3, "log", level=odd.get("level", "warning"), msg="x", phase_id=odd.get("id", 0)),
+        _ev(4, "phase_end", phase="training", id=odd.get("id", 0), status="ok", duration=2.0),
+        _ev(5, "eval_summary", step=1, split="val", metrics={"acc": 0.5}),
+        _ev(6, "run_end", status="completed"),
+    ]
+    return _write(path / "events.jsonl", [{**e, "rank": rank} for e in events])
+
+
+ODD_COMMANDS = [
+    ["replay"],
+    ["grep", "x"],
+    ["summary"],
+    ["phases"],
+    ["validate"],
+    ["watch", "--once"],
+    ["compare", "{path}"],
+    ["report", "-o", "{tmp}/r.html"],
+    ["plot", "loss", "-o", "{tmp}/p.png"],
+]
+
+
+@pytest.mark.parametrize("args", ODD_COMMANDS, ids=lambda a: a[0])
+@pytest.mark.parametrize(
+    "odd", [{"rank": [1]}, {"rank": {"a": 1}}, {"id": {"a": 1}}, {"id": [0]}, {"level": ["warning"]}], ids=str
+)
+def test_a_list_or_object_as_a_rank_phase_id_or_level_is_a_value_of_its_own(
+    tmp_path: Path, args: list[str], odd: dict[str, Any]
+) -> None:
+    """``TypeError: unhashable type`` in summary, phases, validate, watch, compare, report, replay and grep."""
+    path = _ranked(tmp_path / "run", odd.pop("rank", 0), **odd)
+    result = cli(*(a.format(path=path, tmp=tmp_path) for a in args), path)
+    assert result.exit_code in (0, 1), result.output
+
+
+def test_a_rank_written_as_text_is_that_rank(tmp_path: Path) -> None:
+    """``"rank": os.environ["RANK"]``: the run read as interrupted, with no steps, and watch saw no rank 0."""
+    path = _ranked(tmp_path / "run", "0")
+    assert ["run", "r:", "completed"] == cli("summary", path).stdout.splitlines()[0].split()
+    assert ["1", "-", "1"] == cli("table", path).stdout.splitlines()[1].split()[:3]
+    assert "no events of rank 0" not in cli("watch", "--once", path).stdout
+
+
+@pytest.mark.parametrize("field,value", [("rewards", 0.5), ("rewards", {"a": 1}), ("turn_advantages", [0.1, 0.2])])
+def test_groups_of_a_detail_whose_lists_are_not_lists(tmp_path: Path, field: str, value: Any) -> None:
+    """``TypeError: object of type 'float' has no len()`` / ``KeyError: 0`` in the advantages table."""
+    detail = {"step": 1, "group": 0, "rewards": [1.0, 0.0], "turn_advantages": [[0.1], [0.2]], field: value}
+    path = _write(tmp_path / "e.jsonl", [_ev(0, "run_start"), _ev(1, "group_detail", **detail)])
+    result = cli("groups", path)
+    assert 0 == result.exit_code
+    assert "Turn-by-turn advantages: step 1, group 0" in result.stdout
+
+
+def test_a_group_count_written_as_a_list_leaves_the_report_chart_without_it(tmp_path: Path) -> None:
+    """polars ``conversion from str to f64 failed in column 'groups_kept'``."""
+    summary = {"step": 1, "groups_total": 4, "groups_kept": [3], "groups_filtered": 1}
+    path = _write(tmp_path / "e.jsonl", [_ev(0, "run_start"), _ev(1, "group_summary", **summary)])
+    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code

@@ -14,6 +14,7 @@ from typing import Any
 from eventlog._text import sanitize
 from eventlog_cli.query.rundata import RunData, timeline_rows
 from eventlog_cli.query.series import Series, column_series, eval_series, first_rank, group_by_prefix, step_series
+from eventlog_cli.read import hashable
 
 __all__ = ["COLOURS", "eval_charts", "group_chart", "label", "step_charts", "timeline_chart"]
 
@@ -55,7 +56,7 @@ def timeline_chart(runs: Sequence[RunData]) -> dict[str, Any]:
         prefix = f"{label(run.label)} · " if len(runs) > 1 else ""
         phases = [r for r in rows if r["kind"] == "phase"]
         marks = [r for r in rows if r["kind"] == "checkpoint"]
-        ranks = len({r["rank"] for r in phases}) > 1
+        ranks = len({hashable(r["rank"]) for r in phases}) > 1
         for r in phases:
             lane = prefix + label(r["lane"]) + (f" (rank {r['rank']})" if ranks else "")
             r["y"] = lane

@@ -87,8 +87,8 @@ def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
 
 
 def _advantages(d: dict[str, Any]) -> None:
-    adv = d.get("turn_advantages") or []
-    rewards = d.get("rewards") or []
+    adv = [r if isinstance(r, list) else [r] for r in _list(d.get("turn_advantages"))]  # another writer's flat list
+    rewards = _list(d.get("rewards"))
     turns = max((len(r) for r in adv), default=0)
     heads = [f"turn {i + 1}" for i in range(turns)]
     t = new_table("rollout", "reward", *heads, right=("rollout", "reward", *heads))
@@ -105,6 +105,11 @@ def _advantages(d: dict[str, Any]) -> None:
             *(text("") for _ in range(turns - len(cells))),
         )
     console().print(t)
+
+
+def _list(v: Any) -> list[Any]:
+    """A list field as a list: another writer's single number is a list of one, anything else none."""
+    return v if isinstance(v, list) else [v] if isinstance(v, (int, float)) else []
 
 
 _SUMMARY = get_type("group_summary")

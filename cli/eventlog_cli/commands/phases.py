@@ -15,6 +15,7 @@ from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_counts, phase_rows
 from eventlog_cli.query.runs import default_rank, only_rank_records
+from eventlog_cli.read import hashable
 
 COLUMNS = ["rank", "id", "parent", "phase", "depth", "step", "start", "duration", "status", "count"]
 
@@ -78,7 +79,7 @@ def _row(r: PhaseRow) -> dict[str, object]:
 
 
 def _view(rows: list[PhaseRow], shown: list[PhaseRow], counts: list[tuple[str, int, float, int]]) -> None:
-    ranks = {r.rank for r in rows}
+    ranks = {hashable(r.rank) for r in rows}
     cols = ["phase", "step", "start", "duration", "status"] + (["rank"] if len(ranks) > 1 else [])
     table = new_table(*cols, right=("step", "start", "duration"))
     for r in shown:

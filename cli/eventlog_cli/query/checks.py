@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventlog_cli.query.metrics import nonfinite_metrics
 from eventlog_cli.query.phases import PhaseRow
-from eventlog_cli.read import Loaded
+from eventlog_cli.read import Loaded, hashable
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,7 +42,7 @@ def run_warnings(
     levels: Counter[Any] = Counter()
     for e in events:
         if e.get("event") == "log":
-            levels[e.get("level")] += e.get("_count", 1)  # a folded record stands for _count lines
+            levels[hashable(e.get("level"))] += e.get("_count", 1)  # a folded record stands for _count lines
     if levels.get("warning") or levels.get("error") or levels.get("critical"):
         out.append(
             f"log: {levels.get('warning', 0)} warning(s), "

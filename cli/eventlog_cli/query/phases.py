@@ -72,7 +72,8 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
     next_step: dict[tuple[Any, ...], float] = {}  # a training_step -> when the next one of its parent started
     for rec in records:
         r = rec.event
-        key_file = (rec.file, r.get("rank", 0))
+        key_file = (rec.file, hashable(r.get("rank", 0)))  # another writer's list: a rank of its own
+        pid = hashable(r.get("id"))
         ev = r.get("event")
         if ev == "run_start":
             segment[key_file] = segment.get(key_file, 0) + 1
@@ -82,15 +83,15 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             last_ts[seg] = ts
         if ev == "phase_start":
             start = last_ts.get(seg, t0) - t0  # a ts that is no number (another writer's text): the last one before
-            key = (*seg, r.get("id"), len(order))
-            parent = rows.get(parent_key := latest.get((*seg, r.get("parent")), ()))
+            key = (*seg, pid, len(order))
+            parent = rows.get(parent_key := latest.get((*seg, hashable(r.get("parent"))), ()))
             parents[key] = parent_key
             if r.get("phase") == TRAINING_STEP:  # steps follow each other: the one before ended by now
                 before = last_step.get((*seg, parent_key))
                 if before is not None:
                     next_step[before] = start
                 last_step[(*seg, parent_key)] = key
-            latest[(*seg, r.get("id"))] = key
+            latest[(*seg, pid)] = key
             info = {k: v for k, v in r.items() if k not in _PHASE_META}
             rows[key] = PhaseRow(
                 r.get("rank", 0),
@@ -107,7 +108,7 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             )
             order.append(key)
         elif ev == "phase_end":
-            row = rows.get(latest.get((*seg, r.get("id")), ()))
+            row = rows.get(latest.get((*seg, pid), ()))
             if row is None or row.duration is not None:
                 continue
             row.duration = as_number(r.get("duration"))
@@ -211,8 +212,8 @@ class Annotator:
         if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over
             stack.clear()
             parents.clear()
-        elif ev == "phase_end" and r.get("id") in parents:
-            gone = {r.get("id")}
+        elif ev == "phase_end" and hashable(r.get("id")) in parents:
+            gone = {hashable(r.get("id"))}
             for pid, _, _ in stack:  # in opening order: a phase opened inside a closed one is closed too
                 if parents.get(pid) in gone:
                     gone.add(pid)
@@ -220,7 +221,7 @@ class Annotator:
             for pid in gone:
                 parents.pop(pid, None)
         entries = stack
-        named = r.get("phase_id")
+        named = hashable(r.get("phase_id"))
         if ev != "phase_end" and named is not None and named in parents:
             chain, pid = set(), named
             while pid is not None and pid in parents and pid not in chain:
@@ -232,8 +233,8 @@ class Annotator:
             step = next((s for _, _, s in reversed(entries) if isinstance(s, int)), None)
         ctx = Context([(name, s) for _, name, s in entries], step)
         if ev == "phase_start":
-            stack.append((r.get("id"), str(r.get("phase", "?")), r.get("step")))
-            parents[r.get("id")] = r.get("parent")
+            stack.append((hashable(r.get("id")), str(r.get("phase", "?")), r.get("step")))
+            parents[hashable(r.get("id"))] = hashable(r.get("parent"))
         return ctx
 
 

@@ -26,7 +26,7 @@ from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
 from eventlog_cli.query.phases import PhaseRow, collapse_steps, phase_rows, steps_done
 from eventlog_cli.query.runs import default_rank, last_write, run_duration, run_labels, source_of
-from eventlog_cli.read import Loaded, Record
+from eventlog_cli.read import Loaded, Record, hashable
 
 __all__ = [
     "LIGHT",
@@ -205,7 +205,7 @@ def of_rank(run: RunData, rank: int | None) -> RunData:
     Raises:
         DataError: the run has no events of ``rank`` (the ranks present are listed).
     """
-    present = {r.event.get("rank", 0) for r in run.records}
+    present = {hashable(r.event.get("rank", 0)) for r in run.records}
     for f in (run.steps, run.evals, run.groups):
         if f.height and "rank" in f.columns:
             present |= set(f["rank"].unique().to_list())

@@ -110,7 +110,9 @@ def column_series(frame: pl.DataFrame, column: str, buckets: int = BUCKETS, high
     ``high``: whether larger is better (``query.metrics.direction``); None marks no best.
     """
     part = frame.select("step", column).filter(pl.col(column).is_not_null() & pl.col("step").is_not_null())
-    part = part.with_columns(pl.col(column).cast(pl.Float64)).sort("step", maintain_order=True)
+    # another writer's text or list where a number belongs: no point of the chart (validate names the line)
+    part = part.with_columns(pl.col(column).cast(pl.Float64, strict=False)).drop_nulls(column)
+    part = part.sort("step", maintain_order=True)
     col = part[column]
     nonfinite = part.filter(~col.is_finite())["step"].to_list()
     finite = part.filter(col.is_finite())

@@ -18,7 +18,7 @@ from eventlog_cli.query.runs import (
     run_duration,
     shared_steps,
 )
-from eventlog_cli.read import Loaded, Record
+from eventlog_cli.read import Loaded, Record, hashable
 
 if TYPE_CHECKING:
     import polars as pl
@@ -159,9 +159,9 @@ def _status(records: list[Record], rank: int, children: set[int]) -> tuple[str, 
     last_end: dict[tuple[int, Any], dict[str, Any]] = {}
     for r in records:
         if r.event.get("event") == "run_start":
-            last_end.pop((r.file, r.event.get("rank", 0)), None)  # a restart: the earlier end is history
+            last_end.pop((r.file, hashable(r.event.get("rank", 0))), None)  # a restart: the earlier end is history
         elif r.event.get("event") == "run_end":
-            last_end[(r.file, r.event.get("rank", 0))] = r.event
+            last_end[(r.file, hashable(r.event.get("rank", 0)))] = r.event
     failed = sorted(
         (e for e in last_end.values() if e.get("status") == "failed"),
         key=lambda e: e["ts"] if isinstance(e.get("ts"), (int, float)) else float("inf"),

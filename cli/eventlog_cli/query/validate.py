@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from eventlog._schema import get_type, validate_event
-from eventlog_cli.read import load
+from eventlog_cli.read import hashable, load
 from eventlog_cli.read._why import TOO_DEEP, loads_lenient, too_deep
 
 __all__ = ["check_files"]
@@ -55,7 +55,7 @@ def check_files(paths: Sequence[str]) -> tuple[int, list[dict[str, Any]]]:
             problems.append({**where, "problem": lost})
         seq = ev.get("seq")
         if type(seq) is int:
-            by_seq = seen.setdefault((f, ev.get("rank")), {})
+            by_seq = seen.setdefault((f, hashable(ev.get("rank"))), {})
             if seq in by_seq:
                 problems.append({**where, "problem": f"seq {seq} repeats line {by_seq[seq]}"})
             else:

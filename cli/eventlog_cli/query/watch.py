@@ -20,7 +20,7 @@ import orjson
 from eventlog._constants import PHASE_TRAINING, PHASE_TRAINING_STEP
 from eventlog._text import sanitize
 from eventlog._values import as_number
-from eventlog_cli.read import loads_lenient
+from eventlog_cli.read import as_rank, loads_lenient
 
 __all__ = ["PhaseOpen", "Tail", "WatchState", "find_files"]
 
@@ -137,7 +137,7 @@ class WatchState:
 
     def feed(self, ev: dict[str, Any], source: str = "") -> None:
         self.events += 1
-        rank = ev.get("rank", 0)
+        rank = as_rank(ev.get("rank", 0))  # another writer's "0" or list
         self.ranks.add(rank)
         if isinstance(ev.get("seq"), int):
             self._check_seq(source, rank, ev["seq"])

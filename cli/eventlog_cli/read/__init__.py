@@ -34,7 +34,7 @@ from eventlog_cli.read._dtypes import READERS, reader_of
 from eventlog_cli.read._frames import SHADOWED
 from eventlog_cli.read._loaded import Loaded, load
 from eventlog_cli.read._paths import resolve_paths
-from eventlog_cli.read._record import Record, Skipped, hashable
+from eventlog_cli.read._record import Record, Skipped, as_rank, hashable
 from eventlog_cli.read._why import TOO_DEEP, loads_lenient, too_deep
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Loaded",
     "Record",
     "Skipped",
+    "as_rank",
     "hashable",
     "load",
     "loads_lenient",

@@ -11,7 +11,7 @@ import orjson
 from eventlog._schema import get_type
 from eventlog_cli.read._decode import Decoder, keys_decoder
 from eventlog_cli.read._frames import ENVELOPE_DTYPES, frame_from_records, is_free, map_fields
-from eventlog_cli.read._record import Record, hashable
+from eventlog_cli.read._record import Record, as_rank, hashable
 from eventlog_cli.read._scan import MAPS, Skipped, empty, scan
 from eventlog_cli.read._seqs import SeqRuns, seq_parts
 from eventlog_cli.read._store import FileLines
@@ -217,9 +217,11 @@ class Loaded:
                 return None
             if wanted is not None and ev.get("event") not in wanted:  # checked at the scan; kept as a guard
                 return None
-            step = ev.get("step")
+            step, rank = ev.get("step"), ev.get("rank")
             if type(step) is float and step.is_integer():  # another writer's 2.0: step 2 for every command
                 ev["step"] = int(step)
+            if type(rank) is str:  # os.environ["RANK"]: rank 0
+                ev["rank"] = as_rank(rank)
             return Record(f, n + 1, ev)
 
         return make

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Record", "Skipped", "hashable", "order_key"]
+__all__ = ["Record", "Skipped", "as_rank", "hashable", "order_key"]
 
 
 def hashable(v: Any) -> Any:
     """``v``, or its repr when it cannot be a set member or dict key (another writer's ``"rank": [1]``): a value
     of its own."""
     return v if v.__hash__ is not None else repr(v)
+
+
+def as_rank(v: Any) -> Any:
+    """A rank as every command groups by it: another writer's text ``"0"`` (``os.environ["RANK"]``) is rank 0, a
+    list or object its repr (see :func:`hashable`)."""
+    return int(v) if type(v) is str and v.isdecimal() and v.isascii() else hashable(v)
 
 
 def order_key(ts: Any, rank: Any, seq: Any) -> tuple[float, int, int]:
