@@ -50,8 +50,8 @@ def test_a_number_as_the_run_name_is_compared_reported_and_plotted(tmp_path: Pat
     compared = cli("compare", path, path)
     assert 0 == compared.exit_code
     assert "0.5" in compared.stdout
-    cli("report", path, "-o", str(tmp_path / "r.html"))
-    assert f">{run} #1<" in (tmp_path / "r.html").read_text() or str(run) in (tmp_path / "r.html").read_text()
+    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code
+    assert f'</span>{run}</td><td class="status-completed">' in (tmp_path / "r.html").read_text()
     assert 0 == cli("plot", "loss", path, "-o", str(tmp_path / "p.png")).exit_code
     assert (tmp_path / "p.png").stat().st_size > 0
 
@@ -60,8 +60,13 @@ def test_a_number_as_the_run_name_is_compared_reported_and_plotted(tmp_path: Pat
 def test_a_start_time_that_is_no_time_is_a_question_mark_in_the_report(tmp_path: Path, ts: Any) -> None:
     """Nanoseconds (``time.time_ns()``) raised OSError, 1e20 OverflowError, in the report's header."""
     path = _run(tmp_path / "e.jsonl", start_ts=ts)
-    assert 0 == cli("report", path, "-o", str(tmp_path / "r.html")).exit_code
-    assert "<td>?</td><td>" in (tmp_path / "r.html").read_text()
+    path_ok = _run(tmp_path / "ok.jsonl")
+    for p, name in ((path, "r"), (path_ok, "ok")):
+        text = Path(p).read_text().replace('"event":"run_start"', '"event":"run_start","host":"h1"', 1)
+        Path(p).write_text(text)
+        assert 0 == cli("report", p, "-o", str(tmp_path / f"{name}.html")).exit_code
+    assert "<td>h1</td><td>?</td>" in (tmp_path / "r.html").read_text()
+    assert "<td>h1</td><td>2023-11-14 22:13:20 UTC</td>" in (tmp_path / "ok.html").read_text()  # the same row, read
 
 
 @pytest.mark.parametrize("status", [None, 0, 2.5, ["completed"]])

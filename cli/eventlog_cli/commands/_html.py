@@ -80,8 +80,7 @@ def _header(runs: Sequence[RunData], summaries: list[dict[str, Any]]) -> str:
     rows = []
     for i, (run, s) in enumerate(zip(runs, summaries, strict=True)):
         start = run.start
-        ts = start.get("ts")
-        when = _utc(ts)
+        when = _utc(start.get("ts"))
         status = s["status"] + (" (no run_end)" if s["status_inferred"] else "")
         status = maybe_running(s) or status
         steps = f"{fmt_num(s['steps_done'])}/{fmt_num(s['total_steps'])}" if s["steps_done"] is not None else "-"

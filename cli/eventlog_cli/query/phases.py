@@ -208,12 +208,12 @@ class Annotator:
         r = rec.event
         key = (rec.file, hashable(r.get("rank")))
         stack, parents = self.stacks[key], self.parents[key]
-        ev = r.get("event")
+        ev, own = r.get("event"), hashable(r.get("id"))  # another writer's list as an id: an id of its own
         if ev == "run_start":  # a new process (a resumed run): the phases the last one left open are over
             stack.clear()
             parents.clear()
-        elif ev == "phase_end" and hashable(r.get("id")) in parents:
-            gone = {hashable(r.get("id"))}
+        elif ev == "phase_end" and own in parents:
+            gone = {own}
             for pid, _, _ in stack:  # in opening order: a phase opened inside a closed one is closed too
                 if parents.get(pid) in gone:
                     gone.add(pid)
@@ -233,8 +233,8 @@ class Annotator:
             step = next((s for _, _, s in reversed(entries) if isinstance(s, int)), None)
         ctx = Context([(name, s) for _, name, s in entries], step)
         if ev == "phase_start":
-            stack.append((hashable(r.get("id")), str(r.get("phase", "?")), r.get("step")))
-            parents[hashable(r.get("id"))] = hashable(r.get("parent"))
+            stack.append((own, str(r.get("phase", "?")), r.get("step")))
+            parents[own] = hashable(r.get("parent"))
         return ctx
 
 

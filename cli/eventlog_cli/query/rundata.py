@@ -188,7 +188,7 @@ def runs_of(loaded: Loaded, source: str | None, types: Sequence[str] = TYPES) ->
                 run,
                 run,
                 d,
-                [r for r in records if r.file in files and r.event.get("run") == run],
+                [r for r in records if r.file in files and str(r.event.get("run")) == run],  # run 5: "5"
                 _part(frames["step_metrics"], files, run),
                 _part(frames["eval_summary"], files, run),
                 _part(frames["group_summary"], files, run),
