@@ -77,11 +77,17 @@ def number(x: Any) -> Any:
 
 
 def _struct(name: str, fields: Sequence[tuple[str, Any]]) -> Any:
-    """A struct whose JSON names are ``fields`` (any text) and whose attributes are ``f0``, ``f1``..."""
+    """A struct whose JSON names are ``fields`` (any text) and whose attributes are ``f0``, ``f1``...
+
+    Not tracked by the garbage collector (``gc=False``: its values are numbers, text and lists, never a
+    cycle back to it): a frame's tens of thousands of structs would otherwise make each collection
+    walk them all (the columns took twice as long).
+    """
     return msgspec.defstruct(
         name,
         [(f"f{i}", t, None) for i, (_, t) in enumerate(fields)],
         rename={f"f{i}": k for i, (k, _) in enumerate(fields)},
+        gc=False,
     )
 
 
@@ -137,15 +143,14 @@ class Decoder:
 
 
 def _transpose(objs: Sequence[Any], attrs: list[str]) -> list[list[Any]]:
-    """The values of ``attrs`` of every object (None when the object is None), one list per attribute."""
-    if not attrs:
-        return []
-    get = attrgetter(*attrs)
-    nones = (None,) * len(attrs)
-    if len(attrs) == 1:
-        return [[None if o is None else get(o) for o in objs]]
-    rows = [nones if o is None else get(o) for o in objs]
-    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in attrs]
+    """The values of ``attrs`` of every object (None when the object is None), one list per attribute.
+
+    A column at a time (``map`` of one getter: no tuple per object, a third of the time of a row-wise
+    zip on the bench's step lines).
+    """
+    if None not in objs:
+        return [list(map(attrgetter(a), objs)) for a in attrs]
+    return [[None if o is None else get(o) for o in objs] for get in map(attrgetter, attrs)]
 
 
 _FLOATS = frozenset({float, type(None)})  # type sets: one C-level pass over a column instead of a generator
