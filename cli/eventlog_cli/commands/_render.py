@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventlog_cli.commands._output import console, emit_csv, emit_json, emit_json_rows, new_table, text
+from eventlog_cli.commands._output import emit_csv, emit_json, emit_json_rows, new_table, print_table, text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -86,4 +86,4 @@ def render(result: Result, fmt: str) -> None:
         t = new_table(*result.columns, title=result.title, right=tuple(result.right))
         for r in result.dicts():
             t.add_row(*(text("" if r.get(c) is None else r.get(c)) for c in result.columns))
-        console().print(t)
+        print_table(t)

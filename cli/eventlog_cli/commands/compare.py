@@ -9,7 +9,7 @@ import typer
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Rank, Strict, output_format
-from eventlog_cli.commands._output import console, dumps, new_table, text
+from eventlog_cli.commands._output import console, dumps, new_table, print_table, text
 from eventlog_cli.commands._read import read_runs
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import UsageError
@@ -56,13 +56,13 @@ def _print(data: dict[str, Any]) -> None:
             text(r["label"]), text(r["status"]), text(fmt_duration(r["duration"])), text(_num(r["steps_done"])),
             text(r["source"]),
         )  # fmt: skip
-    out.print(t)
+    print_table(t, out)
     if data["config"]:
         t = new_table("key", *labels, "change", title="config differences")
         for row in data["config"]:
             cells = [text(dumps(row["values"][lb]).decode() if lb in row["values"] else "—") for lb in keys]
             t.add_row(text(row["key"]), *cells, text(row["status"]))
-        out.print(t)
+        print_table(t, out)
     else:
         out.print(text("config: no differences"))
     deltas = [f"Δ {i + 2}−1" for i in range(len(labels) - 1)]
@@ -80,7 +80,7 @@ def _print(data: dict[str, Any]) -> None:
             ]
             t.add_row(text(name), text("final"), *finals, *(text(_diff(m["diff_final"])) for m in per_run[1:]))
             t.add_row(text(""), text("best"), *bests, *(text(_diff(m["diff_best"])) for m in per_run[1:]))
-        out.print(t)
+        print_table(t, out)
     alone = data["only_in_one_run"]
     if alone:
         names = ", ".join(f"{sanitize(m['metric'])} ({sanitize(m['run'])})" for m in alone[:12])
@@ -92,7 +92,7 @@ def _print(data: dict[str, Any]) -> None:
             for i, row in enumerate(ev["rows"]):
                 first = text(ev["metric"] if i == 0 else "")
                 t.add_row(first, text(row["step"]), *(text(_num(v)) for v in row["values"]))
-        out.print(t)
+        print_table(t, out)
     if data["phases"]:
         t = new_table("phase", *labels, title="phase time (share of the run)", right=tuple(labels))
         for p in data["phases"]:
@@ -101,7 +101,7 @@ def _print(data: dict[str, Any]) -> None:
                 share = f" ({100 * c['share']:.1f}%)" if c and c["share"] is not None else ""
                 cells.append(text(f"{fmt_duration(c['seconds'])}{share}" if c else "-"))
             t.add_row(text(p["phase"]), *cells)
-        out.print(t)
+        print_table(t, out)
 
 
 def register(app: typer.Typer) -> None:

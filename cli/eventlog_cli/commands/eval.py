@@ -15,7 +15,7 @@ from eventlog._evalfiles import flat_eval
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import new_table, print_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
@@ -74,7 +74,7 @@ def _view(evals: list[dict[str, Any]]) -> None:
             k, v = r["metric"], r["value"]
             name = split_label(k, e.get("split")) if len(evals) > 1 else k
             t.add_row(text(name), text(fmt_duration(v) if k == "duration" else fmt_num(v)))
-    console().print(t)
+    print_table(t)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from eventlog._schema import ENVELOPE, get_type
 from eventlog._text import fmt_duration, fmt_num
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, new_table, print_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.runs import only_rank_records
@@ -78,7 +78,7 @@ def _view(summ: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> None:
             )
         )
     if summ:
-        console().print(t)
+        print_table(t)
     for r in summ if extra else []:  # extra fields (frac_reward_zero_std, reward per function...): one line per step
         pairs = " ".join(f"{k}={fmt_num(r[k])}" for k in extra if k in r)
         console().print(text(f"step {fmt_num(r.get('step'))}: {pairs}"))
@@ -104,7 +104,7 @@ def _advantages(d: dict[str, Any]) -> None:
             *(text(c) for c in cells),
             *(text("") for _ in range(turns - len(cells))),
         )
-    console().print(t)
+    print_table(t)
 
 
 def _list(v: Any) -> list[Any]:

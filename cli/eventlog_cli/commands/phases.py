@@ -9,7 +9,7 @@ import typer
 from eventlog._text import fmt_duration, fmt_num, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Strict, output_format
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, new_table, print_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError
@@ -92,7 +92,7 @@ def _view(rows: list[PhaseRow], shown: list[PhaseRow], counts: list[tuple[str, i
         cells = [text(name), text(step), text(offset(r.start)), text(fmt_duration(r.duration)), text(r.status, style)]
         table.add_row(*cells, *([text(r.rank)] if len(ranks) > 1 else []))
     out = console()
-    out.print(table)
+    print_table(table, out)
     if len(ranks) > 1:
         out.print(text(f"totals of rank {default_rank(ranks)} (--rank N for another):"))
     for name, n, total, bad in counts:

@@ -9,7 +9,7 @@ import typer
 from eventlog._text import fmt_bytes, fmt_duration, fmt_num, label, sanitize
 from eventlog_cli.commands._exit import guarded
 from eventlog_cli.commands._options import Csv, Json, Paths, Rank, Split, Strict, output_format, split_names
-from eventlog_cli.commands._output import console, dumps, new_table, text
+from eventlog_cli.commands._output import console, dumps, new_table, print_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.query.runs import maybe_running
@@ -84,7 +84,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         for p in s["phases"]:
             share = f"{100 * p['share']:.1f}%" if p["share"] is not None else ""
             t.add_row(text(p["phase"]), text(p["runs"]), text(fmt_duration(p["total"])), text(share))
-        out.print(t)
+        print_table(t, out)
     if s["metrics"]:
         t = new_table("metric", "last", "at step", "best", "at step", right=("last", "at step", "best"))
         group = None
@@ -103,7 +103,7 @@ def _print_summary(s: dict[str, Any]) -> None:
                 text(fmt_num(m["best"])),
                 text(fmt_num(m["best_step"])),
             )
-        out.print(t)
+        print_table(t, out)
     ck = s["checkpoints"]
     if ck:
         last = ck[-1]

@@ -22,7 +22,7 @@ from eventlog_cli.commands._options import (
     Strict,
     output_format,
 )
-from eventlog_cli.commands._output import console, new_table, text
+from eventlog_cli.commands._output import console, new_table, print_table, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError, UsageError
@@ -171,7 +171,7 @@ def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = Fals
             ch = "" if r["change"] is None else f"{r['change']:+.4g}"
             step = "-" if r["step"] is None else r["step"]  # no step, as table and the several-runs view show it
             t.add_row(text(step), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
-        out.print(t)
+        print_table(t, out)
         points = f"{len(part)} point{'s' if len(part) != 1 else ''}"
         out.print(text(f"  {sparkline([r['value'] for r in part])}  ({points})"))
 
@@ -207,7 +207,7 @@ def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name
             cells.append(text("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  ")))
         t.add_row(text("-" if s is None else s), *cells)
     out = console()
-    out.print(t)
+    print_table(t, out)
     width = max(len(sanitize(r)) for r in runs)
     for run in runs:
         values = [r["value"] for r in rows if r["run"] == run]
