@@ -74,6 +74,24 @@ def test_rows_match_orjson_on_dicts(scalar_only: bool, data: st.DataObject) -> N
     assert out.getvalue() == _expected(frame)
 
 
+@pytest.mark.parametrize("name", ["*", "^a$", "^.*$"])
+def test_a_column_named_as_a_polars_wildcard_is_that_column(name: str) -> None:
+    """``pl.col("*")`` (or a ``^...$`` regex) selects every column: the non-finite floats are found by the
+    column itself (hypothesis found a frame with a ``*`` column raising polars' ComputeError)."""
+    frame = pl.DataFrame(
+        [
+            pl.Series(name, [math.nan, 1.5, None], dtype=pl.Float64),
+            pl.Series("a", [math.inf, 2.0, 3.0], dtype=pl.Float64),
+            pl.Series("l", [[1.0], None, []], dtype=pl.List(pl.Float64)),  # a list column: the row path
+        ]
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        emit_json_rows(frame)
+    assert out.getvalue() == _expected(frame)
+    assert [r[name] for r in orjson.loads(out.getvalue())] == ["NaN", 1.5, None]
+
+
 def test_a_scalar_frame_takes_the_column_path(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

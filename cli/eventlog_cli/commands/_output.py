@@ -236,14 +236,12 @@ def emit_json_rows(frame: Any) -> None:
 
 def _rows_by_dict(part: Any) -> bytes:
     """The rows of ``part`` as indented JSON objects joined by ``,\\n`` (any dtypes): orjson on dicts."""
-    import polars as pl
-
     rows = part.to_dicts()
     for name, dtype in part.schema.items():
-        if dtype.is_float():
-            odd = part.with_row_index("_i").filter(pl.col(name).is_not_null() & ~pl.col(name).is_finite())
-            for i, v in odd.select("_i", name).iter_rows():
-                rows[i][name] = jsonable(v)
+        if dtype.is_float():  # renamed: polars reads a name "*" or "^a$" as a pattern, here and in Series methods
+            col = part.get_column(name).alias("x")
+            for i in (col.is_not_null() & ~col.is_finite()).arg_true().to_list():
+                rows[i][name] = jsonable(col[i])
     return dumps(rows, option=orjson.OPT_INDENT_2)[2:-2]
 
 
