@@ -22,7 +22,7 @@ from eventlog_cli.commands._options import (
     Strict,
     output_format,
 )
-from eventlog_cli.commands._output import console, new_table, print_table, text
+from eventlog_cli.commands._output import console, print_rows, text
 from eventlog_cli.commands._read import read
 from eventlog_cli.commands._render import Result, render
 from eventlog_cli.errors import DataError, UsageError
@@ -159,19 +159,17 @@ def _view(rows: list[dict[str, Any]], source: str, name: str, chart: bool = Fals
     out = console()
     for run in runs:
         part = [r for r in rows if r["run"] == run]
-        t = new_table(
-            "step",
-            sanitize(name),
-            "change",
-            "best",
-            title=f"{sanitize(run)}: {source}.{sanitize(name)}",
-            right=("step", sanitize(name), "change"),
-        )
-        for r in part:
-            ch = "" if r["change"] is None else f"{r['change']:+.4g}"
-            step = "-" if r["step"] is None else r["step"]  # no step, as table and the several-runs view show it
-            t.add_row(text(step), text(fmt_num(r["value"])), text(ch), text("★" if r["best"] else ""))
-        print_table(t, out)
+        cells = [
+            (
+                "-" if r["step"] is None else r["step"],  # no step, as table and the several-runs view show it
+                fmt_num(r["value"]),
+                "" if r["change"] is None else f"{r['change']:+.4g}",
+                "★" if r["best"] else "",
+            )
+            for r in part
+        ]
+        heads = ("step", sanitize(name), "change", "best")
+        print_rows(heads, cells, title=f"{sanitize(run)}: {source}.{sanitize(name)}", right=heads[:3], out=out)
         points = f"{len(part)} point{'s' if len(part) != 1 else ''}"
         out.print(text(f"  {sparkline([r['value'] for r in part])}  ({points})"))
 
@@ -199,15 +197,15 @@ def _side_by_side(rows: list[dict[str, Any]], runs: list[str], source: str, name
     by = {(r["run"], r["step"]): r for r in rows}
     steps = sorted({r["step"] for r in rows}, key=lambda s: (s is None, isinstance(s, str), s))  # no step: last
     heads = [sanitize(r) for r in runs]
-    t = new_table("step", *heads, title=f"{source}.{sanitize(name)}", right=("step", *heads))
+    cells = []
     for s in steps:
-        cells = []
+        row = ["-" if s is None else s]
         for run in runs:
             r = by.get((run, s))
-            cells.append(text("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  ")))
-        t.add_row(text("-" if s is None else s), *cells)
+            row.append("" if r is None else fmt_num(r["value"]) + (" ★" if r["best"] else "  "))
+        cells.append(row)
     out = console()
-    print_table(t, out)
+    print_rows(["step", *heads], cells, title=f"{source}.{sanitize(name)}", right=("step", *heads), out=out)
     width = max(len(sanitize(r)) for r in runs)
     for run in runs:
         values = [r["value"] for r in rows if r["run"] == run]
