@@ -19,24 +19,34 @@ from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 __all__ = ["METRIC_COLUMNS", "compare"]
 
 
-def _number(frame: pl.DataFrame, col: str) -> pl.Expr:
-    """A metric column as numbers: integers stay integers (counts), anything else Float64."""
-    return pl.col(col) if frame.schema[col].is_integer() else pl.col(col).cast(pl.Float64)
+def _numbers(frame: pl.DataFrame, col: str) -> pl.DataFrame | None:
+    """``step`` and one metric column (named ``v``) as numbers, rows lacking either dropped; None: no such column.
+
+    Integers stay integers (counts), anything else is Float64. Built from the two columns alone:
+    a ``select`` on a frame of thousands of metric columns costs time in proportion to its width,
+    so comparing 2,000 metrics took 22 s.
+    """
+    try:
+        values = frame.get_column(col)
+    except pl.exceptions.ColumnNotFoundError:
+        return None
+    if not values.dtype.is_integer():
+        values = values.cast(pl.Float64)
+    return pl.DataFrame([frame.get_column("step"), values.alias("v")]).drop_nulls()
 
 
 def _last_and_best(frame: pl.DataFrame, col: str, high: bool | None) -> dict[str, Any] | None:
     """Final value (and its step), best finite value (and its step; none without a direction) of one column."""
-    if frame.height == 0 or col not in frame.columns:
+    part = _numbers(frame, col) if frame.height else None
+    if part is None or part.height == 0:
         return None
-    part = frame.select("step", _number(frame, col)).drop_nulls().sort("step", maintain_order=True)
-    if part.height == 0:
-        return None
-    out: dict[str, Any] = {"final": part[col][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
-    finite = part.filter(pl.col(col).is_finite())
+    part = part.sort("step", maintain_order=True)
+    out: dict[str, Any] = {"final": part["v"][-1], "final_step": part["step"][-1], "best": None, "best_step": None}
+    finite = part.filter(pl.col("v").is_finite())
     if finite.height and high is not None:
-        at = finite[col].arg_max() if high else finite[col].arg_min()
+        at = finite["v"].arg_max() if high else finite["v"].arg_min()
         if at is not None:
-            out["best"], out["best_step"] = finite[col][at], finite["step"][at]
+            out["best"], out["best_step"] = finite["v"][at], finite["step"][at]
     return out
 
 
@@ -130,11 +140,10 @@ def _evals_by_step(runs: Sequence[RunData]) -> list[dict[str, Any]]:
         for col in _metric_columns(frames):
             per_run: list[dict[Any, Any]] = []
             for f in frames:
-                if col not in f.columns:  # a run without the metric: no value at any step
-                    per_run.append({})
-                    continue
-                part = f.select("step", _number(f, col)).drop_nulls()
-                per_run.append(dict(zip(part["step"].to_list(), part[col].to_list(), strict=True)))
+                part = _numbers(f, col)  # None: a run without the metric, no value at any step
+                per_run.append(
+                    {} if part is None else dict(zip(part["step"].to_list(), part["v"].to_list(), strict=True))
+                )
             steps = sorted({s for d in per_run for s in d})
             rows = [{"step": s, "values": [d.get(s) for d in per_run]} for s in steps]
             out.append({"metric": split_label(col[8:], split), "rows": rows})
