@@ -79,11 +79,13 @@ def _spelled_numbers(vals: list[Any]) -> list[Any]:
     return [decode_nonfinite(v) for v in vals] if spelled and real else vals
 
 
-def frame_from_records(records: Iterable[Record], note: Callable[[str], None] | None = None) -> pl.DataFrame:
+def frame_from_records(
+    records: Iterable[Record], note: Callable[[str, list[tuple[int, int]], int], None] | None = None
+) -> pl.DataFrame:
     """The slow, forgiving path: flatten events in Python (unknown types, odd values).
 
-    A metric value that is not a number becomes null and is passed to ``note``
-    with its line, never dropped silently. Like the typed path, the frame has the
+    A metric value that is not a number becomes null and is passed to ``note`` (the column, the
+    (file, line) of its first five, how many), never dropped silently. Like the typed path, the frame has the
     ``file`` and 0-based ``n`` of each event (runs are told apart by file); payload fields
     of those names are kept as ``payload.file`` and ``payload.n`` (:data:`SHADOWED`).
     ``records`` may be a stream (``Loaded.stream``): each event is flattened into columns as it
@@ -91,7 +93,7 @@ def frame_from_records(records: Iterable[Record], note: Callable[[str], None] | 
     """
     cols: dict[str, list[Any]] = {}
     files, lines = array("I"), array("I")
-    odd: dict[str, list[int]] = {}
+    odd: dict[str, list[tuple[int, int]]] = {}
     count = 0
     for rec in records:
         row: dict[str, Any] = {}
@@ -100,15 +102,15 @@ def frame_from_records(records: Iterable[Record], note: Callable[[str], None] | 
                 for mk, mv in v.items():  # an int64 stays an int (2**53+1 exact), as on the typed path
                     row[f"{k}.{mk}"] = x = mv if type(mv) is int and _INT64_MIN <= mv <= _INT64_MAX else as_number(mv)
                     if x is None and mv is not None:
-                        odd.setdefault(f"{k}.{mk}", []).append(rec.line)
+                        odd.setdefault(f"{k}.{mk}", []).append((rec.file, rec.line))
             elif k in _ENVELOPE_NUMBERS:  # keeps its dtype: a rank "0" or a ts "x" is noted, not a text column
                 row[k] = x = _envelope_number(v, ENVELOPE_DTYPES[k])
                 if x is None and v is not None:
-                    odd.setdefault(k, []).append(rec.line)
+                    odd.setdefault(k, []).append((rec.file, rec.line))
             elif k == "step" and type(v) is not int and type(v) is not float:  # a step "13" or true: no step
                 row[k] = None  # (as text it made every step text, sorted 1, 10, 11, 2, ...)
                 if v is not None:
-                    odd.setdefault(k, []).append(rec.line)
+                    odd.setdefault(k, []).append((rec.file, rec.line))
             elif isinstance(v, (dict, list)):
                 row[SHADOWED.get(k, k)] = orjson.dumps(v).decode()
             else:
@@ -126,8 +128,7 @@ def frame_from_records(records: Iterable[Record], note: Callable[[str], None] | 
         lines.append(rec.line - 1)
     for name, where in odd.items():
         if note is not None:
-            shown = ", ".join(str(n) for n in where[:5]) + (" ..." if len(where) > 5 else "")
-            note(f"{name}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
+            note(name, where[:5], len(where))
     if not count:
         return pl.DataFrame()
     series = []

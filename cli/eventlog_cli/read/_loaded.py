@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 import orjson
 
 from eventlog._schema import get_type
+from eventlog._text import sanitize
 from eventlog_cli.read._decode import Decoder, keys_decoder
 from eventlog_cli.read._frames import ENVELOPE_DTYPES, frame_from_records, is_free, map_fields
 from eventlog_cli.read._record import Record, as_rank, hashable
@@ -298,7 +299,7 @@ class Loaded:
             return pl.DataFrame()
         et = get_type(event)
         if is_free(et):
-            return frame_from_records(self.stream([event]), self.note)
+            return frame_from_records(self.stream([event]), self._note_odd)
         wanted = {"metrics": metrics, "timing": timing}
         keys = {
             name: list(wanted[name] or []) if wanted.get(name) is not None else self.keys(event, name)
@@ -318,7 +319,7 @@ class Loaded:
                     if strict and _foreign(texts, et):
                         raise msgspec.ValidationError("a field outside the schema")
                 except (msgspec.ValidationError, msgspec.DecodeError):  # an odd value somewhere: the forgiving path
-                    return frame_from_records(self.stream([event]), self.note)
+                    return frame_from_records(self.stream([event]), self._note_odd)
                 chunk, bad = dec.columns(objs, [f] * len(part))
                 parts.append(chunk)
                 for col, where in bad.items():
@@ -353,10 +354,17 @@ class Loaded:
     def _note_non_numbers(self, odd: Mapping[str, list[tuple[int, int]]]) -> None:
         """Name metric values that are present but not numbers, with their first lines."""
         for col, where in odd.items():
-            first = where[:5]
-            lines = [self.stores[f].numbers([r])[0] + 1 for f, r in first]
-            shown = ", ".join(map(str, lines)) + (" ..." if len(where) > 5 else "")
-            self.note(f"{col}: {len(where)} value(s) are not numbers (line {shown}); shown as empty")
+            self._note_odd(col, [(f, self.stores[f].numbers([r])[0] + 1) for f, r in where[:5]], len(where))
+
+    def _note_odd(self, col: str, first: list[tuple[int, int]], count: int) -> None:
+        """The note for ``count`` values of ``col`` that are not numbers, the first at these (file, line): lines
+        alone for one file, ``path:line`` when there are several (a directory's rank files)."""
+        several = len(self.files) > 1
+        shown = ", ".join(f"{sanitize(self.files[f])}:{n}" if several else str(n) for f, n in first)
+        more = " ..." if count > len(first) else ""
+        self.note(
+            f"{col}: {count} value(s) are not numbers ({'at' if several else 'line'} {shown}{more}); shown as empty"
+        )
 
     def _skip(self, f: int, n: int, reason: str) -> None:
         """A line found unusable while decoding: kept, and told to ``warn`` (the load-time report is past)."""
