@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 else:
     from eventlog_cli._lazy import polars as pl
 
-from eventlog_cli.query.metrics import direction, split_label, splits_of
+from eventlog_cli.query.metrics import direction, of_split, series_splits, split_label, splits_of, unsplit
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts
 from eventlog_cli.query.rundata import MISSING, RunData, config_diff
 
@@ -87,21 +87,16 @@ METRIC_COLUMNS = ["metric", "run", "final", "final_step", "best", "best_step", "
 
 
 def _parts(runs: Sequence[RunData]) -> list[tuple[str, str | None, list[pl.DataFrame]]]:
-    """(source, split, a frame per run): the evals of each split apart when a run has several, then the steps."""
-    splits = list(dict.fromkeys(s for r in runs for s in splits_of(r.evals)))
-    if max((len(splits_of(r.evals)) for r in runs), default=0) < 2:
+    """(source, split, a frame per run): the evals of each split apart when a run has evals of two splits (or of
+    one and of none: ``series_splits``), then the steps."""
+    if not any(series_splits(r.evals) for r in runs):
         evals: list[tuple[str, str | None, list[pl.DataFrame]]] = [("eval", None, [r.evals for r in runs])]
     else:
-        evals = [("eval", sp, [_of_split(r.evals, sp) for r in runs]) for sp in splits]
-        if any(r.evals.height and r.evals["split"].null_count() for r in runs if "split" in r.evals.columns):
-            evals.append(("eval", None, [_of_split(r.evals, None) for r in runs]))  # evals without a split
+        splits = list(dict.fromkeys(s for r in runs for s in splits_of(r.evals)))
+        evals = [("eval", sp, [of_split(r.evals, sp) for r in runs]) for sp in splits]
+        if any(unsplit(r.evals) for r in runs):
+            evals.append(("eval", None, [of_split(r.evals, None) for r in runs]))  # evals without a split
     return [*evals, ("step", None, [r.steps for r in runs])]
-
-
-def _of_split(evals: pl.DataFrame, split: str | None) -> pl.DataFrame:
-    if "split" not in evals.columns:
-        return evals if split is None else evals.clear()
-    return evals.filter(pl.col("split").is_null() if split is None else pl.col("split") == split)
 
 
 def _metrics(runs: Sequence[RunData]) -> list[dict[str, Any]]:

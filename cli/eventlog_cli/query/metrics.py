@@ -118,6 +118,25 @@ def splits_of(frame: pl.DataFrame) -> list[str]:
     return [str(s) for s in frame["split"].drop_nulls().unique(maintain_order=True).to_list()]
 
 
+def unsplit(frame: pl.DataFrame) -> bool:
+    """Whether some evals of the frame have no split (with :func:`splits_of`: the series an eval metric makes)."""
+    return frame.height > 0 and "split" in frame.columns and frame["split"].null_count() > 0
+
+
+def series_splits(frame: pl.DataFrame) -> list[str | None]:
+    """The splits an eval metric is shown apart by: each named split, then None (evals without a split) when
+    both kinds are present; [] when there is one kind only (one series, never two mixed)."""
+    splits: list[str | None] = [*splits_of(frame), *([None] if unsplit(frame) else [])]
+    return splits if len(splits) > 1 else []
+
+
+def of_split(frame: pl.DataFrame, split: str | None) -> pl.DataFrame:
+    """The evals of one split (None: those without a split)."""
+    if "split" not in frame.columns:
+        return frame if split is None else frame.clear()
+    return frame.filter(pl.col("split").is_null() if split is None else pl.col("split") == split)
+
+
 def only_split(frame: pl.DataFrame, split: str | None) -> pl.DataFrame:
     """The rows of eval split ``split`` (all rows when None).
 
@@ -176,7 +195,7 @@ def trend(frame: pl.DataFrame, name: str, high: bool | None = None) -> list[dict
     rows: list[dict[str, Any]] = []
     frame = frame.filter(pl.col(col).is_not_null())
     has_rank = "rank" in frame.columns
-    several = len(splits_of(frame)) > 1
+    several = bool(series_splits(frame))  # evals of val and test, or of val and of no split: never one series
     by = ["run", "split"] if several else ["run"]
     for key, part in frame.group_by(by, maintain_order=True):
         run, split = key[0], (key[1] if several else None)

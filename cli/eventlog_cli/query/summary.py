@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventlog_cli.errors import DataError
 from eventlog_cli.query.checks import run_warnings
-from eventlog_cli.query.metrics import best_index, direction, only_split, split_label, splits_of
+from eventlog_cli.query.metrics import best_index, direction, of_split, only_split, series_splits, split_label
 from eventlog_cli.query.phases import TRAINING_STEP, phase_counts, phase_rows, steps_done
 from eventlog_cli.query.runs import (
     RunIds,
@@ -185,10 +185,10 @@ def _group(name: str) -> str:
 
 def _eval_stats(evals: pl.DataFrame, declared: dict[str, bool]) -> list[dict[str, Any]]:
     """The eval metrics; of each split on its own when there are several (``eval.accuracy [val]``), never mixed."""
-    splits = splits_of(evals)
-    if len(splits) < 2:
+    splits = series_splits(evals)  # evals without a split beside named ones: a series of their own, named plainly
+    if not splits:
         return _metric_stats(evals, "eval", declared)
-    return [m for sp in splits for m in _metric_stats(evals.filter(pl.col("split") == sp), "eval", declared, sp)]
+    return [m for sp in splits for m in _metric_stats(of_split(evals, sp), "eval", declared, sp)]
 
 
 def _metric_stats(
