@@ -24,13 +24,23 @@ except SystemExit as exc:
     code = exc.code
 heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set(HEAVY))
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
+mods = sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("eventlog_cli.commands.") and "._" not in m)
+sys.stderr.write("COMMANDS=" + ",".join(mods) + "\\n")
 """
 
 
 def _run(*args: str) -> tuple[str, list[str]]:
+    out, heavy, _ = _run_modules(*args)
+    return out, heavy
+
+
+def _run_modules(*args: str) -> tuple[str, list[str], list[str]]:
+    """(stdout, heavy packages imported, command modules imported) of ``eventlog ARGS`` in a fresh interpreter."""
     proc = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=False)
-    line = next(x for x in proc.stderr.splitlines() if x.startswith("HEAVY="))
-    return proc.stdout, [m for m in line[6:].split(",") if m]
+    lines = proc.stderr.splitlines()
+    heavy = next(x for x in lines if x.startswith("HEAVY="))[6:]
+    mods = next(x for x in lines if x.startswith("COMMANDS="))[9:]
+    return proc.stdout, [m for m in heavy.split(",") if m], [m for m in mods.split(",") if m]
 
 
 def _commands() -> list[str]:
@@ -84,6 +94,41 @@ class TestLightCommands:
         out, heavy = _run(*args, str(small))
         assert shows in out
         assert "polars" not in heavy and "pydantic" not in heavy
+
+
+class TestOneCommandImportsItsModule:
+    """``eventlog CMD`` imports CMD's module alone (the others' query and read layers cost ~60 ms of a start-up);
+    the app it builds has the same command, so its help and its errors are the whole app's."""
+
+    def test_a_command_imports_no_other_command(self, small: Path) -> None:
+        out, _, mods = _run_modules("grep", "warn", str(small))
+        assert "a warning" in out
+        assert mods == ["grep"]
+        out, _, mods = _run_modules("import", "--help")
+        assert "Usage" in out and mods == ["importer"]
+
+    def test_help_and_a_typo_build_every_command(self) -> None:
+        from eventlog_cli.commands import COMMANDS
+
+        out, _, mods = _run_modules("--help")
+        assert sorted(mods) == sorted(COMMANDS.values())
+        _, _, mods = _run_modules("tabel")
+        assert sorted(mods) == sorted(COMMANDS.values())  # so click can say: did you mean 'table'?
+
+    @pytest.mark.parametrize("args", [["--help"], ["--bogus"], ["-h"]])
+    def test_each_command_alone_says_what_the_whole_app_says(self, args: list[str]) -> None:
+        from typer.testing import CliRunner
+
+        from eventlog_cli._app import build
+        from eventlog_cli.commands import COMMANDS
+
+        whole = build()
+        for name in COMMANDS:
+            alone = build([name])
+            assert [c.name for c in alone.registered_commands] == [name]  # COMMANDS names what the module registers
+            a = CliRunner().invoke(alone, [name, *args])
+            w = CliRunner().invoke(whole, [name, *args])
+            assert (a.exit_code, a.output) == (w.exit_code, w.output), name
 
 
 class TestMissingExtra:
