@@ -12,11 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
-from eventlog_cli.query.rundata import RunData, label_runs, of_rank, runs_of
 from eventlog_cli.read import Loaded, load
+
+if TYPE_CHECKING:
+    from eventlog_cli.query.rundata import RunData
 
 __all__ = ["read", "read_runs", "report"]
 
@@ -82,6 +85,8 @@ def read_runs(
         DataError: a path cannot be read or holds no run, a run has no events of ``rank``,
             or ``strict`` and a line was skipped.
     """
+    from eventlog_cli.query.rundata import label_runs, of_rank, runs_of  # here: read() alone needs none of it
+
     runs: list[RunData] = []
     sources: list[str | None] = list(paths or []) or [None]
     for src in sources:
