@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from gaps import analysis_gaps, emit_gaps, startup_gaps
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PROFILES = {
@@ -111,7 +113,7 @@ def emit_section(data: dict[str, Any]) -> list[str]:
         )
     el = rows.get("eventlog", {})
     rate = el.get("events_per_s")
-    checks = []
+    checks: list[tuple[str, str, str, bool | None]] = []
     for other, want in (("structlog", 2), ("logging", 4), ("loguru", 8)):  # issue 12's targets
         o = rows.get(other, {}).get("events_per_s")
         rounds = _ratios(_rounds(el, "events_per_s"), _rounds(rows.get(other, {}), "events_per_s"))
@@ -157,11 +159,27 @@ def emit_section(data: dict[str, Any]) -> list[str]:
         )
     lines += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {_mark(d)} |" for a, b, c, d in checks]
-    return lines
+    return lines + _why(emit_gaps(rows, loops, checks))
 
 
-def analysis_section(rows: list[dict[str, Any]]) -> list[str]:
+def _why(reasons: list[str]) -> list[str]:
+    return ["", "Why not met, in this run's figures:", "", *reasons] if reasons else []
+
+
+def _checks(table: list[str]) -> list[tuple[str, str, str, bool | None]]:
+    """The (target, wanted, measured, met) rows of a targets table as written above."""
+    out: list[tuple[str, str, str, bool | None]] = []
+    for line in table:
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 4 and cells[0] not in ("target", "---"):
+            met = {"met": True, "NOT met": False}.get(cells[3])
+            out.append((cells[0], cells[1], cells[2], met))
+    return out
+
+
+def analysis_section(rows: list[dict[str, Any]], startup: list[dict[str, Any]] | None = None) -> list[str]:
     lines = ["## Analysis side", ""]
+    polars_ms = next((r["median_ms"] for r in startup or [] if "import polars" in r["command"]), None)
     for file in dict.fromkeys(r["file"] for r in rows):
         part = [r for r in rows if r["file"] == file]
         size = part[0]["size_mb"]
@@ -183,7 +201,8 @@ def analysis_section(rows: list[dict[str, Any]]) -> list[str]:
                 f"| {r['question']} | {r['contender']} | {r['wall_s']:.2f} | {r.get('cpu_s', 0):.2f} "
                 f"| {r['peak_rss_mb']:.0f} | {verdict} |"
             )
-        lines += ["", *_analysis_targets(part, size, rows), ""]
+        targets = _analysis_targets(part, size, rows)
+        lines += ["", *targets, *_why(analysis_gaps(part, size, _checks(targets), polars_ms)), ""]
     return lines
 
 
@@ -273,8 +292,9 @@ def startup_section(rows: list[dict[str, Any]]) -> list[str]:
         "## Start-up",
         "",
         f"Each command as a fresh process on a small run ({rows[0]['lines']} lines) written by the library; "
-        "median (range) over rounds, after two unrecorded calls. The two reference rows are the interpreter "
-        "alone and the import of polars, which every command that builds frames pays.",
+        "median (range) over rounds, after two unrecorded calls. The reference rows are the interpreter "
+        "alone, the import of typer, which every command pays, and of polars, which every command that "
+        "builds frames pays.",
         "",
         "| command | median ms | range ms | under 150 ms (issue 12) |",
         "|---|---:|---:|---|",
@@ -283,7 +303,7 @@ def startup_section(rows: list[dict[str, Any]]) -> list[str]:
         ws = r["walls_ms"]
         met = "" if r["command"].endswith("(reference)") else _mark(r["median_ms"] <= 150)
         out.append(f"| `{r['command']}` | {r['median_ms']:.0f} | {min(ws):.0f}–{max(ws):.0f} | {met} |")
-    return out
+    return out + _why(startup_gaps(rows))
 
 
 def sigkill_section(rows: list[dict[str, Any]]) -> list[str]:
@@ -349,7 +369,7 @@ def main() -> None:
             "",
             *emit_section(emit),
             "",
-            *analysis_section(analysis),
+            *analysis_section(analysis, startup),
             "",
             *startup_section(startup),
             "",

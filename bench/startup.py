@@ -2,8 +2,9 @@
 
 A small run is written once with the library (40 steps, their phases, 4 evals: 134 lines),
 then each command runs as a fresh process, ``--repeats`` times in rotated rounds; the median
-wall time is reported next to two reference rows: ``python -c pass`` (the interpreter alone)
-and ``python -c "import polars"`` (what a command that builds frames pays before any work).
+wall time is reported next to three reference rows: ``python -c pass`` (the interpreter alone),
+``python -c "import typer"`` (what every command pays) and ``python -c "import polars"`` (what a
+command that builds frames pays before any work).
 
     python bench/startup.py --repeats 7 --json bench/out/startup.json
 """
@@ -69,6 +70,7 @@ def main() -> None:
         lines = (run / "events.jsonl").read_bytes().count(b"\n")
         cmds = {
             "python -c pass (reference)": [sys.executable, "-c", "pass"],
+            "python -c 'import typer' (reference)": [sys.executable, "-c", "import typer"],
             "python -c 'import polars' (reference)": [sys.executable, "-c", "import polars"],
         }
         for args in COMMANDS:
