@@ -111,7 +111,8 @@ def phase_rows(records: Sequence[Record]) -> list[PhaseRow]:
             row = rows.get(latest.get((*seg, pid), ()))
             if row is None or row.duration is not None:
                 continue
-            row.duration = as_number(r.get("duration"))
+            d = as_number(r.get("duration"))
+            row.duration = 0.0 if d is not None and d < 0 else d  # another clock's -1 s: no time, as phases prints it
             row.status = str(r.get("status", "ok"))
             row.info.update({k: v for k, v in r.items() if k not in _PHASE_META})
     ends: dict[tuple[Any, ...], float] = {}
