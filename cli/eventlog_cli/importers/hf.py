@@ -110,11 +110,23 @@ def _totals(start: dict[str, Any]) -> dict[str, Any]:
     return {k: start[k] for k in ("total_steps", "total_epochs") if k in start}
 
 
+def _step(v: Any) -> int | None:
+    """A log record's step: an int, or a whole number written as ``2.0`` or ``"2"`` (another writer's JSON); a
+    bool, fraction or other text is none."""
+    if type(v) is int:
+        return v
+    if type(v) is float and v.is_integer():
+        return int(v)
+    if type(v) is str and v.strip().isdigit():
+        return int(v)
+    return None
+
+
 def _record(
     w: RunWriter, ts: float, where: str, rec: dict[str, Any], total_steps: int | None, total_epochs: int | None
 ) -> None:
-    step = rec.get("step")
-    if not isinstance(step, int):
+    step = _step(rec.get("step"))
+    if step is None:
         w.note(f"{where} has no integer step; recorded at step 0")
         step = 0
     body = {k: v for k, v in rec.items() if k != "step"}
