@@ -286,6 +286,25 @@ def _analysis_targets(part: list[dict[str, Any]], size_mb: float, rows: list[dic
     return out
 
 
+def breakdown_section(data: dict[str, Any]) -> list[str]:
+    """Where the table question's time goes (bench/breakdown.py): each part's median and range over rounds."""
+    med, rounds = data["median_s"], data["rounds"]
+    out = [
+        f"## Where `table`'s time goes ({data['file']}, {data['size_mb']:.0f} MB)",
+        "",
+        f"`{data['command']}` run in a fresh process per round with timers around its parts "
+        "(bench/breakdown.py); the interpreter's own start (~20 ms) is not included.",
+        "",
+        "| part | median s | range s | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for k, v in med.items():
+        vs = [r[k] for r in rounds]
+        share = "" if k == "total" else f"{100 * v / med['total']:.0f}%"
+        out.append(f"| {k} | {v:.2f} | {min(vs):.2f}–{max(vs):.2f} | {share} |")
+    return out
+
+
 def startup_section(rows: list[dict[str, Any]]) -> list[str]:
     """Whole-process time of each command on a small run (bench/startup.py); issue 12 wants under 150 ms."""
     out = [
@@ -342,13 +361,18 @@ def main() -> None:
     an_cmd = [py, str(ROOT / "bench" / "analysis.py"), *sizes, "--json", str(OUT / "analysis.json")]
     kill_cmd = [py, str(ROOT / "bench" / "sigkill.py"), "--json", str(OUT / "sigkill.json")]
     start_cmd = [py, str(ROOT / "bench" / "startup.py"), *prof["startup"], "--json", str(OUT / "startup.json")]
-    for cmd in (emit_cmd, an_cmd, start_cmd, kill_cmd):
+    counts = [int(x) for x in sizes[sizes.index("--sizes") + 1 : sizes.index("--repeats")]]
+    big = ROOT / "bench" / "data" / f"run_{1_000_000 if 1_000_000 in counts else max(counts)}.jsonl"
+    parts_cmd = [py, str(ROOT / "bench" / "breakdown.py"), str(big), "--repeats", "3"]
+    parts_cmd += ["--json", str(OUT / "breakdown.json")]
+    for cmd in (emit_cmd, an_cmd, parts_cmd, start_cmd, kill_cmd):
         print("$", " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     emit = json.loads((OUT / "emit.json").read_text())
     analysis = json.loads((OUT / "analysis.json").read_text())
     kills = json.loads((OUT / "sigkill.json").read_text())
     startup = json.loads((OUT / "startup.json").read_text())
+    parts = json.loads((OUT / "breakdown.json").read_text())
     text = "\n".join(
         [
             "# Benchmark results",
@@ -364,12 +388,14 @@ def main() -> None:
             "Commands: "
             + "; ".join(
                 f"`{' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}`"
-                for cmd in (emit_cmd, an_cmd, start_cmd, kill_cmd)
+                for cmd in (emit_cmd, an_cmd, parts_cmd, start_cmd, kill_cmd)
             ),
             "",
             *emit_section(emit),
             "",
             *analysis_section(analysis, startup),
+            "",
+            *breakdown_section(parts),
             "",
             *startup_section(startup),
             "",

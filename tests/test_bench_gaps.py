@@ -87,3 +87,15 @@ def test_startup_gaps_name_the_reference_imports() -> None:
     assert "70 ms alone in this run" in text
     fast = [r | {"median_ms": 100.0} if r["command"] == "eventlog table" else r for r in rows]
     assert "Why not met" not in "\n".join(run.startup_section(fast))
+
+
+def test_the_breakdown_section_shows_each_part_and_its_share() -> None:
+    rounds = [
+        {"imports": 0.27, "scan": 0.55, "frame": 0.30, "json rows": 0.09, "rest of the command": 0.03, "total": 1.24},
+        {"imports": 0.29, "scan": 0.60, "frame": 0.28, "json rows": 0.10, "rest of the command": 0.03, "total": 1.30},
+    ]
+    data = {"file": "run_1000000.jsonl", "size_mb": 610.0, "command": "eventlog table --json", "rounds": rounds}
+    data["median_s"] = {k: sum(r[k] for r in rounds) / 2 for k in rounds[0]}
+    text = "\n".join(run.breakdown_section(data))
+    assert "| scan | 0.57 | 0.55–0.60 | 45% |" in text
+    assert "| total | 1.27 | 1.24–1.30 |  |" in text
