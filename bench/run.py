@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -361,7 +362,7 @@ def main() -> None:
     an_cmd = [py, str(ROOT / "bench" / "analysis.py"), *sizes, "--json", str(OUT / "analysis.json")]
     kill_cmd = [py, str(ROOT / "bench" / "sigkill.py"), "--json", str(OUT / "sigkill.json")]
     start_cmd = [py, str(ROOT / "bench" / "startup.py"), *prof["startup"], "--json", str(OUT / "startup.json")]
-    counts = [int(x) for x in sizes[sizes.index("--sizes") + 1 : sizes.index("--repeats")]]
+    counts = [int(x) for x in itertools.takewhile(str.isdigit, sizes[sizes.index("--sizes") + 1 :])]
     big = ROOT / "bench" / "data" / f"run_{1_000_000 if 1_000_000 in counts else max(counts)}.jsonl"
     parts_cmd = [py, str(ROOT / "bench" / "breakdown.py"), str(big), "--repeats", "3"]
     parts_cmd += ["--json", str(OUT / "breakdown.json")]
