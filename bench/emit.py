@@ -10,7 +10,10 @@ floor is that build plus the envelope dict, with no I/O.
 * tight: back to back; per-call cost timed on the calling thread, then the
   end-to-end rate including the final flush/close; the output file is checked
   for N valid JSON lines;
-* paced: ~1 ms of busy work between calls, as in a training loop (fewer calls).
+* paced: ~1 ms of busy work between calls, as in a training loop (fewer calls);
+* training loop: numpy work per step and 10 events per step, in blocks of steps
+  side by side in one process with and without eventlog (see
+  :func:`training_loop_overhead`).
 
     python bench/emit.py --n 200000 --repeats 3 --json bench/out/emit.json
 """
@@ -266,60 +269,104 @@ def measure(names: list[str], n: int, paced: int, repeats: int) -> list[dict[str
     return results
 
 
-def training_loop_overhead(steps: int, repeats: int, ms: float = 1.0) -> dict[str, Any]:
-    """A loop of ~``ms`` ms numpy work per step and 10 events per step, with and without eventlog."""
-    code = r"""
-import sys, time, tempfile, numpy as np
+_LOOP = r"""
+import json, resource, sys, tempfile, time
+import numpy as np
 sys.path.insert(0, sys.argv[1])
-mode, steps = sys.argv[2], int(sys.argv[3])
+import eventlog
+steps, block, ms = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 a = np.random.default_rng(0).random((160, 160))
-reps = int(sys.argv[4])
+reps = 1
 def work():
     x = a
     for _ in range(reps):
         x = x @ a / 160.0
     return float(x[0, 0])
-if mode == "eventlog":
-    import eventlog
-    eventlog.init(tempfile.mkdtemp(), run="t", console="off", signals=False)
-t0, c0 = time.perf_counter(), time.process_time()
-for s in range(steps):
-    v = work()
-    if mode == "eventlog":
-        for k in range(10):
-            eventlog.emit("step_metrics", step=s, metrics={"loss": v, "k": k, **{f"m{i}": v for i in range(18)}})
-if mode == "eventlog":
-    eventlog.finish()
-print(time.perf_counter() - t0, time.process_time() - c0)
+for _ in range(2):  # ~ms of work per step: calibrate, then once more at the first guess
+    n = max(20, round(2000 / ms / reps))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        work()
+    reps = max(1, round(reps * ms / 1000 / ((time.perf_counter() - t0) / n)))
+eventlog.init(tempfile.mkdtemp(), run="t", console="off", signals=False)
+emit, modes = eventlog.emit, ("none", "dict", "eventlog")
+wall = {m: [] for m in modes}
+cpu = {m: [] for m in modes}
+worked = {m: [] for m in modes}  # the work() calls alone
+faults = {m: 0 for m in modes}  # minor page faults: pages the process took fresh from the kernel
+s = 0
+clock = time.perf_counter
+for r in range(max(1, steps // block)):
+    for mode in modes[r % 3:] + modes[:r % 3]:  # rotated, so no mode always follows another
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0, c0 = clock(), time.process_time()
+        w = 0.0
+        for _ in range(block):
+            t1 = clock()
+            v = work()
+            w += clock() - t1
+            s += 1
+            if mode == "dict":  # the payloads any logger is handed, built and dropped
+                for k in range(10):
+                    kept = {"step": s, "metrics": {"loss": v, "k": k, **{f"m{i}": v for i in range(18)}}}
+            elif mode == "eventlog":
+                for k in range(10):
+                    emit("step_metrics", step=s, metrics={"loss": v, "k": k, **{f"m{i}": v for i in range(18)}})
+        if mode == "eventlog":
+            eventlog.flush()  # the writer thread's work on this block's events is charged to this block
+        wall[mode].append(clock() - t0)
+        cpu[mode].append(time.process_time() - c0)  # every thread of the process, the writer's too
+        worked[mode].append(w)
+        faults[mode] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+eventlog.finish()
+print(json.dumps({"wall": wall, "cpu": cpu, "work": worked, "faults": faults, "block": block}))
 """
 
-    def run(mode: str, reps: int, n: int) -> tuple[float, float]:
-        cmd = [sys.executable, "-c", code, str(ROOT), mode, str(n), str(reps)]
-        one_thread = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-        env = {**os.environ, **one_thread}  # BLAS threads on a shared 2-core box made the work itself vary 10x
-        wall, cpu = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout.split()
-        return float(wall), float(cpu)
 
-    reps = max(1, round(3 * ms / 1000 / (run("none", 3, 300)[0] / 300)))  # calibrate to ~ms of work per step
-    times: dict[str, list[float]] = {"none": [], "eventlog": []}
-    cpus: dict[str, list[float]] = {"none": [], "eventlog": []}
-    for r in range(repeats):  # alternate which goes first
-        for mode in ("none", "eventlog") if r % 2 == 0 else ("eventlog", "none"):
-            wall, cpu = run(mode, reps, steps)
-            times[mode].append(wall)
-            cpus[mode].append(cpu)
-    none, el = statistics.median(times["none"]), statistics.median(times["eventlog"])
-    none_cpu, el_cpu = statistics.median(cpus["none"]), statistics.median(cpus["eventlog"])
+def training_loop_overhead(steps: int, repeats: int, ms: float = 10.0) -> dict[str, Any]:
+    """A loop of ~``ms`` ms numpy work per step and 10 events per step, with and without eventlog.
+
+    One process runs blocks of steps in three modes, rotated: the work alone (``none``), the work and
+    the ten payloads built and dropped (``dict``), the work and the ten events emitted (``eventlog``, a
+    flush ending each of its blocks). Separate processes of the same loop differed by up to 18% on this
+    shared machine with no logging at all; blocks side by side in one process see the same machine.
+    eventlog's own overhead is the eventlog blocks against the dict blocks (any logger is handed the
+    payloads), over the work alone; ``total_pct`` counts building the payloads too.
+    """
+    block = min(max(1, steps // 6), max(5, round(250 / ms)))  # ~0.25 s blocks, at least 6 rounds
+    cmd = [sys.executable, "-c", _LOOP, str(ROOT), str(steps), str(block), str(ms)]
+    one_thread = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {**os.environ, **one_thread}  # BLAS threads on a shared 2-core box made the work itself vary 10x
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout)
+    wall, cpu = out["wall"], out["cpu"]
+    rounds = len(wall["none"])
+    groups = [range(g * rounds // repeats, (g + 1) * rounds // repeats) for g in range(min(repeats, rounds))]
+
+    def pct(d: dict[str, list[float]], a: str, b: str, idx: Any = None) -> float:
+        idx = range(rounds) if idx is None else idx
+        base = sum(d["none"][i] for i in idx)
+        return 100 * (sum(d[a][i] for i in idx) - sum(d[b][i] for i in idx)) / base
+
+    events = sum(wall["eventlog"])
+    dict_build = sum(wall["dict"]) - sum(out["work"]["dict"])  # the payloads, built in the eventlog blocks too
     return {
-        "steps": steps,
-        "ms_per_step": 1000 * none / steps,
-        "none_s": none,
-        "eventlog_s": el,
-        "overhead_pct": 100 * (el - none) / none,
-        "overhead_pcts": [100 * (e - n) / n for n, e in zip(times["none"], times["eventlog"], strict=True)],
-        "none_cpu_s": none_cpu,
-        "eventlog_cpu_s": el_cpu,
-        "cpu_overhead_pct": 100 * (el_cpu - none_cpu) / none_cpu,  # CPU seconds: less exposed to a shared box
+        "steps": rounds * out["block"],
+        "block": out["block"],
+        "ms_per_step": 1000 * sum(wall["none"]) / (rounds * out["block"]),
+        "none_s": sum(wall["none"]),
+        "dict_s": sum(wall["dict"]),
+        "eventlog_s": sum(wall["eventlog"]),
+        "overhead_pct": pct(wall, "eventlog", "dict"),
+        "overhead_pcts": [pct(wall, "eventlog", "dict", g) for g in groups],
+        "dict_pct": pct(wall, "dict", "none"),
+        "total_pct": pct(wall, "eventlog", "none"),
+        "cpu_overhead_pct": pct(cpu, "eventlog", "dict"),
+        "cpu_dict_pct": pct(cpu, "dict", "none"),
+        # where eventlog's own time goes: the work itself slowed (caches and the GIL shared with the writer
+        # thread), and the calls (with the block's flush), per event
+        "work_slowdown_pct": pct(out["work"], "eventlog", "dict"),
+        "emit_us": 1e6 * (events - sum(out["work"]["eventlog"]) - dict_build) / (10 * rounds * out["block"]),
+        "page_faults": out["faults"],
     }
 
 

@@ -146,7 +146,7 @@ def emit_section(data: dict[str, Any]) -> list[str]:
         cpu = f"; CPU {loop['cpu_overhead_pct']:.1f}%" if "cpu_overhead_pct" in loop else ""
         checks.append(
             (
-                f"training loop ({loop['ms_per_step']:.2f} ms numpy work/step, 10 events/step) slowdown",
+                f"training loop ({loop['ms_per_step']:.2f} ms numpy work/step, 10 events/step) slowdown by eventlog",
                 "<= 1%" if loop is loops[0] else "(reference)",
                 f"{loop['overhead_pct']:.1f}%"
                 + (

@@ -32,7 +32,9 @@ def _emit(eventlog_rate: float) -> dict[str, Any]:
         _contender("loguru", 22_000, 42_000, 54_000, 110_000),
         _contender("eventlog", eventlog_rate, 6_400, 9_200, 30_000),
     ]
-    loop = {"ms_per_step": 6.3, "overhead_pct": 2.2, "overhead_pcts": [1.2, 3.7], "cpu_overhead_pct": 2.4}
+    loop = {"ms_per_step": 10.0, "overhead_pct": 1.8, "overhead_pcts": [1.2, 2.7], "cpu_overhead_pct": 2.4}
+    loop |= {"emit_us": 12.0, "work_slowdown_pct": 0.6, "dict_pct": 0.5, "steps": 300}
+    loop |= {"page_faults": {"none": 2900, "dict": 2900, "eventlog": 75_400}}
     return {"contenders": contenders, "loop": loop, "loops": [loop]}
 
 
@@ -42,7 +44,10 @@ def test_emit_gaps_quote_the_runs_ceiling() -> None:
     assert "Why not met, in this run's figures:" in text
     assert "reaches 3.0× structlog, 6.6× logging, 13.0× loguru in this run" in text  # 285k / 95k, 43k, 22k
     assert "takes 2,000 ns and encoding and writing it (`orjson_write`) 3,100 ns, 1.55× the dict" in text
-    assert "is 1.0% of 6.30 ms of work" in text  # 6,400 ns x 10 events
+    assert "its calls, 12.0 µs an event in the loop (against 6.4 µs back to back" in text
+    assert "1.2% of 10.00 ms, and the work itself, 0.6% slower" in text  # 12 µs x 10 events of 10 ms
+    assert "1% leaves 10.0 µs an event for both" in text
+    assert "0.6% slower in the blocks that emit (242 more page faults a step" in text  # 72,500 / 300
 
 
 def test_no_reason_when_the_end_to_end_targets_are_met() -> None:
@@ -99,3 +104,10 @@ def test_the_breakdown_section_shows_each_part_and_its_share() -> None:
     text = "\n".join(run.breakdown_section(data))
     assert "| scan | 0.57 | 0.55–0.60 | 45% |" in text
     assert "| total | 1.27 | 1.24–1.30 |  |" in text
+
+
+def test_a_loop_without_extra_page_faults_names_caches_and_the_gil() -> None:
+    data = _emit(115_000)
+    data["loop"]["page_faults"] = {"none": 2900, "dict": 2900, "eventlog": 2950}
+    text = "\n".join(run.emit_section(data))
+    assert "0.6% slower in the blocks that emit (its caches, and the GIL the writer thread takes)" in text
