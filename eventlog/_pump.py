@@ -44,7 +44,7 @@ from eventlog._trouble import Reporter
 __all__ = ["Pump"]
 
 _BATCH = 128  # items per drain round (see _drain): one os.write each
-_WAKE_AT = 256  # queued items that wake the thread early: the queue stays short, so the backlog at a kill does
+_WAKE_AT = 256  # queued items that wake the thread early: the backlog a SIGKILL can lose stays short
 _STOP = object()
 _LOST = object()  # count_drop()'s place in the queue
 
