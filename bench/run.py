@@ -347,6 +347,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("profile", choices=sorted(PROFILES), nargs="?", default="quick")
     ap.add_argument("--huge", action="store_true", help="also the 10,000,000-event file")
+    ap.add_argument(
+        "--render-only", action="store_true", help="rewrite the results from bench/out/*.json, running nothing"
+    )
     ns = ap.parse_args()
     prof = PROFILES[ns.profile]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -366,7 +369,7 @@ def main() -> None:
     big = ROOT / "bench" / "data" / f"run_{1_000_000 if 1_000_000 in counts else max(counts)}.jsonl"
     parts_cmd = [py, str(ROOT / "bench" / "breakdown.py"), str(big), "--repeats", "3"]
     parts_cmd += ["--json", str(OUT / "breakdown.json")]
-    for cmd in (emit_cmd, an_cmd, parts_cmd, start_cmd, kill_cmd):
+    for cmd in () if ns.render_only else (emit_cmd, an_cmd, parts_cmd, start_cmd, kill_cmd):
         print("$", " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     emit = json.loads((OUT / "emit.json").read_text())

@@ -1,7 +1,8 @@
 """Start-up benchmark: how long ``eventlog`` takes on a small run, whole process (issue 12: under 150 ms).
 
-A small run is written once with the library (40 steps, their phases, 4 evals: 134 lines),
-then each command runs as a fresh process, ``--repeats`` times in rotated rounds; the median
+A small run is written once with the library (40 steps, their phases, 4 evals, each with two
+samples, a group summary and its groups every 10 steps, a warning), so that every command has
+something to show; each command then runs as a fresh process, ``--repeats`` times in rotated rounds; the median
 wall time is reported next to three reference rows: ``python -c pass`` (the interpreter alone),
 ``python -c "import typer"`` (what every command pays) and ``python -c "import polars"`` (what a
 command that builds frames pays before any work).
@@ -44,20 +45,31 @@ for step in range(1, 41):
     if step % 10 == 0:
         with eventlog.phase("validation", step=step):
             eventlog.emit("eval_summary", step=step, split="val", metrics={"accuracy": step / 50})
+            for i in range(2):
+                eventlog.emit("sample", step=step, split="val", index=i, prompt="2+2?", output="4", reward=1.0)
+        eventlog.emit("group_summary", step=step, groups_total=2, groups_kept=2)
+        for g in range(2):
+            eventlog.emit("group_detail", step=step, group=g, rewards=[0.0, 1.0])
+    if step == 20:
+        eventlog.emit("log", level="warning", msg="warn: reward spread is low")
 eventlog.finish()
 """
 
 
 def small_run(where: Path) -> Path:
-    """A run of 40 steps and 4 evals written by the library (134 lines)."""
+    """A run of 40 steps, 4 evals and what samples, groups and grep show, written by the library."""
     subprocess.run([sys.executable, "-c", WRITE, str(where)], check=True)
     return where
 
 
 def timed(cmd: list[str]) -> float:
+    """Wall seconds of one call; a failing command stops the benchmark (its time would be an error path's)."""
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - t
+    if done.returncode:
+        raise SystemExit(f"startup.py: {' '.join(cmd)} failed ({done.returncode}): {done.stderr.decode().strip()}")
+    return wall
 
 
 def main() -> None:

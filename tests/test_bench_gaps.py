@@ -88,10 +88,21 @@ def test_startup_gaps_name_the_reference_imports() -> None:
         {"command": "eventlog table", "median_ms": 300.0, "walls_ms": [300.0], "lines": 134},
     ]
     text = "\n".join(run.startup_section(rows))
-    assert "import polars: 218 ms alone in this run" in text
-    assert "70 ms alone in this run" in text
+    assert "* table: each builds frames and imports polars, 218 ms alone in this run" in text
+    assert "phases" not in text
     fast = [r | {"median_ms": 100.0} if r["command"] == "eventlog table" else r for r in rows]
     assert "Why not met" not in "\n".join(run.startup_section(fast))
+
+
+def test_a_slow_command_without_polars_gets_its_own_reason() -> None:
+    rows = [
+        {"command": "python -c 'import typer' (reference)", "median_ms": 70.0, "walls_ms": [70.0], "lines": 134},
+        {"command": "python -c 'import polars' (reference)", "median_ms": 218.0, "walls_ms": [218.0], "lines": 134},
+        {"command": "eventlog phases", "median_ms": 162.0, "walls_ms": [144.0, 162.0, 219.0], "lines": 134},
+    ]
+    text = "\n".join(run.startup_section(rows))
+    assert "* phases: 162 ms (144–219) without polars, under 150 ms in 1 of 3 rounds; typer" in text
+    assert "imports polars" not in text
 
 
 def test_the_breakdown_section_shows_each_part_and_its_share() -> None:
