@@ -347,7 +347,7 @@ def training_loop_overhead(steps: int, repeats: int, ms: float = 10.0) -> dict[s
         base = sum(d["none"][i] for i in idx)
         return 100 * (sum(d[a][i] for i in idx) - sum(d[b][i] for i in idx)) / base
 
-    events = sum(wall["eventlog"])
+    el_wall = sum(wall["eventlog"])
     dict_build = sum(wall["dict"]) - sum(out["work"]["dict"])  # the payloads, built in the eventlog blocks too
     return {
         "steps": rounds * out["block"],
@@ -365,7 +365,7 @@ def training_loop_overhead(steps: int, repeats: int, ms: float = 10.0) -> dict[s
         # where eventlog's own time goes: the work itself slowed (caches and the GIL shared with the writer
         # thread), and the calls (with the block's flush), per event
         "work_slowdown_pct": pct(out["work"], "eventlog", "dict"),
-        "emit_us": 1e6 * (events - sum(out["work"]["eventlog"]) - dict_build) / (10 * rounds * out["block"]),
+        "emit_us": 1e6 * (el_wall - sum(out["work"]["eventlog"]) - dict_build) / (10 * rounds * out["block"]),
         "page_faults": out["faults"],
     }
 

@@ -119,6 +119,10 @@ def analysis_gaps(
     return out
 
 
+_FRAMES = {"table", "trend", "eval", "summary"}
+"""The commands of the start-up benchmark that build polars frames (the others stream the events)."""
+
+
 def startup_gaps(rows: list[dict[str, Any]]) -> list[str]:
     """Reasons for the commands over 150 ms, from the reference rows of the same run."""
     ref = {r["command"]: r["median_ms"] for r in rows if r["command"].endswith("(reference)")}
@@ -127,11 +131,12 @@ def startup_gaps(rows: list[dict[str, Any]]) -> list[str]:
         return []
     polars = next((v for k, v in ref.items() if "import polars" in k), None)
     typer = next((v for k, v in ref.items() if "import typer" in k), None)
-    framed = [r for r in slow if r["command"].split()[1] in _FRAMES]
+    name = {r["command"]: r["command"].split()[1] for r in slow}  # "eventlog trend accuracy" -> "trend"
+    framed = [r for r in slow if name[r["command"]] in _FRAMES]
     others = [r for r in slow if r not in framed]
     out = []
     if framed and polars:
-        names = ", ".join(r["command"].split()[1] for r in framed)
+        names = ", ".join(name[r["command"]] for r in framed)
         out.append(
             f"* {names}: each builds frames and imports polars, {polars:.0f} ms alone in this run, "
             "before eventlog's own work."
@@ -140,19 +145,9 @@ def startup_gaps(rows: list[dict[str, Any]]) -> list[str]:
         low, high = min(r["walls_ms"]), max(r["walls_ms"])
         under = f", under 150 ms in {sum(w <= 150 for w in r['walls_ms'])} of {len(r['walls_ms'])} rounds"
         out.append(
-            f"* {r['command'].split(maxsplit=1)[1]}: {r['median_ms']:.0f} ms ({low:.0f}–{high:.0f}) without polars"
+            f"* {name[r['command']]}: {r['median_ms']:.0f} ms ({low:.0f}–{high:.0f}) without polars"
             + (under if low <= 150 else "")
             + (f"; typer, which every command imports, took {typer:.0f} ms alone in this run" if typer else "")
             + ", and the library's package, the read layer and the command's own module come on top."
         )
     return out
-
-
-_FRAMES = {"table", "trend", "eval", "summary"}
-"""The commands of the start-up benchmark that build polars frames (the others stream the events)."""
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1

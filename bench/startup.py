@@ -2,10 +2,10 @@
 
 A small run is written once with the library (40 steps, their phases, 4 evals, each with two
 samples, a group summary and its groups every 10 steps, a warning), so that every command has
-something to show; each command then runs as a fresh process, ``--repeats`` times in rotated rounds; the median
-wall time is reported next to three reference rows: ``python -c pass`` (the interpreter alone),
-``python -c "import typer"`` (what every command pays) and ``python -c "import polars"`` (what a
-command that builds frames pays before any work).
+something to show; each command then runs as a fresh process, ``--repeats`` times in rotated
+rounds; the median wall time is reported next to three reference rows: ``python -c pass`` (the
+interpreter alone), ``python -c "import typer"`` (what every command pays) and ``python -c "import
+polars"`` (what a command that builds frames pays before any work).
 
     python bench/startup.py --repeats 7 --json bench/out/startup.json
 """
