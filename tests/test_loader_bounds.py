@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT
 from eventlog_cli._app import app
-from eventlog_cli.read import _loaded, load
+from eventlog_cli.read import _loaded, _scan, load
 
 sys.path.insert(0, str(ROOT / "bench"))
 import generate
@@ -171,3 +171,75 @@ class TestLongLogLines:
         assert sum(r.event["_count"] for r in records) == len(levels) * 2 + (len(levels) - 1) * 2
         assert len(records) == 2 * 2 * 4  # first and last per rank and level
         assert max(r.event["ts"] for r in records) == 2.0 + len(levels) * 2  # the last time survives
+
+
+CRASH = """
+import os, sys, eventlog
+eventlog.init(sys.argv[1], run="r", console=False)
+for s in range(1, 21):
+    eventlog.emit("step_metrics", step=s, metrics={"reward": s / 20, "kl": 0.1, "loss": 1 / s})
+eventlog.flush()
+path = os.path.join(sys.argv[1], "events.jsonl")
+line = open(path, "rb").read().splitlines()[-1].replace(b'"step":20', b'"step":21')
+os.write(os.open(path, os.O_WRONLY | os.O_APPEND), line[: line.index(b'"loss"')])  # cut before "loss"
+os._exit(0)  # killed mid-write
+"""
+RESUME = """
+import sys, eventlog
+eventlog.init(sys.argv[1], run="r", console=False)
+for s in range(21, 31):
+    eventlog.emit("step_metrics", step=s, metrics={"reward": s / 20, "kl": 0.1, "loss": 1 / s})
+eventlog.finish()
+"""
+
+
+class TestLineCutShortBeforeAResume:
+    """A crash cut a step_metrics line short and the run resumed: the writer ended that line with a newline
+    and appended a run_start. ``trend loss`` selects lines by the needle ``"loss"``, which the cut line lost;
+    it skipped the line without a word (table, selecting by type, named it)."""
+
+    @pytest.fixture
+    def resumed(self, tmp_path: Path) -> tuple[Path, int]:
+        run = tmp_path / "run"
+        for code in (CRASH, RESUME):
+            subprocess.run([sys.executable, "-c", code, str(run)], check=True, capture_output=True)
+        lines = (run / "events.jsonl").read_bytes().splitlines()
+        n = next(i for i, b in enumerate(lines) if b'"run_start"' in b and i > 0)  # the line before: 1-based n
+        assert b'"loss"' not in lines[n - 1] and not lines[n - 1].endswith(b"}")
+        return run, n
+
+    @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+    @pytest.mark.parametrize("metric", ["loss", "reward"])
+    def test_trend_names_the_cut_line(self, resumed: tuple[Path, int], packed: bool, metric: str) -> None:
+        run, n = resumed
+        path = run / "events.jsonl"
+        if packed:
+            path = path.with_suffix(".jsonl.gz")
+            path.write_bytes(gzip.compress((run / "events.jsonl").read_bytes()))
+            (run / "events.jsonl").unlink()
+        result = CliRunner().invoke(app, ["trend", metric, "--json", str(path)])
+        assert 0 == result.exit_code, result.stderr
+        assert f"warning: 1 damaged line(s) skipped: {path.name}:{n} (not valid JSON" in result.stderr
+        assert list(range(1, 31)) == [r["step"] for r in json.loads(result.stdout)["rows"]]
+
+    def test_the_cut_line_at_a_windows_end(self, resumed: tuple[Path, int], monkeypatch: pytest.MonkeyPatch) -> None:
+        """The run_start opens the next mapped window: the cut line is the last of its window."""
+        run, n = resumed
+        data = (run / "events.jsonl").read_bytes()
+        at = sum(len(b) + 1 for b in data.splitlines()[:n])  # where the run_start line starts
+        monkeypatch.setattr(_scan, "WINDOW", at + 8)  # the first window ends with the cut line's newline
+        result = CliRunner().invoke(app, ["trend", "loss", "--json", str(run)])
+        assert 0 == result.exit_code, result.stderr
+        assert f"warning: 1 damaged line(s) skipped: events.jsonl:{n} (not valid JSON" in result.stderr
+
+    def test_a_cut_line_plainly_of_another_type_is_not_named(self, tmp_path: Path) -> None:
+        """trend reads no log events: a log line cut short before a resume is validate's to report."""
+        run = tmp_path / "run"
+        subprocess.run([sys.executable, "-c", RESUME, str(run)], check=True, capture_output=True)
+        lines = (run / "events.jsonl").read_bytes().splitlines()
+        cut = b'{"v":1,"ts":1.0,"event":"log","run":"r","rank":0,"seq":0,"level":"info","msg":"half'
+        (run / "events.jsonl").write_bytes(b"\n".join([cut, *lines]) + b"\n")
+        result = CliRunner().invoke(app, ["trend", "loss", "--json", str(run)])
+        assert 0 == result.exit_code, result.stderr
+        assert "damaged" not in result.stderr
+        assert 1 == CliRunner().invoke(app, ["validate", str(run)]).exit_code

@@ -6,8 +6,11 @@ Two ways to select, both keeping too much rather than too little (see PERF-NOTES
   for the quoted type names (or for the quoted ``contains`` text, then a type name in the
   same line). A line of type ``T`` holds ``"T"`` as any writer spells it, or writes it with
   an escape and then holds a backslash: lines with a backslash are kept too unless their
-  envelope plainly names another type. Nothing else is looked at, so a damaged line is
-  reported when it is among the selected ones (``validate`` reads every line).
+  envelope plainly names another type. A damaged line is reported when it is among the
+  selected ones, and so is the line a crash cut short before a resumed run appended (the
+  writer ends it with a newline, so it comes just before a ``run_start``, or last in a window
+  when that run_start opens the next), whatever needle it lost, unless it plainly names
+  another type. Nothing else is looked at (``validate`` reads every line).
 * **every line** (no types, or every line's seq summed up): polars reads each window as lines
   and finds every line's type by its envelope prefix or ``json_path_match`` (``_lines``);
   lines without any ``"event"`` are kept so that they are reported.
@@ -361,8 +364,28 @@ def _find_lines(state: _Scan, buf: Any, start: int, end: int) -> list[tuple[int,
             i = e + 1
         return found
 
+    def cut_short(s: int, e: int) -> bool:  # damaged, and not plainly of another type
+        text = _no_cr(buf[s:e])
+        try:
+            orjson.loads(text)
+            return False
+        except orjson.JSONDecodeError:
+            m = _PLAIN_PREFIX.match(text)
+            return loads_lenient(text) is None and (m is None or m.group(1).decode("utf-8", "replace") in wanted)
+
+    def resumed(search: Find) -> dict[int, int]:  # the line before a run_start: a crash may have cut it short
+        found, i = {}, start
+        while (j := search(b'"run_start"', i, end)) >= 0:
+            s, e = line_at(j)
+            if s > start and cut_short(*(before := line_at(s - 1))):
+                found[before[0]] = before[1]
+            i = e + 1
+        return found
+
     found: dict[int, int] = {}
-    searches = [*map(by, primary), escaped]  # a pass over the window each: side by side on a large one
+    if end > start and cut_short(*(last := line_at(end - 1))):  # the line before a run_start in the next window
+        found[last[0]] = last[1]
+    searches = [*map(by, primary), escaped, resumed]  # a pass over the window each: side by side on a large one
     for part in side_by_side(buf, searches, threads=end - start >= _THREADS_FROM):
         for s, e in part.items():
             found.setdefault(s, e)
