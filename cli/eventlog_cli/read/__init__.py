@@ -5,10 +5,10 @@ What lives here:
 * ``_paths``: which files (paths, run directories, globs of either, ``-`` for stdin, the newest
   run) and how (plain files mapped a window at a time; stdin, pipes and gzip, sniffed by their
   first bytes, in chunks);
-* ``_scan``: which lines may be of the types asked for (``find`` on the quoted type names, or
-  every line by polars in ``_lines`` when there are no types, many, or every seq is summed up),
-  each selected line checked whole (msgspec reads its top-level ``event`` and the keys of its
-  maps): damaged ones are set aside with their line numbers before any output;
+* ``_scan``: which lines may be of the types asked for (``_find``: ``memmem`` on the quoted type
+  names; or every line by polars in ``_lines`` when there are no types, many, or every seq is
+  summed up), each selected line checked whole (msgspec reads its top-level ``event`` and the
+  keys of its maps): damaged ones are set aside with their line numbers before any output;
 * ``_store``: what is kept of a selected line: offset, length, line number, type code (the text
   stays in the file, or in a spool file for streams), so memory is bounded at any size;
 * ``_seqs``: the envelope patterns and each file's seq numbers summed up during the scan (count

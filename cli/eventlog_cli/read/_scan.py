@@ -4,13 +4,8 @@ Two ways to select, both keeping too much rather than too little (see PERF-NOTES
 
 * **find** (a few types, no seq check): each file is mapped a window at a time and searched
   for the quoted type names (or for the quoted ``contains`` text, then a type name in the
-  same line). A line of type ``T`` holds ``"T"`` as any writer spells it, or writes it with
-  an escape and then holds a backslash: lines with a backslash are kept too unless their
-  envelope plainly names another type. A damaged line is reported when it is among the
-  selected ones, and so is the line a crash cut short before a resumed run appended (the
-  writer ends it with a newline, so it comes just before a ``run_start``, or last in a window
-  when that run_start opens the next), whatever needle it lost, unless it plainly names
-  another type. Nothing else is looked at (``validate`` reads every line).
+  same line): ``_find`` says what it keeps and why. A damaged line is reported when it is
+  among the selected ones (``validate`` reads every line).
 * **every line** (no types, or every line's seq summed up): polars reads each window as lines
   and finds every line's type by its envelope prefix or ``json_path_match`` (``_lines``);
   lines without any ``"event"`` are kept so that they are reported.
@@ -32,18 +27,15 @@ from __future__ import annotations
 import functools
 import mmap
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from eventlog._text import sanitize
 from eventlog_cli.errors import DataError
 from eventlog_cli.read._decode import known_keys
+from eventlog_cli.read._find import find_lines, no_cr
 from eventlog_cli.read._lines import every_line
-from eventlog_cli.read._memmem import Find, side_by_side
 from eventlog_cli.read._paths import chunks, resolve_paths
 from eventlog_cli.read._record import Skipped
 from eventlog_cli.read._seqs import PREFIX, SeqRuns
@@ -62,8 +54,6 @@ __all__ = ["PREFIX", "Scanned", "Skipped", "empty", "scan"]
 _BOM = b"\xef\xbb\xbf"
 _FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # a window is read whole: map its pages at once
 _MAX_NEEDLES = 4  # more types than this: one polars pass beats a find pass per type
-_THREADS_FROM = 1 << 20  # bytes of a window from which its searches run on threads of their own
-_PLAIN_PREFIX = re.compile(PREFIX.removeprefix("^").encode())
 _REBUILDS = 32  # a type whose keys changed more often than this is read the general way
 
 
@@ -227,6 +217,11 @@ class _Scan:
                 add(off, len(text), -1, self.code(event) if code is None else code)
             known = self.known(event)
 
+    def find(self, buf: Any, start: int, end: int) -> list[tuple[int, int]]:
+        """(start, end) of the lines of ``buf[start:end]`` that may be of the wanted types (``_find``)."""
+        assert self.wanted is not None  # the find way is taken for a few named types only
+        return find_lines(self.wanted, self.contains, buf, start, end)
+
     def number_pending(self) -> None:
         """Line numbers for the lines set aside in a plain file (one count of its newlines)."""
         for store in dict.fromkeys(p[0] for p in self.pending):
@@ -295,7 +290,7 @@ def _scan_file(state: _Scan, store: FileLines, path: str, idx: int, seq: SeqRuns
         first = 0  # line number of the window's first line (every-line way only)
         for mm, start, end, base in _windows(fd, stop):
             if _by_find(state, seq):
-                state.keep_spans(store, mm, base, _find_lines(state, mm, start, end))
+                state.keep_spans(store, mm, base, state.find(mm, start, end))
                 continue
             data = mm[start:end]
             for n, off, text in every_line(data, idx, state, path, first, seq):
@@ -328,74 +323,6 @@ def _windows(fd: int, stop: int) -> Iterator[tuple[mmap.mmap, int, int, int]]:
         pos = base + end
 
 
-def _find_lines(state: _Scan, buf: Any, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of the lines in ``buf[start:end]`` that may be of the wanted types."""
-    wanted = state.wanted
-    assert wanted is not None
-    quoted = [orjson.dumps(t) for t in wanted]
-    primary = [state.contains.encode()] if state.contains is not None else quoted
-    require = quoted if state.contains is not None else None
-    find, rfind = buf.find, buf.rfind
-
-    def line_at(j: int) -> tuple[int, int]:
-        k = rfind(b"\n", start, j)
-        e = find(b"\n", j, end)
-        return (start if k < 0 else k + 1), (end if e < 0 else e)
-
-    def by(needle: bytes) -> Callable[[Find], dict[int, int]]:
-        def lines(search: Find) -> dict[int, int]:
-            found, i = {}, start
-            while (j := search(needle, i, end)) >= 0:
-                s, e = line_at(j)
-                if require is None or any(find(r, s, e) >= 0 for r in require) or find(b"\\", s, e) >= 0:
-                    found[s] = e
-                i = e + 1
-            return found
-
-        return lines
-
-    def escaped(search: Find) -> dict[int, int]:  # an escape may spell the type: kept unless plainly another type
-        found, i = {}, start
-        while (j := search(b"\\", i, end)) >= 0:
-            s, e = line_at(j)
-            m = _PLAIN_PREFIX.match(buf, s, e)
-            if m is None or m.group(1).decode("utf-8", "replace") in wanted:
-                found[s] = e
-            i = e + 1
-        return found
-
-    def cut_short(s: int, e: int) -> bool:  # damaged, and not plainly of another type
-        text = _no_cr(buf[s:e])
-        try:
-            orjson.loads(text)
-            return False
-        except orjson.JSONDecodeError:
-            m = _PLAIN_PREFIX.match(text)
-            return loads_lenient(text) is None and (m is None or m.group(1).decode("utf-8", "replace") in wanted)
-
-    def resumed(search: Find) -> dict[int, int]:  # the line before a run_start: a crash may have cut it short
-        found, i = {}, start
-        while (j := search(b'"run_start"', i, end)) >= 0:
-            s, e = line_at(j)
-            if s > start and cut_short(*(before := line_at(s - 1))):
-                found[before[0]] = before[1]
-            i = e + 1
-        return found
-
-    found: dict[int, int] = {}
-    if end > start and cut_short(*(last := line_at(end - 1))):  # the line before a run_start in the next window
-        found[last[0]] = last[1]
-    searches = [*map(by, primary), escaped, resumed]  # a pass over the window each: side by side on a large one
-    for part in side_by_side(buf, searches, threads=end - start >= _THREADS_FROM):
-        for s, e in part.items():
-            found.setdefault(s, e)
-    return sorted(found.items())
-
-
-def _no_cr(text: bytes) -> bytes:
-    return text[:-1] if text.endswith(b"\r") else text
-
-
 def _scan_stream(
     state: _Scan, store: FileLines, parts: Iterator[bytes], path: str, idx: int, seq: SeqRuns | None
 ) -> None:
@@ -411,10 +338,10 @@ def _scan_stream(
                 data = data[:cut]
         if _by_find(state, seq):
             counted, n = 0, first
-            for s, e in _find_lines(state, data, 0, len(data)):
+            for s, e in state.find(data, 0, len(data)):
                 n += data.count(b"\n", counted, s)
                 counted = s
-                state.keep(store, -1 if first or s else 0, _no_cr(data[s:e]), n)
+                state.keep(store, -1 if first or s else 0, no_cr(data[s:e]), n)
         else:
             for n, off, text in every_line(data, idx, state, path, first, seq):
                 state.keep(store, -1 if first or off else 0, text, n)
